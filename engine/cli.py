@@ -1,0 +1,262 @@
+"""The headless command line: ``run``, ``show`` and ``export`` a study.
+
+Bad input prints one line per problem and exits with code 2, having written nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+from engine.export import write_csv, write_json
+from engine.objectives.base import ObjectiveError
+from engine.objectives.registry import make_objective, resolve_paths
+from engine.progress import ProgressLine, format_params, format_value
+from engine.runner import Runner
+from engine.samplers import make_sampler
+from engine.spec import SAMPLER_NAMES, SpecError, StudySpec, load_spec, spec_to_dict
+from engine.storage import StudyFileError
+from engine.study import Study
+from engine.trial import TrialState
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+STUDY_SUFFIX = ".knobs"
+
+
+class UsageError(Exception):
+    """Bad input from the command line; each line of the message is one problem."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="knobs", description="Knobs: hyperparameter tuning. With no command, opens the window."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a study from a spec file, headless")
+    run.add_argument("spec", help="study spec (.toml or .json)")
+    run.add_argument("--sampler", choices=SAMPLER_NAMES, help="search method")
+    run.add_argument("--trials", type=_positive_int("--trials"), help="number of trials")
+    run.add_argument("--timeout-s", type=_positive_float("--timeout-s"),
+                     help="seconds a trial may run before it is stopped and failed")
+    run.add_argument("--workers", type=_positive_int("--workers"),
+                     help="trials run at once (default: number of cores)")
+    run.add_argument("--seed", type=_positive_int("--seed", minimum=0), help="random seed")
+    run.add_argument("--out", help="study file to write (default: next to the spec, .knobs)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue the study in --out instead of starting a new one")
+
+    show = sub.add_parser("show", help="summarise a study file")
+    show.add_argument("study", help="study file (.knobs)")
+    show.add_argument("--top", type=_positive_int("--top"), default=10, help="best trials shown")
+
+    export = sub.add_parser("export", help="write a study's trials as CSV or JSON")
+    export.add_argument("study", help="study file (.knobs)")
+    export.add_argument("--format", choices=("csv", "json"), help="default: from -o's suffix")
+    export.add_argument("-o", "--output", required=True, help="file to write")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    commands = {"run": cmd_run, "show": cmd_show, "export": cmd_export}
+    if args.command is None:
+        build_parser().print_help()
+        return 0
+    try:
+        return commands[args.command](args)
+    except (UsageError, SpecError, ObjectiveError, StudyFileError, ValueError) as exc:
+        for line in str(exc).splitlines():
+            print(f"knobs {args.command}: error: {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+# ---------------------------------------------------------------------------- run
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    spec_path = Path(args.spec)
+    study_path = Path(args.out) if args.out else spec_path.with_suffix(STUDY_SUFFIX)
+    if args.resume:
+        study = Study.open(study_path)
+        try:
+            spec = _apply_overrides(study.spec, args)
+            study = Study(spec, study.file, study.trials)
+            objective = _checked_objective(spec)
+        except Exception:
+            study.close()
+            raise
+        print(f"Resuming {study_path}: {study.n_finished} finished trials kept.", file=out)
+    else:
+        if study_path.exists():
+            raise UsageError(
+                f"{study_path} exists already; add --resume to continue it, "
+                "or --out to write a new study file"
+            )
+        spec = load_spec(spec_path)
+        spec = replace(spec, objective=resolve_paths(spec.objective, spec_path.parent))
+        spec = _apply_overrides(spec, args)
+        objective = _checked_objective(spec)
+        study = Study.create(spec, study_path)
+    try:
+        return _run(study, objective, args, out)
+    finally:
+        study.close()
+
+
+def _apply_overrides(spec: StudySpec, args: argparse.Namespace) -> StudySpec:
+    changes = {
+        key: value
+        for key, value in (
+            ("sampler", args.sampler), ("trials", args.trials), ("timeout_s", args.timeout_s),
+            ("workers", args.workers), ("seed", args.seed),
+        )
+        if value is not None
+    }
+    if args.sampler and args.sampler != spec.sampler:
+        changes["sampler_options"] = {}  # options belong to the sampler they were written for
+    spec = replace(spec, **changes)
+    # Catch a bad sampler/space pairing now, before a file is written.
+    make_sampler(spec.sampler, spec.space, direction=spec.direction, seed=spec.seed,
+                 options=spec.sampler_options)
+    return spec
+
+
+def _checked_objective(spec: StudySpec):
+    objective = make_objective(spec.objective)
+    objective.check()
+    return objective
+
+
+def _run(study: Study, objective, args: argparse.Namespace, out: TextIO) -> int:
+    runner = Runner(study, objective)
+    if study.spec.trials is None and study.spec.time_s is None and study.sampler.size is None:
+        raise UsageError("no budget: give --trials, or budget.trials / budget.time_s in the spec")
+    print(f"Study '{study.spec.name}': {objective.describe()}", file=out)
+    print(f"{study.spec.sampler} search, {runner.workers} workers, saving to {study.file.path}",
+          file=out)
+    progress = ProgressLine(study, stream=sys.stderr)
+    try:
+        runner.run(on_tick=progress.update)
+    except KeyboardInterrupt:
+        progress.finish()
+        print(f"Stopped. {study.n_finished} finished trials are saved in {study.file.path}; "
+              f"continue with: knobs run {args.spec} --out {study.file.path} --resume", file=out)
+        return EXIT_INTERRUPTED
+    progress.finish()
+    _print_summary(study, out)
+    return 0
+
+
+def _print_summary(study: Study, out: TextIO) -> None:
+    counts = study.counts()
+    done = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    print(f"Done: {done or 'no trials'}.", file=out)
+    best = study.best_trial
+    if best is None:
+        failed = [t for t in study.trials if t.state is TrialState.FAILED]
+        if failed:
+            print(f"No trial completed. First failure (trial {failed[0].number}): "
+                  f"{(failed[0].error or '').splitlines()[0]}", file=out)
+        return
+    print(f"Best trial {best.number}: value {format_value(best.value)} ({study.direction})",
+          file=out)
+    for line in format_params(best.params):
+        print(f"  {line}", file=out)
+
+
+# ---------------------------------------------------------------------------- show / export
+
+
+def cmd_show(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    study = Study.open(args.study, readonly=True)
+    try:
+        spec = study.spec
+        print(f"Study '{spec.name}' ({args.study})", file=out)
+        print(f"  objective: {make_objective(spec.objective).describe()}", file=out)
+        print(f"  direction: {spec.direction}; sampler: {spec.sampler}; "
+              f"budget: {_budget_text(spec)}", file=out)
+        print(f"  parameters: {', '.join(study.space.names)}", file=out)
+        counts = study.counts()
+        print("  trials: " + ", ".join(f"{n} {s.value}" for s, n in counts.items()), file=out)
+        ranked = sorted(
+            (t for t in study.trials if t.state is TrialState.COMPLETE),
+            key=lambda t: t.value, reverse=spec.direction == "maximize",
+        )[: args.top]
+        if ranked:
+            print(f"Top {len(ranked)}:", file=out)
+        for t in ranked:
+            params = ", ".join(format_params(t.params))
+            print(f"  #{t.number:<5} {format_value(t.value):>12}  {params}", file=out)
+    finally:
+        study.close()
+    return 0
+
+
+def _budget_text(spec: StudySpec) -> str:
+    parts = []
+    if spec.trials is not None:
+        parts.append(f"{spec.trials} trials")
+    if spec.time_s is not None:
+        parts.append(f"{spec.time_s:g} s")
+    return " or ".join(parts) or "until the sampler is exhausted"
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    target = Path(args.output)
+    fmt = args.format or target.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "json"):
+        raise UsageError(f"-o {target}: cannot tell the format; add --format csv or --format json")
+    study = Study.open(args.study, readonly=True)
+    try:
+        trials = study.trials
+        if fmt == "csv":
+            write_csv(trials, study.space.names, target)
+        else:
+            write_json(trials, target, study=spec_to_dict(study.spec))
+    except OSError as exc:
+        raise UsageError(f"-o {target}: cannot write: {exc.strerror}") from None
+    finally:
+        study.close()
+    print(f"Wrote {len(trials)} trials to {target}", file=out)
+    return 0
+
+
+# ---------------------------------------------------------------------------- argument types
+
+
+def _positive_int(flag: str, minimum: int = 1):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
+        return value
+
+    parse.__name__ = flag
+    return parse
+
+
+def _positive_float(flag: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text} must be a number greater than 0")
+        return value
+
+    parse.__name__ = flag
+    return parse
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

@@ -1,0 +1,253 @@
+"""Where a trial's code runs: one reusable worker process per slot.
+
+Each slot owns one child process and reuses it between trials, because starting Python
+and importing scikit-learn costs far more than a fast trial. Anything that goes wrong in
+the child — an exception, a segfault, ``os._exit``, a memory blow-up, a hang past the
+timeout — fails that trial alone: the slot records why, replaces the process, and the
+study goes on.
+
+Children are started with ``forkserver`` (``spawn`` where it is missing): forking a
+process that runs Qt threads can deadlock the child on a lock held by another thread.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from engine.objectives.base import Objective, TrialFailure
+from engine.trial import TrialState
+
+_POLL_S = 0.05
+_TRACEBACK_LINES = 12
+_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a trial ended, as the executor saw it."""
+
+    state: TrialState
+    value: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+class LocalProcessExecutor:
+    """Runs trials in local worker processes, one per slot.
+
+    ``threads_per_worker`` caps BLAS/OpenMP threads in each child so that W workers do
+    not oversubscribe the cores; ``memory_limit_mb`` caps each child's address space so
+    that a runaway trial fails with MemoryError instead of taking the machine down.
+    """
+
+    def __init__(
+        self, *, threads_per_worker: int | None = None, memory_limit_mb: int | None = None
+    ):
+        self.threads_per_worker = threads_per_worker
+        self.memory_limit_mb = memory_limit_mb
+        self._ctx = _context()
+
+    def slot(self, index: int) -> ProcessSlot:
+        return ProcessSlot(self, index)
+
+
+class ProcessSlot:
+    """One worker process, driven by one thread of the run loop."""
+
+    def __init__(self, executor: LocalProcessExecutor, index: int):
+        self.index = index
+        self._executor = executor
+        self._proc: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+
+    def run(
+        self,
+        objective: Objective,
+        params: Mapping[str, Any],
+        *,
+        timeout_s: float | None = None,
+        report: Callable[[int, float], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Outcome:
+        """Run one trial to its end; blocks the calling thread, never the child's failure."""
+        try:
+            self._ensure_started()
+            self._conn.send(("run", objective, dict(params)))
+        except (OSError, EOFError, ValueError) as exc:
+            self._kill()
+            return Outcome(TrialState.FAILED, error=f"could not start the trial: {exc}")
+        deadline = None if not timeout_s else time.monotonic() + timeout_s
+        while True:
+            if cancel is not None and cancel.is_set():
+                self._kill()
+                return Outcome(TrialState.INTERRUPTED, error="stopped before it finished")
+            if deadline is not None and time.monotonic() >= deadline:
+                self._kill()
+                return Outcome(TrialState.FAILED, error=f"timed out after {timeout_s:g} s")
+            ready = wait([self._conn, self._proc.sentinel], _POLL_S)
+            if self._conn in ready:
+                try:
+                    message = self._conn.recv()
+                except (EOFError, OSError):
+                    return self._died()
+                outcome = self._handle(message, report)
+                if outcome is not None:
+                    return outcome
+            elif ready:
+                return self._died()
+
+    def close(self) -> None:
+        """End the worker process; safe to call more than once."""
+        if self._proc is not None and self._proc.is_alive():
+            try:
+                self._conn.send(("quit",))
+                self._proc.join(1.0)
+            except (OSError, EOFError, ValueError):
+                pass  # already gone; _kill below makes sure
+        self._kill()
+
+    # --- internals -------------------------------------------------------------------
+
+    def _ensure_started(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            return
+        self._kill()
+        ex = self._executor
+        parent, child = ex._ctx.Pipe()
+        self._proc = ex._ctx.Process(
+            target=_worker_main,
+            args=(child, ex.threads_per_worker, ex.memory_limit_mb),
+            name=f"knobs-worker-{self.index}",
+            daemon=True,
+        )
+        self._proc.start()
+        child.close()
+        self._conn = parent
+
+    def _handle(
+        self, message: tuple, report: Callable[[int, float], None] | None
+    ) -> Outcome | None:
+        tag = message[0]
+        if tag == "report":
+            if report is not None:
+                report(message[1], message[2])
+            return None
+        if tag == "done":
+            return Outcome(TrialState.COMPLETE, value=message[1], metrics=message[2])
+        if tag == "failed":
+            return Outcome(TrialState.FAILED, error=message[1])
+        raise AssertionError(f"unknown message from worker: {tag!r}")
+
+    def _died(self) -> Outcome:
+        self._proc.join(1.0)
+        code = self._proc.exitcode
+        self._kill()
+        return Outcome(TrialState.FAILED, error=describe_exit(code))
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if proc is None:
+            return
+        if proc.is_alive():
+            _kill_group(proc.pid)
+            proc.join(5.0)
+        proc.close()
+
+
+def describe_exit(code: int | None) -> str:
+    """A plain sentence for how a worker process ended."""
+    if code is None:
+        return "the worker process stopped responding"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (possibly out of memory)" if name == "SIGKILL" else ""
+        return f"the worker process was killed by {name}{hint}"
+    return f"the worker process exited with code {code} before returning a value"
+
+
+def _kill_group(pid: int) -> None:
+    # The child leads its own process group, so this also ends what the trial spawned.
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            os.kill(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        pass  # already gone
+
+
+# --- the child side -----------------------------------------------------------------
+
+
+def _worker_main(conn: Connection, threads: int | None, memory_limit_mb: int | None) -> None:
+    if hasattr(os, "setpgid"):
+        os.setpgid(0, 0)
+    # Ctrl-C in a terminal is the app's to handle; it stops workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_resources(threads, memory_limit_mb)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "quit":
+            return
+        _, objective, params = message
+        conn.send(_evaluate(objective, params, conn))
+
+
+def _evaluate(objective: Objective, params: dict[str, Any], conn: Connection) -> tuple:
+    def report(step: int, value: float) -> None:
+        conn.send(("report", int(step), float(value)))
+
+    try:
+        evaluation = objective.evaluate(params, report)
+    except TrialFailure as exc:
+        return ("failed", str(exc))
+    except MemoryError:
+        return ("failed", "MemoryError: the trial ran out of memory")
+    except BaseException as exc:  # noqa: BLE001 - a user's code may raise anything
+        return ("failed", _describe_exception(exc))
+    return ("done", evaluation.value, evaluation.metrics)
+
+
+def _describe_exception(exc: BaseException) -> str:
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    tail = "".join(lines).rstrip().splitlines()[-_TRACEBACK_LINES:]
+    head = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return head + "\n" + "\n".join(tail)
+
+
+def _limit_resources(threads: int | None, memory_limit_mb: int | None) -> None:
+    if threads:
+        for name in _THREAD_ENV:
+            os.environ[name] = str(threads)  # inherited by programs the trial starts
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads)
+    if memory_limit_mb and sys.platform != "win32":
+        import resource
+
+        limit = int(memory_limit_mb) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

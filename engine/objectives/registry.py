@@ -1,0 +1,41 @@
+"""Objective kinds by name, as written in a study spec's ``[objective]`` table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.objectives.base import Objective, ObjectiveError
+from engine.objectives.python_function import PythonFunctionObjective
+
+KINDS: dict[str, type] = {
+    PythonFunctionObjective.kind: PythonFunctionObjective,
+}
+
+
+def objective_class(settings: Mapping[str, Any]) -> type:
+    kind = settings.get("kind")
+    cls = KINDS.get(kind)
+    if cls is None:
+        accepted = ", ".join(sorted(KINDS))
+        raise ObjectiveError(f"objective.kind = {kind!r}: expected one of {accepted}")
+    return cls
+
+
+def resolve_paths(settings: Mapping[str, Any], base_dir: str | Path) -> dict[str, Any]:
+    """A copy of the settings with relative file paths made absolute from ``base_dir``.
+
+    A study file stores these, so that it still runs when opened from another folder.
+    """
+    out = dict(settings)
+    for key in getattr(objective_class(settings), "path_settings", ()):
+        if isinstance(out.get(key), str) and out[key]:
+            out[key] = str((Path(base_dir) / out[key]).resolve())
+    return out
+
+
+def make_objective(settings: Mapping[str, Any]) -> Objective:
+    """Build the objective a spec describes. Nothing is imported or run here."""
+    cls = objective_class(settings)
+    return cls.from_settings({k: v for k, v in settings.items() if k != "kind"})

@@ -1,0 +1,95 @@
+"""A one-line progress display for headless runs: done / total, best so far, ETA."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, TextIO
+
+from engine.study import Study
+from engine.trial import TrialState
+
+_BAR = 24
+
+
+def format_value(v: float | None) -> str:
+    if v is None:
+        return "-"
+    if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+        return f"{v:.4e}"
+    return f"{v:.6g}"
+
+
+def format_params(params: dict[str, Any]) -> list[str]:
+    return [f"{k} = {format_value(v) if isinstance(v, float) else v!r}" for k, v in params.items()]
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def eta_seconds(done_this_run: int, elapsed: float, remaining: int | None) -> float | None:
+    """Time left at the pace of this run so far; unknown before the first trial ends."""
+    if remaining is None or done_this_run == 0:
+        return None
+    return elapsed / done_this_run * remaining
+
+
+class ProgressLine:
+    """Redraws one status line on a terminal; on a pipe, prints a line per change."""
+
+    def __init__(self, study: Study, stream: TextIO):
+        self.study = study
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._started = time.monotonic()
+        self._finished_before = study.n_finished
+        self._last_text = ""
+        self._last_print = 0.0
+
+    def text(self) -> str:
+        study = self.study
+        counts = study.counts()
+        finished = study.n_finished
+        total = study.total
+        elapsed = time.monotonic() - self._started
+        parts = []
+        if total:
+            filled = min(_BAR, math.floor(_BAR * finished / total))
+            parts.append(f"[{'#' * filled}{'.' * (_BAR - filled)}] {finished}/{total}")
+        else:
+            parts.append(f"{finished} trials")
+        best = study.best_trial
+        parts.append(f"best {format_value(best.value if best else None)}")
+        remaining = None if total is None else max(0, total - finished)
+        if study.spec.time_s is not None:
+            time_left = max(0.0, study.spec.time_s - elapsed)
+            remaining_t = eta_seconds(finished - self._finished_before, elapsed, remaining)
+            eta = time_left if remaining_t is None else min(time_left, remaining_t)
+        else:
+            eta = eta_seconds(finished - self._finished_before, elapsed, remaining)
+        parts.append(f"ETA {format_duration(eta)}" if eta is not None else "ETA --")
+        parts.append(f"{counts[TrialState.RUNNING]} running")
+        if counts[TrialState.FAILED]:
+            parts.append(f"{counts[TrialState.FAILED]} failed")
+        return "  ".join(parts)
+
+    def update(self) -> None:
+        text = self.text()
+        if self.tty:
+            self.stream.write("\r" + text.ljust(len(self._last_text)))
+            self.stream.flush()
+        elif text != self._last_text and time.monotonic() - self._last_print >= 1.0:
+            self.stream.write(text + "\n")
+            self._last_print = time.monotonic()
+        self._last_text = text
+
+    def finish(self) -> None:
+        self._last_print = 0.0
+        self.update()
+        if self.tty:
+            self.stream.write("\n")
+        self.stream.flush()

@@ -1,0 +1,152 @@
+"""The run loop: keep W trials in flight (ask -> run in a worker process -> tell).
+
+Qt-free and shared: the command line runs :func:`run_worker` on plain threads through
+:class:`Runner`; the window runs the same function inside its QThread workers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+
+from engine.executors import LocalProcessExecutor, ProcessSlot
+from engine.objectives.base import Objective
+from engine.storage import StudyFileError
+from engine.study import Study
+
+
+class RunControl:
+    """Cooperative pause / resume / stop, shared by every worker of one run."""
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()  # set: end running trials now
+        self._running = threading.Event()  # clear: paused, start no new trials
+        self._running.set()
+        self.error: Exception | None = None
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self.cancel.set()
+        self._running.set()  # wake paused workers so that they can leave
+
+    def fail(self, error: Exception) -> None:
+        """Stop the run because something outside a trial broke (e.g. the disk is full)."""
+        if self.error is None:
+            self.error = error
+        self.stop()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stopped(self) -> bool:
+        return self.cancel.is_set()
+
+    def wait_while_paused(self) -> None:
+        self._running.wait()
+
+
+def run_worker(
+    study: Study, objective: Objective, slot: ProcessSlot, control: RunControl,
+) -> None:
+    """One worker's loop; returns when the budget is spent, the run stops or fails."""
+    timeout_s = study.spec.timeout_s
+    while True:
+        control.wait_while_paused()
+        if control.stopped:
+            return
+        try:
+            trial = study.ask(worker=slot.index)
+            if trial is None:
+                return
+
+            def report(step: int, value: float, number: int = trial.number) -> None:
+                study.report(number, step, value)
+
+            outcome = slot.run(
+                objective, trial.params, timeout_s=timeout_s, report=report,
+                cancel=control.cancel,
+            )
+            study.tell(
+                trial.number, outcome.state, value=outcome.value, metrics=outcome.metrics,
+                error=outcome.error,
+            )
+        except StudyFileError as exc:
+            control.fail(exc)
+            return
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class Runner:
+    """Runs a study headless on plain threads, one worker process per thread."""
+
+    def __init__(
+        self,
+        study: Study,
+        objective: Objective,
+        *,
+        workers: int | None = None,
+        executor: LocalProcessExecutor | None = None,
+    ):
+        self.study = study
+        self.objective = objective
+        self.workers = workers or study.spec.workers or default_workers()
+        self.executor = executor or LocalProcessExecutor(
+            threads_per_worker=max(1, default_workers() // self.workers),
+            memory_limit_mb=study.spec.memory_limit_mb,
+        )
+        self.control = RunControl()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self.study.start_clock()
+        for i in range(self.workers):
+            t = threading.Thread(target=self._work, args=(i,), name=f"knobs-run-{i}", daemon=True)
+            self._threads.append(t)
+            t.start()
+
+    def _work(self, index: int) -> None:
+        slot = self.executor.slot(index)
+        try:
+            run_worker(self.study, self.objective, slot, self.control)
+        finally:
+            slot.close()
+
+    def wait(self, on_tick: Callable[[], None] | None = None) -> None:
+        """Block until every worker has left; ``on_tick`` is called about 4 times a second."""
+        for t in self._threads:
+            while t.is_alive():
+                t.join(0.25)  # short joins keep Ctrl-C responsive
+                if on_tick:
+                    on_tick()
+
+    def run(self, on_tick: Callable[[], None] | None = None) -> None:
+        """Start, wait to the end; Ctrl-C stops the run with running trials interrupted."""
+        self.start()
+        try:
+            self.wait(on_tick=on_tick)
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        if self.control.error is not None:
+            raise self.control.error
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def stop(self) -> None:
+        self.control.stop()
+        self.wait()

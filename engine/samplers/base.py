@@ -1,0 +1,38 @@
+"""The one interface every sampler implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from engine.space import SearchSpace
+from engine.trial import Trial
+
+
+class Sampler(ABC):
+    """Chooses the params of the next trial.
+
+    ``ask`` is called under the study's lock with every trial so far, running ones
+    included (``state == RUNNING``), so a sampler can avoid what others are testing now.
+    It returns ``None`` when it has nothing left to suggest (an exhausted grid), which
+    ends the study cleanly.
+    """
+
+    name: str = ""
+
+    def __init__(
+        self, space: SearchSpace, *, direction: str = "minimize", seed: int | None = None
+    ):
+        self.space = space
+        self.direction = direction
+        self.seed = seed
+
+    @abstractmethod
+    def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
+        """Params for a new trial, or ``None`` when the sampler is exhausted."""
+
+    @property
+    def size(self) -> int | None:
+        """The most trials this sampler can ever suggest, when it is finite."""
+        return None

@@ -1,0 +1,423 @@
+"""StudySpec: the whole study as data, read and written as TOML or JSON.
+
+The file format is documented in docs/study-format.md. Reading collects every problem in
+the file before giving up, so a person fixes them all in one go; each names where it is
+(``params[2] 'lr'.low``), the value found and what is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from engine.space import (
+    DEFAULT_GRID_POINTS,
+    CategoricalParam,
+    Condition,
+    FixedParam,
+    FloatParam,
+    IntParam,
+    Param,
+    SearchSpace,
+    find_problems,
+    show_value,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DIRECTIONS = ("minimize", "maximize")
+SAMPLER_NAMES = ("grid", "random", "sobol", "bayes")
+_TOP_KEYS = ("name", "direction", "seed", "workers", "timeout_s", "memory_limit_mb",
+             "budget", "sampler", "objective", "params")
+_BUDGET_KEYS = ("trials", "time_s")
+_PARAM_KEYS = {
+    "float": ("name", "type", "low", "high", "log", "step", "grid", "grid_points", "condition",
+              "help"),
+    "int": ("name", "type", "low", "high", "log", "step", "grid", "grid_points", "condition",
+            "help"),
+    "categorical": ("name", "type", "choices", "condition", "help"),
+    "fixed": ("name", "type", "value", "condition", "help"),
+}
+
+
+class SpecError(ValueError):
+    """A spec breaks one or more rules; ``problems`` holds one sentence per problem."""
+
+    def __init__(self, problems: list[str], source: str | None = None):
+        self.problems = problems
+        self.source = source
+        prefix = f"{source}: " if source else ""
+        super().__init__("\n".join(prefix + p for p in problems))
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """Everything needed to run a study, as plain data."""
+
+    name: str
+    params: tuple[Param, ...]
+    objective: dict[str, Any]
+    direction: str = "minimize"
+    sampler: str = "random"
+    sampler_options: dict[str, Any] = field(default_factory=dict)
+    trials: int | None = None
+    time_s: float | None = None
+    workers: int | None = None
+    timeout_s: float | None = None
+    memory_limit_mb: int | None = None
+    seed: int | None = None
+
+    @property
+    def space(self) -> SearchSpace:
+        return SearchSpace(self.params)
+
+    def evolve(self, **changes: Any) -> StudySpec:
+        return replace(self, **changes)
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def load_spec(path: str | Path) -> StudySpec:
+    """Read a .toml or .json spec file; raises SpecError naming every problem."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(["no such file"], source) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([f"not UTF-8 text ({exc.reason} at byte {exc.start})"], source) from None
+    except OSError as exc:
+        raise SpecError([f"cannot read the file: {exc.strerror}"], source) from None
+    return parse_spec(text, fmt=_format_of(path), source=source)
+
+
+def parse_spec(text: str, *, fmt: str = "toml", source: str | None = None) -> StudySpec:
+    try:
+        data = json.loads(text) if fmt == "json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SpecError([f"not valid {fmt.upper()}: {exc}"], source) from None
+    if not isinstance(data, dict):
+        raise SpecError([f"expected a table of settings, got {type(data).__name__}"], source)
+    return spec_from_dict(data, source=source)
+
+
+def save_spec(spec: StudySpec, path: str | Path) -> None:
+    path = Path(path)
+    path.write_text(dump_spec(spec, fmt=_format_of(path)), encoding="utf-8")
+
+
+def dump_spec(spec: StudySpec, *, fmt: str = "toml") -> str:
+    data = spec_to_dict(spec)
+    if fmt == "json":
+        return json.dumps(data, indent=2) + "\n"
+    return _to_toml(data)
+
+
+def _to_toml(data: Mapping[str, Any]) -> str:
+    """TOML laid out for people: short arrays and conditions inline, one table per section.
+
+    tomli_w alone writes every array over several lines, which makes a long list of
+    parameters hard to scan; it still formats each key and scalar so escaping is right.
+    """
+    lines = [_toml_pair(k, v) for k, v in data.items() if not isinstance(v, (dict, list))
+             or (isinstance(v, list) and not any(isinstance(x, dict) for x in v))]
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines += ["", f"[{key}]", *(_toml_pair(k, v) for k, v in value.items())]
+        elif isinstance(value, list) and any(isinstance(x, dict) for x in value):
+            for item in value:
+                lines += ["", f"[[{key}]]", *(_toml_pair(k, v) for k, v in item.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_pair(key: str, value: Any) -> str:
+    quoted_key = tomli_w.dumps({key: 0}).removesuffix(" = 0\n")
+    return f"{quoted_key} = {_toml_value(value)}"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, dict):
+        inner = ", ".join(_toml_pair(k, v) for k, v in value.items())
+        return f"{{ {inner} }}" if inner else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return tomli_w.dumps({"v": value}, multiline_strings=False)[len("v = "):].rstrip("\n")
+
+
+def _format_of(path: Path) -> str:
+    return "json" if path.suffix.lower() == ".json" else "toml"
+
+
+# ---------------------------------------------------------------------------- to dict
+
+
+def spec_to_dict(spec: StudySpec) -> dict[str, Any]:
+    """The spec as the plain table written to files; defaults and unset values are left out."""
+    out: dict[str, Any] = {"name": spec.name, "direction": spec.direction}
+    for key in ("seed", "workers", "timeout_s", "memory_limit_mb"):
+        if getattr(spec, key) is not None:
+            out[key] = getattr(spec, key)
+    budget = {k: v for k, v in (("trials", spec.trials), ("time_s", spec.time_s)) if v is not None}
+    if budget:
+        out["budget"] = budget
+    out["sampler"] = {"name": spec.sampler, **spec.sampler_options}
+    out["objective"] = dict(spec.objective)
+    out["params"] = [param_to_dict(p) for p in spec.params]
+    return out
+
+
+def param_to_dict(p: Param) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": p.name, "type": p.kind}
+    if isinstance(p, (FloatParam, IntParam)):
+        out["low"], out["high"] = p.low, p.high
+        if p.log:
+            out["log"] = True
+        if p.step is not None and not (isinstance(p, IntParam) and p.step == 1):
+            out["step"] = p.step
+        if p.grid is not None:
+            out["grid"] = list(p.grid)
+        if p.grid_points != DEFAULT_GRID_POINTS:
+            out["grid_points"] = p.grid_points
+    elif isinstance(p, CategoricalParam):
+        out["choices"] = list(p.choices)
+    else:
+        out["value"] = p.value
+    if p.condition is not None:
+        out["condition"] = {p.condition.parent: list(p.condition.values)}
+    if p.help:
+        out["help"] = p.help
+    return out
+
+
+# ---------------------------------------------------------------------------- from dict
+
+
+def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> StudySpec:
+    """Build and validate a spec; every problem found is reported at once."""
+    problems: list[str] = []
+    r = _Reader(problems)
+    _unknown(problems, "", data, _TOP_KEYS)
+
+    name = r.text(data, "name", required=True) or ""
+    direction = r.choice(data, "direction", DIRECTIONS, default="minimize")
+    seed = r.integer(data, "seed", minimum=0)
+    workers = r.integer(data, "workers", minimum=1)
+    timeout_s = r.number(data, "timeout_s", positive=True)
+    memory_limit_mb = r.integer(data, "memory_limit_mb", minimum=64)
+
+    budget = r.table(data, "budget")
+    _unknown(problems, "budget.", budget, _BUDGET_KEYS)
+    trials = r.integer(budget, "trials", minimum=1, where="budget.")
+    time_s = r.number(budget, "time_s", positive=True, where="budget.")
+
+    sampler_table = r.table(data, "sampler")
+    sampler = r.choice(sampler_table, "name", SAMPLER_NAMES, default="random", where="sampler.")
+    sampler_options = {k: v for k, v in sampler_table.items() if k != "name"}
+
+    objective = r.table(data, "objective", required=True)
+    if objective and not isinstance(objective.get("kind"), str):
+        problems.append(
+            f"objective.kind = {show_value(objective.get('kind'))}: name the kind of objective "
+            "(python, sklearn or command)"
+        )
+
+    params = _read_params(data.get("params"), problems)
+    if params is not None:
+        problems.extend(_space_problem_texts(params))
+
+    if problems:
+        raise SpecError(problems, source)
+    return StudySpec(
+        name=name, params=tuple(params), objective=dict(objective), direction=direction,
+        sampler=sampler, sampler_options=sampler_options, trials=trials, time_s=time_s,
+        workers=workers, timeout_s=timeout_s, memory_limit_mb=memory_limit_mb, seed=seed,
+    )
+
+
+def _space_problem_texts(params: list[Param]) -> list[str]:
+    index = {p.name: i for i, p in enumerate(params)}
+    out = []
+    for prob in find_problems(params):
+        where = f"params[{index[prob.param]}] '{prob.param}'" if prob.param in index else "params"
+        out.append(f"{where}.{prob.field} = {show_value(prob.value)}: {prob.message}")
+    return out
+
+
+def _read_params(raw: Any, problems: list[str]) -> list[Param] | None:
+    if raw is None:
+        problems.append("params: missing; add at least one [[params]] table")
+        return None
+    if not isinstance(raw, list):
+        problems.append(f"params = {show_value(raw)}: expected a list of [[params]] tables")
+        return None
+    params = []
+    for i, item in enumerate(raw):
+        p = _read_param(i, item, problems)
+        if p is not None:
+            params.append(p)
+    return params if len(params) == len(raw) else None
+
+
+def _read_param(i: int, item: Any, problems: list[str]) -> Param | None:
+    if not isinstance(item, Mapping):
+        problems.append(f"params[{i}] = {show_value(item)}: expected a table with name and type")
+        return None
+    label = f"params[{i}] '{item.get('name', '?')}'."
+    kind = item.get("type")
+    if kind not in _PARAM_KEYS:
+        problems.append(
+            f"{label}type = {show_value(kind)}: expected one of float, int, categorical, fixed"
+        )
+        return None
+    before = len(problems)
+    _unknown(problems, label, item, _PARAM_KEYS[kind])
+    r = _Reader(problems)
+    name = item.get("name")
+    if not isinstance(name, str):
+        problems.append(f"{label}name = {show_value(name)}: expected text")
+    condition = _read_condition(item.get("condition"), label, problems)
+    help_text = r.text(item, "help", where=label) or ""
+    common = {"condition": condition, "help": help_text}
+    if kind == "categorical":
+        choices = item.get("choices")
+        if not isinstance(choices, list):
+            problems.append(f"{label}choices = {show_value(choices)}: expected a list of values")
+            return None
+        param: Param = CategoricalParam(name, tuple(choices), **common)
+    elif kind == "fixed":
+        if "value" not in item:
+            problems.append(f"{label}value: missing; a fixed parameter needs its value")
+            return None
+        param = FixedParam(name, item["value"], **common)
+    else:
+        param = _read_numeric(kind, item, label, r, common)
+    if len(problems) > before:
+        return None
+    return param
+
+
+def _read_numeric(kind: str, item: Mapping, label: str, r: _Reader, common: dict) -> Param:
+    cls = IntParam if kind == "int" else FloatParam
+    for key in ("low", "high"):
+        if key not in item:
+            r.problems.append(f"{label}{key}: missing; a {kind} parameter needs low and high")
+    low, high = item.get("low"), item.get("high")
+    if cls is FloatParam:
+        # TOML writes 1.0 as 1.0 but people type 1; the parameter is a float either way.
+        low, high = _as_float(low), _as_float(high)
+    log = r.flag(item, "log", where=label)
+    grid = item.get("grid")
+    if grid is not None and not isinstance(grid, list):
+        r.problems.append(f"{label}grid = {show_value(grid)}: expected a list of values")
+        grid = None
+    extra: dict[str, Any] = {"grid": tuple(grid) if grid is not None else None}
+    if "step" in item:
+        extra["step"] = item["step"]
+    if "grid_points" in item:
+        extra["grid_points"] = item["grid_points"]
+    return cls(item.get("name"), low, high, log=log, **extra, **common)
+
+
+def _read_condition(raw: Any, label: str, problems: list[str]) -> Condition | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or len(raw) != 1:
+        problems.append(
+            f"{label}condition = {show_value(raw)}: expected one parent and its values, "
+            "e.g. condition = {{ solver = [\"sgd\"] }}"
+        )
+        return None
+    (parent, values), = raw.items()
+    if not isinstance(values, list):
+        values = [values]
+    return Condition(str(parent), tuple(values))
+
+
+def _as_float(v: Any) -> Any:
+    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def _unknown(problems: list[str], where: str, table: Mapping, accepted: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in accepted:
+            problems.append(
+                f"{where}{key}: unknown setting; accepted: {', '.join(accepted)}"
+            )
+
+
+class _Reader:
+    """Typed reads from a table; each bad value becomes a problem and reads as ``None``."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+
+    def _bad(self, where: str, key: str, value: Any, accepted: str) -> None:
+        self.problems.append(f"{where}{key} = {show_value(value)}: expected {accepted}")
+
+    def text(self, t: Mapping, key: str, *, required: bool = False, where: str = "") -> str | None:
+        v = t.get(key)
+        if v is None:
+            if required:
+                self.problems.append(f"{where}{key}: missing")
+            return None
+        if not isinstance(v, str) or (required and not v.strip()):
+            self._bad(where, key, v, "non-empty text" if required else "text")
+            return None
+        return v
+
+    def choice(self, t: Mapping, key: str, accepted: tuple[str, ...], *, default: str,
+               where: str = "") -> str:
+        v = t.get(key, default)
+        if v not in accepted:
+            self._bad(where, key, v, "one of " + ", ".join(accepted))
+            return default
+        return v
+
+    def integer(self, t: Mapping, key: str, *, minimum: int, where: str = "") -> int | None:
+        v = t.get(key)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+            self._bad(where, key, v, f"a whole number >= {minimum}")
+            return None
+        return v
+
+    def number(self, t: Mapping, key: str, *, positive: bool, where: str = "") -> float | None:
+        v = t.get(key)
+        if v is None:
+            return None
+        if (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+                or (positive and v <= 0)):
+            self._bad(where, key, v, "a number greater than 0" if positive else "a number")
+            return None
+        return v
+
+    def flag(self, t: Mapping, key: str, *, where: str = "") -> bool:
+        v = t.get(key, False)
+        if not isinstance(v, bool):
+            self._bad(where, key, v, "true or false")
+            return False
+        return v
+
+    def table(self, t: Mapping, key: str, *, required: bool = False) -> dict[str, Any]:
+        v = t.get(key)
+        if v is None:
+            if required:
+                self.problems.append(f"{key}: missing; add a [{key}] table")
+            return {}
+        if not isinstance(v, Mapping):
+            self._bad("", key, v, f"a [{key}] table")
+            return {}
+        return dict(v)

@@ -1,0 +1,328 @@
+"""The study file: one SQLite database holding the spec and every trial.
+
+A trial is written when it starts and again when it ends, each in its own transaction, so
+killing the app at any moment loses no finished trial. The file holds JSON and numbers
+only: nothing in it is executed or unpickled when it is opened.
+
+One process at a time may write a study; it holds an advisory lock on ``<file>.lock``.
+Others can still open the file read-only (WAL mode lets them read while it is written).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from engine.trial import Trial, TrialState
+
+SCHEMA_VERSION = 1
+# PRAGMA application_id marks the file as ours, so a foreign SQLite file is told apart.
+APPLICATION_ID = 0x4B4E4F42  # "KNOB"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE trials (
+    number INTEGER PRIMARY KEY,
+    state TEXT NOT NULL,
+    params TEXT NOT NULL,
+    value REAL,
+    started_at REAL,
+    finished_at REAL,
+    worker INTEGER,
+    error TEXT,
+    metrics TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE intermediate (
+    trial INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (trial, step)
+);
+"""
+
+
+class StudyFileError(Exception):
+    """A study file cannot be opened, read or written; the message says why, plainly."""
+
+
+class StudyFile:
+    """Read and write one study file. Thread-safe: every call holds the file's lock."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: _FileLock | None):
+        self.path = path
+        self._conn = conn
+        self._lock = lock
+        self._mutex = threading.Lock()
+
+    @property
+    def readonly(self) -> bool:
+        return self._lock is None
+
+    def in_use_elsewhere(self) -> bool:
+        """True when another process is running this study right now."""
+        return self.readonly and _FileLock.held_by_other(self.path)
+
+    # --- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path, spec: dict[str, Any], *, overwrite: bool = False
+               ) -> StudyFile:
+        """Make a new study file holding ``spec``; refuses to replace one unless told to."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise StudyFileError(f"{path}: a file with this name exists already")
+        lock = _FileLock.acquire(path)
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+            conn = _connect(path, readonly=False)
+            with conn:
+                conn.executescript(_SCHEMA)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [("spec", json.dumps(spec)), ("created_at", repr(time.time()))],
+                )
+        except sqlite3.Error as exc:
+            lock.release()
+            raise StudyFileError(f"{path}: cannot create the study file: {exc}") from None
+        except BaseException:
+            lock.release()
+            raise
+        return cls(path, conn, lock)
+
+    @classmethod
+    def open(cls, path: str | Path, *, readonly: bool = False) -> StudyFile:
+        """Open an existing study file, checking that it is one before touching it.
+
+        Opened for writing, trials left running by a process that died become interrupted.
+        """
+        path = Path(path)
+        _check_header(path)
+        probe = _connect(path, readonly=True)
+        try:
+            _check_identity(path, probe)
+        finally:
+            probe.close()
+        if readonly:
+            return cls(path, _connect(path, readonly=True), None)
+        lock = _FileLock.acquire(path)
+        try:
+            conn = _connect(path, readonly=False)
+            with conn:
+                conn.execute(
+                    "UPDATE trials SET state = ?, error = COALESCE(error, ?) WHERE state = ?",
+                    (TrialState.INTERRUPTED.value, "the app stopped while it ran",
+                     TrialState.RUNNING.value),
+                )
+        except sqlite3.Error as exc:
+            lock.release()
+            raise StudyFileError(f"{path}: cannot open for writing: {_reason(exc)}") from None
+        return cls(path, conn, lock)
+
+    def close(self) -> None:
+        with self._mutex:
+            self._conn.close()
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+
+    # --- reading ---------------------------------------------------------------------
+
+    def spec(self) -> dict[str, Any]:
+        row = self._query("SELECT value FROM meta WHERE key = 'spec'")
+        if not row:
+            raise StudyFileError(f"{self.path}: the study file holds no spec")
+        return json.loads(row[0][0])
+
+    def trials(self) -> list[Trial]:
+        rows = self._query(
+            "SELECT number, state, params, value, started_at, finished_at, worker, error, "
+            "metrics FROM trials ORDER BY number"
+        )
+        steps: dict[int, list[tuple[int, float]]] = {}
+        for trial, step, value in self._query(
+            "SELECT trial, step, value FROM intermediate ORDER BY trial, step"
+        ):
+            steps.setdefault(trial, []).append((step, value))
+        try:
+            return [
+                Trial(
+                    number=n, params=json.loads(params), state=TrialState(state), value=value,
+                    started_at=started, finished_at=finished, worker=worker, error=error,
+                    metrics=json.loads(metrics), intermediate=tuple(steps.get(n, ())),
+                )
+                for n, state, params, value, started, finished, worker, error, metrics in rows
+            ]
+        except (ValueError, TypeError) as exc:
+            raise StudyFileError(f"{self.path}: a trial row is damaged: {exc}") from None
+
+    # --- writing ---------------------------------------------------------------------
+
+    def write_trial(self, trial: Trial) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO trials (number, state, params, value, started_at, "
+            "finished_at, worker, error, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(trial.number, trial.state.value, json.dumps(trial.params), trial.value,
+              trial.started_at, trial.finished_at, trial.worker, trial.error,
+              json.dumps(trial.metrics))],
+        )
+
+    def write_intermediate(self, number: int, step: int, value: float) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO intermediate (trial, step, value) VALUES (?, ?, ?)",
+            [(number, step, value)],
+        )
+
+    def _write(self, sql: str, rows: Iterable[tuple]) -> None:
+        if self._lock is None:
+            raise StudyFileError(f"{self.path}: opened read-only")
+        with self._mutex:
+            try:
+                with self._conn:
+                    self._conn.executemany(sql, rows)
+            except sqlite3.Error as exc:
+                raise StudyFileError(f"{self.path}: cannot save: {_reason(exc)}") from None
+
+    def _query(self, sql: str) -> list[tuple]:
+        with self._mutex:
+            try:
+                return self._conn.execute(sql).fetchall()
+            except sqlite3.Error as exc:
+                raise StudyFileError(f"{self.path}: cannot read: {_reason(exc)}") from None
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    try:
+        if readonly:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
+        else:
+            conn = sqlite3.connect(path, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode survives an app crash; only power loss can drop the
+            # last commits, and it never corrupts the file.
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        return conn
+    except sqlite3.Error as exc:
+        raise StudyFileError(f"{path}: cannot open: {_reason(exc)}") from None
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_SQLITE_MAGIC))
+    except FileNotFoundError:
+        raise StudyFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise StudyFileError(f"{path}: is a folder, not a study file") from None
+    except OSError as exc:
+        raise StudyFileError(f"{path}: cannot read: {exc.strerror}") from None
+    if head != _SQLITE_MAGIC:
+        raise StudyFileError(f"{path}: not a Knobs study file (it is not an SQLite database)")
+
+
+def _check_identity(path: Path, conn: sqlite3.Connection) -> None:
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id != APPLICATION_ID:
+            raise StudyFileError(
+                f"{path}: an SQLite database from another program, not a Knobs study file"
+            )
+        if version > SCHEMA_VERSION:
+            raise StudyFileError(
+                f"{path}: written by a newer Knobs (study file version {version}; this "
+                f"version reads up to {SCHEMA_VERSION}). Update Knobs to open it."
+            )
+        if version < 1:
+            raise StudyFileError(f"{path}: study file version {version} is not valid")
+        conn.execute("SELECT count(*) FROM trials").fetchone()
+        conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
+    except sqlite3.Error as exc:
+        raise StudyFileError(f"{path}: the study file is damaged: {_reason(exc)}") from None
+
+
+def _reason(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "disk is full" in text or "database or disk is full" in text:
+        return "the disk is full"
+    if "readonly" in text or "read-only" in text:
+        return "the file or its folder is read-only"
+    return text
+
+
+class _FileLock:
+    """An advisory lock on ``<study>.lock``, released by the OS if the process dies."""
+
+    def __init__(self, path: Path, fd: int):
+        self.path, self._fd = path, fd
+
+    @classmethod
+    def acquire(cls, study: Path) -> _FileLock:
+        path = Path(str(study) + ".lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StudyFileError(f"{study}: cannot write next to the file: {exc.strerror}"
+                                 ) from None
+        try:
+            _lock_fd(fd)
+        except OSError:
+            owner = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StudyFileError(
+                f"{study}: in use by another Knobs process (pid {owner}); "
+                "open it read-only to look at it, or stop the other run first"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        return cls(path, fd)
+
+    @staticmethod
+    def held_by_other(study: Path) -> bool:
+        """True when another live process holds the lock (it is running the study now)."""
+        path = Path(str(study) + ".lock")
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            _lock_fd(fd)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)  # closing drops the probe's lock too
+        return False
+
+    def release(self) -> None:
+        if self._fd < 0:
+            return
+        # Unlink before unlocking so that a waiting process never locks a dead file.
+        self.path.unlink(missing_ok=True)
+        os.close(self._fd)
+        self._fd = -1
+
+
+def _lock_fd(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,0 +1,232 @@
+"""Study: thread-safe ask/tell over the trial history, the budget and the study file.
+
+Workers call :meth:`Study.ask` for a new trial and :meth:`Study.tell` with its outcome.
+Both hold one lock, so the sampler always sees every running trial and parallel workers
+never receive the same grid cell. Every change is written to the study file inside the
+same call, then listeners hear about it (``listener(event, trial)``) outside the lock.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.samplers import make_sampler
+from engine.samplers.base import Sampler
+from engine.spec import StudySpec, spec_from_dict, spec_to_dict
+from engine.storage import StudyFile, StudyFileError
+from engine.trial import Trial, TrialState
+
+Listener = Callable[[str, Trial], None]
+# Events: "started" (a trial was asked), "finished" (told), "intermediate" (a report).
+EVENTS = ("started", "finished", "intermediate")
+
+
+class Study:
+    """The history of one study and the rules for adding to it."""
+
+    def __init__(
+        self,
+        spec: StudySpec,
+        file: StudyFile | None = None,
+        trials: list[Trial] | None = None,
+        sampler: Sampler | None = None,
+    ):
+        self.spec = spec
+        self.space = spec.space
+        self.file = file
+        self.sampler = sampler or make_sampler(
+            spec.sampler, self.space, direction=spec.direction, seed=spec.seed,
+            options=spec.sampler_options,
+        )
+        self._trials: list[Trial] = list(trials or [])
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+        self._clock_started: float | None = None
+        self.exhausted = False
+
+    # --- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, spec: StudySpec, path: str | Path | None = None, *,
+               overwrite: bool = False) -> Study:
+        """A new study; with a path it is saved to a new study file as it runs."""
+        file = None
+        if path is not None:
+            file = StudyFile.create(path, spec_to_dict(spec), overwrite=overwrite)
+        return cls(spec, file)
+
+    @classmethod
+    def open(cls, path: str | Path, *, readonly: bool = False) -> Study:
+        """Reopen a study file; trials left running by a dead process are interrupted."""
+        file = StudyFile.open(path, readonly=readonly)
+        try:
+            spec = spec_from_dict(file.spec(), source=str(path))
+            trials = file.trials()
+        except Exception:
+            file.close()
+            raise
+        if readonly and not file.in_use_elsewhere():
+            # Nobody runs these any more: say so without changing the file.
+            trials = [_interrupted(t) if t.state is TrialState.RUNNING else t for t in trials]
+        return cls(spec, file, trials)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+    # --- listening -------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event, trial)`` on every change; returns an unsubscribe call."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, event: str, trial: Trial) -> None:
+        for listener in list(self._listeners):
+            listener(event, trial)
+
+    # --- ask / tell ------------------------------------------------------------------
+
+    def start_clock(self) -> None:
+        """Start counting the time budget; called when a run starts (again on resume)."""
+        self._clock_started = time.monotonic()
+
+    def ask(self, worker: int | None = None) -> Trial | None:
+        """Start a new trial, or return ``None`` when the budget or the sampler is spent."""
+        with self._lock:
+            if self.budget_spent():
+                return None
+            params = self.sampler.ask(self._trials)
+            if params is None:
+                self.exhausted = True
+                return None
+            trial = Trial(
+                number=len(self._trials), params=params, state=TrialState.RUNNING,
+                started_at=time.time(), worker=worker,
+            )
+            self._save(trial)
+            self._trials.append(trial)
+        self._emit("started", trial)
+        return trial
+
+    def tell(
+        self,
+        number: int,
+        state: TrialState,
+        *,
+        value: float | None = None,
+        metrics: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> Trial:
+        """Record how a running trial ended; the trial is saved before this returns."""
+        if state is TrialState.RUNNING:
+            raise ValueError("tell() records an ended trial; RUNNING is not an end state")
+        if state is TrialState.COMPLETE and (value is None or not math.isfinite(value)):
+            raise ValueError(f"a complete trial needs a finite value, got {value!r}")
+        with self._lock:
+            current = self._trials[number]
+            if current.state is not TrialState.RUNNING:
+                raise ValueError(f"trial {number} already ended as {current.state.value}")
+            trial = current.evolve(
+                state=state, value=value, metrics=dict(metrics or {}), error=error,
+                finished_at=time.time(),
+            )
+            self._save(trial)
+            self._trials[number] = trial
+        self._emit("finished", trial)
+        return trial
+
+    def report(self, number: int, step: int, value: float) -> None:
+        """Store an intermediate value (e.g. score after an epoch) of a running trial."""
+        if not math.isfinite(value):
+            return  # a NaN loss mid-training says nothing a plot can show
+        with self._lock:
+            current = self._trials[number]
+            steps = dict(current.intermediate)
+            steps[int(step)] = float(value)
+            trial = current.evolve(intermediate=tuple(sorted(steps.items())))
+            if self.file is not None:
+                self.file.write_intermediate(number, int(step), float(value))
+            self._trials[number] = trial
+        self._emit("intermediate", trial)
+
+    def _save(self, trial: Trial) -> None:
+        if self.file is not None and not self.file.readonly:
+            self.file.write_trial(trial)
+
+    # --- what is known ---------------------------------------------------------------
+
+    @property
+    def trials(self) -> list[Trial]:
+        """A snapshot of every trial; the trials themselves are immutable."""
+        with self._lock:
+            return list(self._trials)
+
+    @property
+    def direction(self) -> str:
+        return self.spec.direction
+
+    def counts(self) -> dict[TrialState, int]:
+        out = dict.fromkeys(TrialState, 0)
+        for t in self.trials:
+            out[t.state] += 1
+        return out
+
+    @property
+    def n_finished(self) -> int:
+        return sum(1 for t in self.trials if t.state.is_finished)
+
+    @property
+    def best_trial(self) -> Trial | None:
+        complete = [t for t in self.trials if t.state is TrialState.COMPLETE]
+        if not complete:
+            return None
+        pick = max if self.direction == "maximize" else min
+        return pick(complete, key=lambda t: t.value)
+
+    @property
+    def total(self) -> int | None:
+        """How many trials the study will have when done, if that is known."""
+        limits = [n for n in (self.spec.trials, self.sampler.size) if n is not None]
+        return min(limits) if limits else None
+
+    def budget_spent(self) -> bool:
+        """True when no new trial should start (finished + running reach the budget)."""
+        with self._lock:
+            if self.exhausted:
+                return True
+            if self.spec.trials is not None:
+                started = sum(
+                    1 for t in self._trials
+                    if t.state.is_finished or t.state is TrialState.RUNNING
+                )
+                if started >= self.spec.trials:
+                    return True
+            if self.spec.time_s is not None and self._clock_started is not None:
+                return time.monotonic() - self._clock_started >= self.spec.time_s
+            return False
+
+    def is_done(self) -> bool:
+        """True when the budget is spent and nothing is running."""
+        with self._lock:
+            running = any(t.state is TrialState.RUNNING for t in self._trials)
+        return self.budget_spent() and not running
+
+    def interrupt_running(self, reason: str = "stopped before it finished") -> None:
+        """Mark every running trial interrupted (used when a run is stopped)."""
+        with self._lock:
+            numbers = [t.number for t in self._trials if t.state is TrialState.RUNNING]
+        for n in numbers:
+            self.tell(n, TrialState.INTERRUPTED, error=reason)
+
+
+def _interrupted(trial: Trial) -> Trial:
+    return trial.evolve(state=TrialState.INTERRUPTED, error="the app stopped while it ran")
+
+
+__all__ = ["Study", "StudyFileError", "EVENTS"]

@@ -31,28 +31,35 @@ class UsageError(Exception):
     """Bad input from the command line; each line of the message is one problem."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad argument as one line (no usage dump) and exits with code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="knobs", description="Knobs: hyperparameter tuning. With no command, opens the window."
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run a study from a spec file, headless")
     run.add_argument("spec", help="study spec (.toml or .json)")
     run.add_argument("--sampler", choices=SAMPLER_NAMES, help="search method")
-    run.add_argument("--trials", type=_positive_int("--trials"), help="number of trials")
-    run.add_argument("--timeout-s", type=_positive_float("--timeout-s"),
+    run.add_argument("--trials", type=_whole_number(), help="number of trials")
+    run.add_argument("--timeout-s", type=_positive_number(),
                      help="seconds a trial may run before it is stopped and failed")
-    run.add_argument("--workers", type=_positive_int("--workers"),
+    run.add_argument("--workers", type=_whole_number(),
                      help="trials run at once (default: number of cores)")
-    run.add_argument("--seed", type=_positive_int("--seed", minimum=0), help="random seed")
+    run.add_argument("--seed", type=_whole_number(minimum=0), help="random seed")
     run.add_argument("--out", help="study file to write (default: next to the spec, .knobs)")
     run.add_argument("--resume", action="store_true",
                      help="continue the study in --out instead of starting a new one")
 
     show = sub.add_parser("show", help="summarise a study file")
     show.add_argument("study", help="study file (.knobs)")
-    show.add_argument("--top", type=_positive_int("--top"), default=10, help="best trials shown")
+    show.add_argument("--top", type=_whole_number(), default=10, help="best trials shown")
 
     export = sub.add_parser("export", help="write a study's trials as CSV or JSON")
     export.add_argument("study", help="study file (.knobs)")
@@ -128,7 +135,7 @@ def _apply_overrides(spec: StudySpec, args: argparse.Namespace) -> StudySpec:
 
 def _checked_objective(spec: StudySpec):
     objective = make_objective(spec.objective)
-    objective.check()
+    objective.check(spec.space.names)
     return objective
 
 
@@ -229,31 +236,31 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 # ---------------------------------------------------------------------------- argument types
 
 
-def _positive_int(flag: str, minimum: int = 1):
+def _whole_number(minimum: int = 1):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number >= {minimum}, got {text!r}"
+            ) from None
         if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
         return value
 
-    parse.__name__ = flag
     return parse
 
 
-def _positive_float(flag: str):
+def _positive_number():
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"{text} must be a number greater than 0")
+            value = float("nan")
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a number greater than 0, got {text!r}")
         return value
 
-    parse.__name__ = flag
     return parse
 
 

@@ -25,10 +25,15 @@ def scalar_metric_names(trials: Sequence[Trial]) -> list[str]:
     return list(names)
 
 
-def trial_rows(trials: Sequence[Trial], param_names: Sequence[str]) -> tuple[list[str], list[list]]:
+def trial_rows(
+    trials: Sequence[Trial], param_names: Sequence[str]
+) -> tuple[list[str], list[list]]:
     """Column names and rows; a parameter inactive in a trial is an empty cell."""
     metrics = scalar_metric_names(trials)
-    columns = [*BASE_COLUMNS, *param_names, *metrics, *TAIL_COLUMNS]
+    taken = {*BASE_COLUMNS, *param_names, *TAIL_COLUMNS}
+    # A metric named like a parameter (both "epochs") must not make two equal headers.
+    metric_columns = [f"metric_{m}" if m in taken else m for m in metrics]
+    columns = [*BASE_COLUMNS, *param_names, *metric_columns, *TAIL_COLUMNS]
     rows = []
     for t in trials:
         rows.append([

@@ -21,7 +21,8 @@ def format_value(v: float | None) -> str:
 
 
 def format_params(params: dict[str, Any]) -> list[str]:
-    return [f"{k} = {format_value(v) if isinstance(v, float) else v!r}" for k, v in params.items()]
+    return [f"{k} = {format_value(v) if isinstance(v, float) else repr(v)}"
+            for k, v in params.items()]
 
 
 def format_duration(seconds: float) -> str:
@@ -77,19 +78,20 @@ class ProgressLine:
             parts.append(f"{counts[TrialState.FAILED]} failed")
         return "  ".join(parts)
 
-    def update(self) -> None:
+    def update(self, *, final: bool = False) -> None:
         text = self.text()
         if self.tty:
             self.stream.write("\r" + text.ljust(len(self._last_text)))
-            self.stream.flush()
-        elif text != self._last_text and time.monotonic() - self._last_print >= 1.0:
+            self._last_text = text
+        elif text != self._last_text and (final or time.monotonic() - self._last_print >= 1.0):
+            # On a pipe (a log file, CI) a line per second at most keeps logs readable.
             self.stream.write(text + "\n")
+            self._last_text = text
             self._last_print = time.monotonic()
-        self._last_text = text
+        self.stream.flush()
 
     def finish(self) -> None:
-        self._last_print = 0.0
-        self.update()
+        self.update(final=True)
         if self.tty:
             self.stream.write("\n")
-        self.stream.flush()
+            self.stream.flush()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,8 +36,12 @@ class Evaluation:
 class Objective(ABC):
     kind: str = ""
 
-    def check(self) -> None:  # noqa: B027 - most kinds have something to check, not all
-        """Raise :class:`ObjectiveError` if the objective cannot run; runs in the app."""
+    def check(self, param_names: Sequence[str] | None = None) -> None:  # noqa: B027
+        """Raise :class:`ObjectiveError` if the objective cannot run; runs in the app.
+
+        ``param_names`` are the search space's parameters, for kinds that refer to them
+        (a command template's placeholders).
+        """
 
     @abstractmethod
     def evaluate(self, params: Mapping[str, Any], report: Reporter) -> Evaluation:

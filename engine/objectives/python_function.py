@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ class PythonFunctionObjective(Objective):
     def to_settings(self) -> dict[str, Any]:
         return {"path": self.path, "function": self.function}
 
-    def check(self) -> None:
+    def check(self, param_names: Sequence[str] | None = None) -> None:
         if not self.path:
             raise ObjectiveError("objective.path is empty: give the Python file to run")
         file = Path(self.path)

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.objectives.base import Objective, ObjectiveError
+from engine.objectives.command import CommandObjective
 from engine.objectives.python_function import PythonFunctionObjective
 
 KINDS: dict[str, type] = {
     PythonFunctionObjective.kind: PythonFunctionObjective,
+    CommandObjective.kind: CommandObjective,
 }
 
 
@@ -29,9 +31,14 @@ def resolve_paths(settings: Mapping[str, Any], base_dir: str | Path) -> dict[str
     A study file stores these, so that it still runs when opened from another folder.
     """
     out = dict(settings)
-    for key in getattr(objective_class(settings), "path_settings", ()):
+    cls = objective_class(settings)
+    for key in getattr(cls, "path_settings", ()):
         if isinstance(out.get(key), str) and out[key]:
             out[key] = str((Path(base_dir) / out[key]).resolve())
+    # A command runs next to its spec unless told otherwise, not wherever Knobs started.
+    for key in getattr(cls, "folder_settings", ()):
+        if not out.get(key):
+            out[key] = str(Path(base_dir).resolve())
     return out
 
 

@@ -30,4 +30,4 @@ def train(params, report):
         loss *= 1 + rng.gauss(0, 0.01)
         report(epoch, loss)
         time.sleep(0.01)
-    return {"value": loss, "epochs": epoch}
+    return {"value": loss, "epochs_run": epoch}

@@ -1,0 +1,221 @@
+"""The headless command line, driven as a user would: through a subprocess."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.study import Study
+from engine.trial import TrialState
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "resources" / "examples" / "toy_training.toml"
+
+
+def knobs(*args, cwd=None, timeout=120):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=timeout,
+    )
+
+
+def write_spec(folder: Path, objective_body: str, trials: int = 6, extra: str = "") -> Path:
+    (folder / "obj.py").write_text(objective_body)
+    spec = folder / "study.toml"
+    spec.write_text(f"""
+name = "cli test"
+seed = 1
+workers = 2
+{extra}
+[budget]
+trials = {trials}
+[objective]
+kind = "python"
+path = "obj.py"
+function = "f"
+[[params]]
+name = "x"
+type = "float"
+low = 0.0
+high = 1.0
+""")
+    return spec
+
+
+def test_the_bundled_example_runs_and_prints_the_best_trial(tmp_path):
+    out = tmp_path / "toy.knobs"
+    result = knobs("run", EXAMPLE, "--trials", 8, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "Best trial" in result.stdout and "learning_rate = " in result.stdout
+    assert "8/8" in result.stderr  # the progress line reached the end
+    study = Study.open(out, readonly=True)
+    assert study.counts()[TrialState.COMPLETE] == 8
+    assert all(len(t.intermediate) == 10 for t in study.trials)  # learning curves kept
+    study.close()
+
+
+def test_show_and_export(tmp_path):
+    out = tmp_path / "toy.knobs"
+    assert knobs("run", EXAMPLE, "--trials", 5, "--out", out).returncode == 0
+    shown = knobs("show", out)
+    assert shown.returncode == 0
+    assert "5 complete" in shown.stdout and "Top 5:" in shown.stdout
+
+    assert knobs("export", out, "-o", tmp_path / "t.csv").returncode == 0
+    rows = list(csv.DictReader(open(tmp_path / "t.csv")))
+    assert len(rows) == 5
+    for row in rows:
+        assert (row["momentum"] == "") == (row["solver"] == "adam")  # inactive stays blank
+        assert float(row["value"]) > 0 and row["state"] == "complete"
+
+    assert knobs("export", out, "--format", "json", "-o", tmp_path / "t.out").returncode == 0
+    data = json.loads((tmp_path / "t.out").read_text())
+    assert data["study"]["name"] == "toy training" and len(data["trials"]) == 5
+    assert len(data["trials"][0]["intermediate"]) == 10
+
+
+def test_overrides_from_the_command_line(tmp_path):
+    result = knobs("run", EXAMPLE, "--trials", 4, "--sampler", "sobol", "--workers", 1,
+                   "--seed", 3, "--out", tmp_path / "s.knobs")
+    assert result.returncode == 0, result.stderr
+    assert "sobol search, 1 workers" in result.stdout
+    study = Study.open(tmp_path / "s.knobs", readonly=True)
+    assert study.spec.sampler == "sobol" and study.spec.seed == 3 and len(study.trials) == 4
+    study.close()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "nope.toml"], "nope.toml: no such file"),
+        (["run", EXAMPLE, "--trials", "0"], "--trials: expected a whole number >= 1, got 0"),
+        (["run", EXAMPLE, "--trials", "many"], "expected a whole number >= 1, got 'many'"),
+        (["run", EXAMPLE, "--timeout-s", "-1"], "expected a number greater than 0, got '-1'"),
+        (["run", EXAMPLE, "--sampler", "genetic"], "invalid choice: 'genetic'"),
+        (["show", "nope.knobs"], "no such file"),
+        (["export", EXAMPLE, "-o", "x.csv"], "not a Knobs study file"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_line(tmp_path, args, message):
+    result = knobs(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_bad_spec_lists_every_problem_and_writes_nothing(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text("""
+name = "bad"
+direction = "up"
+[budget]
+trails = 5
+[objective]
+kind = "python"
+path = "missing.py"
+function = "f"
+[[params]]
+name = "lr"
+type = "float"
+low = 0.0
+high = 1.0
+log = true
+[[params]]
+name = "m"
+type = "float"
+low = 0.0
+high = 1.0
+condition = { solver = ["sgd"] }
+""")
+    result = knobs("run", spec, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line]
+    assert len(lines) == 4, result.stderr
+    assert "direction = 'up': expected one of minimize, maximize" in lines[0]
+    assert "budget.trails: unknown setting; accepted: trials, time_s" in result.stderr
+    assert "params[0] 'lr'.low = 0.0: must be greater than 0 on a log scale" in result.stderr
+    assert "params[1] 'm'.condition = 'solver': no parameter has this name" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+def test_an_objective_that_cannot_run_is_refused_before_any_trial(tmp_path):
+    spec = write_spec(tmp_path, "def g(params):\n    return 1.0\n")
+    result = knobs("run", spec)
+    assert result.returncode == 2
+    assert "objective.function = 'f': no 'def f' in" in result.stderr
+    assert not (tmp_path / "study.knobs").exists()
+
+
+def test_an_existing_study_file_is_not_overwritten(tmp_path):
+    spec = write_spec(tmp_path, "def f(params):\n    return params['x']\n", trials=2)
+    assert knobs("run", spec).returncode == 0
+    before = (tmp_path / "study.knobs").read_bytes()
+    again = knobs("run", spec)
+    assert again.returncode == 2 and "--resume" in again.stderr
+    assert (tmp_path / "study.knobs").read_bytes() == before
+
+
+def test_sigkill_mid_study_loses_no_finished_trial_and_resume_meets_the_budget(tmp_path):
+    spec = write_spec(
+        tmp_path, "import time\ndef f(params):\n    time.sleep(0.3)\n    return params['x']\n",
+        trials=12,
+    )
+    study_file = tmp_path / "study.knobs"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run", str(spec)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        finished = _wait_for_finished(study_file, at_least=3)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        proc.kill()
+    _wait_for_no_workers(tmp_path)
+
+    survived = Study.open(study_file, readonly=True)
+    kept = [t for t in survived.trials if t.state is TrialState.COMPLETE]
+    survived.close()
+    assert len(kept) >= finished
+    assert all(t.state in (TrialState.COMPLETE, TrialState.INTERRUPTED) for t in survived.trials)
+
+    result = knobs("run", spec, "--resume")
+    assert result.returncode == 0, result.stderr
+    assert f"{len(kept)} finished trials kept" in result.stdout
+    resumed = Study.open(study_file, readonly=True)
+    assert resumed.counts()[TrialState.COMPLETE] == 12
+    by_number = {t.number: t for t in resumed.trials}
+    assert all(by_number[t.number] == t for t in kept)  # untouched by the resume
+    resumed.close()
+
+
+def _wait_for_finished(path: Path, at_least: int) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if path.exists():
+            try:
+                study = Study.open(path, readonly=True)
+            except Exception:  # the file is being created; try again
+                time.sleep(0.05)
+                continue
+            n = study.counts()[TrialState.COMPLETE]
+            study.close()
+            if n >= at_least:
+                return n
+        time.sleep(0.05)
+    raise AssertionError("the study never got going")
+
+
+def _wait_for_no_workers(folder: Path) -> None:
+    # Orphaned workers notice their parent is gone when their pipe closes.
+    deadline = time.monotonic() + 10
+    lock = Path(str(folder / "study.knobs") + ".lock")
+    from engine.storage import _FileLock
+
+    while _FileLock.held_by_other(lock.with_suffix("")) and time.monotonic() < deadline:
+        time.sleep(0.05)

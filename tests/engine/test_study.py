@@ -1,0 +1,150 @@
+"""Study ask/tell, the budget, and the run loop with real worker processes."""
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine.objectives.python_function import PythonFunctionObjective
+from engine.runner import Runner
+from engine.space import CategoricalParam, FloatParam, IntParam
+from engine.spec import StudySpec
+from engine.study import Study
+from engine.trial import TrialState
+
+FAULTY = str(Path(__file__).parent / "objectives" / "faulty.py")
+
+
+def spec(**changes) -> StudySpec:
+    base = StudySpec(
+        name="t", params=(FloatParam("x", 0.0, 1.0),),
+        objective={"kind": "python", "path": FAULTY, "function": "good"},
+        sampler="random", trials=6, seed=1, workers=2,
+    )
+    return base.evolve(**changes)
+
+
+def test_ask_tell_and_best_for_each_direction():
+    for direction, best in (("minimize", 0.2), ("maximize", 0.9)):
+        study = Study.create(spec(direction=direction))
+        for value in (0.5, 0.2, 0.9):
+            t = study.ask()
+            study.tell(t.number, TrialState.COMPLETE, value=value)
+        assert study.best_trial.value == best
+
+
+def test_the_budget_counts_running_and_finished_but_not_interrupted():
+    study = Study.create(spec(trials=2))
+    a, b = study.ask(), study.ask()
+    assert study.ask() is None
+    study.tell(a.number, TrialState.INTERRUPTED, error="stopped")
+    c = study.ask()
+    assert c is not None and study.ask() is None
+    study.tell(b.number, TrialState.FAILED, error="x")
+    study.tell(c.number, TrialState.COMPLETE, value=1.0)
+    assert study.is_done()
+
+
+def test_tell_refuses_nonsense():
+    study = Study.create(spec())
+    t = study.ask()
+    with pytest.raises(ValueError, match="finite value"):
+        study.tell(t.number, TrialState.COMPLETE, value=float("nan"))
+    study.tell(t.number, TrialState.COMPLETE, value=1.0)
+    with pytest.raises(ValueError, match="already ended"):
+        study.tell(t.number, TrialState.FAILED)
+
+
+def test_listeners_hear_every_change_in_order():
+    study = Study.create(spec())
+    heard = []
+    study.subscribe(lambda event, trial: heard.append((event, trial.number, trial.state)))
+    t = study.ask()
+    study.report(t.number, 1, 0.5)
+    study.tell(t.number, TrialState.COMPLETE, value=0.5)
+    assert heard == [
+        ("started", 0, TrialState.RUNNING),
+        ("intermediate", 0, TrialState.RUNNING),
+        ("finished", 0, TrialState.COMPLETE),
+    ]
+
+
+def test_threads_asking_a_grid_never_share_a_cell():
+    study = Study.create(spec(params=(IntParam("n", 0, 99, grid_points=100),), sampler="grid",
+                              trials=None))
+    got, lock = [], threading.Lock()
+
+    def work():
+        while (t := study.ask()) is not None:
+            with lock:
+                got.append(t.params["n"])
+            study.tell(t.number, TrialState.COMPLETE, value=float(t.params["n"]))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(got) == list(range(100))
+    assert study.exhausted and study.is_done()
+
+
+def test_a_study_file_reopens_exactly(tmp_path):
+    path = tmp_path / "s.knobs"
+    study = Study.create(spec(), path)
+    t = study.ask()
+    study.report(t.number, 3, 0.7)
+    study.tell(t.number, TrialState.COMPLETE, value=0.25, metrics={"acc": 0.8})
+    running = study.ask()
+    study.close()
+
+    again = Study.open(path, readonly=True)
+    assert again.spec == study.spec
+    done, interrupted = again.trials
+    again.close()
+    assert done == study.trials[0]
+    assert interrupted.number == running.number and interrupted.state is TrialState.INTERRUPTED
+
+
+def test_a_run_survives_every_kind_of_failure_and_meets_the_budget(tmp_path):
+    params = (FloatParam("x", 0.0, 1.0, step=0.05),)
+    study = Study.create(spec(params=params, trials=12, timeout_s=20), tmp_path / "s.knobs")
+    objective = PythonFunctionObjective(FAULTY, "by_x")
+    Runner(study, objective, workers=2).run()
+    counts = study.counts()
+    assert counts[TrialState.COMPLETE] + counts[TrialState.FAILED] == 12
+    assert counts[TrialState.RUNNING] == 0
+    for t in study.trials:
+        x = t.params["x"]
+        if x < 0.1:
+            assert t.state is TrialState.FAILED and "x too small" in t.error
+        elif x > 0.9:
+            assert t.state is TrialState.FAILED and "exited with code 1" in t.error
+        else:
+            assert t.state is TrialState.COMPLETE and t.value == x
+    study.close()
+    assert len(Study.open(tmp_path / "s.knobs", readonly=True).trials) == 12
+
+
+def test_stop_interrupts_running_trials_and_keeps_finished_ones(tmp_path):
+    study = Study.create(spec(trials=50), tmp_path / "s.knobs")
+    runner = Runner(study, PythonFunctionObjective(FAULTY, "hangs"), workers=2)
+    runner.start()
+    while sum(t.state is TrialState.RUNNING for t in study.trials) < 2:
+        threading.Event().wait(0.05)
+    runner.stop()
+    assert [t.state for t in study.trials] == [TrialState.INTERRUPTED] * 2
+    study.close()
+
+
+def test_pause_starts_no_new_trials_until_resumed(tmp_path):
+    study = Study.create(spec(trials=4, params=(CategoricalParam("x", (0.3, 0.4)),),
+                              sampler="grid"))
+    runner = Runner(study, PythonFunctionObjective(FAULTY, "good"), workers=1)
+    runner.pause()
+    runner.start()
+    threading.Event().wait(0.5)
+    assert study.trials == []
+    runner.resume()
+    runner.wait()
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2  # grid of 2 cells

@@ -233,6 +233,7 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
             "(python, sklearn or command)"
         )
 
+    direction = _checked_direction(data, direction, objective, problems)
     params = _read_params(data.get("params"), problems)
     if params is not None:
         problems.extend(_space_problem_texts(params))
@@ -244,6 +245,26 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
         sampler=sampler, sampler_options=sampler_options, trials=trials, time_s=time_s,
         workers=workers, timeout_s=timeout_s, memory_limit_mb=memory_limit_mb, seed=seed,
     )
+
+
+def _checked_direction(data: Mapping, direction: str, objective: dict, problems: list[str]
+                       ) -> str:
+    """A metric knows its direction: take it when none is written, refuse a contradiction."""
+    from engine.objectives.registry import implied_direction
+
+    implied = implied_direction(objective) if isinstance(objective.get("kind"), str) else None
+    if implied is None:
+        return direction
+    if "direction" not in data:
+        return implied
+    if direction != implied:
+        metric = objective.get("metric") or "default metric"
+        problems.append(
+            f"direction = {show_value(direction)}: the objective's {metric} is better when "
+            f"{'higher' if implied == 'maximize' else 'lower'}; use {show_value(implied)} "
+            "or leave direction out"
+        )
+    return direction
 
 
 def _space_problem_texts(params: list[Param]) -> list[str]:

@@ -9,10 +9,12 @@ from typing import Any
 from engine.objectives.base import Objective, ObjectiveError
 from engine.objectives.command import CommandObjective
 from engine.objectives.python_function import PythonFunctionObjective
+from engine.objectives.sklearn_objective import SklearnObjective
 
 KINDS: dict[str, type] = {
     PythonFunctionObjective.kind: PythonFunctionObjective,
     CommandObjective.kind: CommandObjective,
+    SklearnObjective.kind: SklearnObjective,
 }
 
 
@@ -46,3 +48,13 @@ def make_objective(settings: Mapping[str, Any]) -> Objective:
     """Build the objective a spec describes. Nothing is imported or run here."""
     cls = objective_class(settings)
     return cls.from_settings({k: v for k, v in settings.items() if k != "kind"})
+
+
+def implied_direction(settings: Mapping[str, Any]) -> str | None:
+    """The direction an objective's own settings call for (a metric's), if it has one."""
+    try:
+        objective = make_objective(settings)
+    except (ObjectiveError, TypeError, ValueError):
+        return None  # a broken objective is reported by check(), with a better message
+    direction = getattr(objective, "direction", None)
+    return direction if direction in ("minimize", "maximize") else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import threading
 import time
 
@@ -119,6 +120,15 @@ def test_a_seed_gives_the_same_suggestions(name, space_name):
 def test_a_space_of_fixed_params_gives_its_one_configuration(name):
     space = SearchSpace.of(FixedParam("a", 1), FixedParam("b", "x"))
     assert make_sampler(name, space, seed=0).ask([]) == {"a": 1, "b": "x"}
+
+
+@samplers
+@pytest.mark.parametrize("space_name", ["categorical", "int_step", "step_float", "fixed"])
+def test_a_finite_size_is_how_many_distinct_suggestions_there_are(name, space_name):
+    sampler = make_sampler(name, SPACES[space_name], seed=0)
+    suggestions = run(sampler, 500)
+    if sampler.size is not None:
+        assert len(set(keys(suggestions))) == len(suggestions) == sampler.size
 
 
 @st.composite
@@ -311,6 +321,17 @@ def test_grid_follows_the_history_it_is_given_not_the_one_it_saw_before():
     assert sampler.ask(shorter) == list(GRID.iter_grid())[5]
 
 
+def test_grid_reads_a_reloaded_history_afresh():
+    space = SearchSpace.of(CategoricalParam("i", tuple(range(100))))
+    sampler = GridSampler(space)
+    trials: list[Trial] = []
+    run(sampler, 200, trials)
+    # Reloaded from the study file: equal params, but new dicts, and fewer of them.
+    reloaded = [Trial(t.number, json.loads(json.dumps(t.params)), COMPLETE) for t in trials[:10]]
+    assert sampler.ask(reloaded) == {"i": 10}
+    assert sampler.ask(trials) is None
+
+
 def test_a_huge_grid_is_walked_without_listing_its_cells():
     space = SearchSpace.of(*(FloatParam(f"x{i}", 0.0, 1.0, grid_points=10) for i in range(10)))
     for shuffle in (False, True):
@@ -404,6 +425,24 @@ def test_a_big_discrete_space_never_repeats_even_when_almost_full(cls, monkeypat
     suggestions = run(sampler, 10, history)
     assert sorted(p["n"] for p in suggestions) == sorted(free)
     assert sampler.ask(history) is None
+
+
+@no_repeat_samplers
+def test_a_repeat_is_replaced_by_any_free_configuration_not_always_the_same(cls):
+    space = SearchSpace.of(CategoricalParam("c", tuple("abcdefghij")))
+    history = [Trial(i, {"c": c}, COMPLETE) for i, c in enumerate("acegi")]
+    picks = [cls(space, seed=seed).ask(history)["c"] for seed in range(300)]
+    counts = {c: picks.count(c) for c in "bdfhj"}
+    assert sum(counts.values()) == 300
+    # Uniform gives 60 each; always falling back to the first free one gives "b" about 180.
+    assert max(counts.values()) < 90
+
+
+@no_repeat_samplers
+def test_a_discrete_log_scale_is_still_sampled_on_a_log_scale(cls):
+    # The no-repeat rule must not turn a log-scaled int into a uniform one.
+    units = [p["units"] for p in run(cls(SPACES["int_log"], seed=0), 200)]
+    assert np.median(units) < 100
 
 
 @no_repeat_samplers

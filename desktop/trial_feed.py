@@ -1,0 +1,78 @@
+"""TrialFeed: the one place where a Study's events cross into the GUI thread.
+
+The engine calls listeners from worker threads; this feed stores the newest snapshot of
+each changed trial and hands them over in batches on a GUI-thread timer, so the table and
+the plots repaint a few times a second however fast trials finish. Every view listens to
+the same feed, and selection is shared through it too.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from engine.study import Study
+from engine.trial import Trial
+
+FLUSH_MS = 200
+
+
+class TrialFeed(QObject):
+    """Relays one study at a time to the views.
+
+    - ``reset(study)``: a different study (or none) is shown; rebuild from ``study.trials``.
+    - ``updated(trials)``: the newest snapshots of trials that changed, by trial number.
+    - ``selected(number)``: the user picked a trial (-1: none) in any view.
+    """
+
+    reset = Signal(object)
+    updated = Signal(list)
+    selected = Signal(int)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.study: Study | None = None
+        self.selection = -1
+        self._unsubscribe = None
+        self._pending: dict[int, Trial] = {}
+        self._pending_lock = threading.Lock()
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_MS)
+        self._timer.timeout.connect(self.flush)
+        self._timer.start()
+
+    @property
+    def trials(self) -> list[Trial]:
+        return self.study.trials if self.study is not None else []
+
+    def set_study(self, study: Study | None) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        with self._pending_lock:
+            self._pending.clear()
+        self.study = study
+        self.selection = -1
+        if study is not None:
+            self._unsubscribe = study.subscribe(self._on_study_event)
+        self.reset.emit(study)
+
+    def select(self, number: int) -> None:
+        if number != self.selection:
+            self.selection = number
+            self.selected.emit(number)
+
+    def flush(self) -> None:
+        """Hand pending changes to the views now (the timer calls this)."""
+        with self._pending_lock:
+            if not self._pending:
+                return
+            batch = [self._pending[n] for n in sorted(self._pending)]
+            self._pending.clear()
+        self.updated.emit(batch)
+
+    def _on_study_event(self, event: str, trial: Trial) -> None:
+        # Runs on a worker thread: only store the snapshot; the timer delivers it.
+        with self._pending_lock:
+            self._pending[trial.number] = trial

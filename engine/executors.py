@@ -168,7 +168,10 @@ class ProcessSlot:
             return
         if proc.is_alive():
             _kill_group(proc.pid)
-            proc.join(5.0)
+            # A child killed before it made its own process group is not reached by
+            # killpg, so end it directly as well.
+            proc.kill()
+            proc.join()
         proc.close()
 
 

@@ -205,6 +205,8 @@ def _grid_problems(p: NumericParam) -> list[Problem]:
             out.append(
                 Problem(p.name, "grid", v, f"must lie within {_range(p)}")
             )
+        elif p.step is not None and not _on_step(p, v):
+            out.append(Problem(p.name, "grid", v, f"must be {_show_steps(p)}"))
     if len(set(p.grid)) != len(p.grid):
         out.append(Problem(p.name, "grid", list(p.grid), "values must not repeat"))
     return out
@@ -289,7 +291,18 @@ def _can_take(p: Param, v: Any) -> bool:
         return False
     if isinstance(p, IntParam) and v != int(v):
         return False
-    return True
+    return p.step is None or _on_step(p, v)
+
+
+def _on_step(p: NumericParam, v: float) -> bool:
+    if isinstance(p.step, bool) or not isinstance(p.step, (int, float)) or not p.step > 0:
+        return True  # a bad step is reported on its own field
+    k = (v - p.low) / p.step
+    return abs(k - round(k)) <= _STEP_TOLERANCE * max(1.0, abs(k))
+
+
+def _show_steps(p: NumericParam) -> str:
+    return f"{show_value(p.low)} plus a whole number of steps of {show_value(p.step)}"
 
 
 def _describe_values(p: Param) -> str:
@@ -412,7 +425,7 @@ class SearchSpace:
         Conditional branches add rather than multiply: a child's values only count under
         the parent values that enable it.
         """
-        return math.prod(self._count(p) for p in self._roots())
+        return math.prod(self._grid.count[p.name] for p in self._roots())
 
     def grid_cell(self, index: int) -> dict[str, Value]:
         """The ``index``-th grid cell (0-based), in a stable order."""
@@ -430,36 +443,50 @@ class SearchSpace:
     def _roots(self) -> list[Param]:
         return [p for p in self.params if p.condition is None]
 
-    def _children(self, parent: Param, value: Any) -> list[Param]:
-        return [
-            p for p in self.params
-            if p.condition is not None and p.condition.parent == parent.name
-            and any(_same_value(value, v) for v in p.condition.values)
-        ]
-
-    def _count(self, p: Param) -> int:
-        return sum(
-            math.prod(self._count(c) for c in self._children(p, v)) for v in grid_values(p)
-        )
+    @property
+    def _grid(self) -> _GridTree:
+        # Built on first use: most spaces are never gridded.
+        if "_grid_tree" not in self.__dict__:
+            object.__setattr__(self, "_grid_tree", _GridTree(self.params))
+        return self.__dict__["_grid_tree"]
 
     def _decode_group(self, group: list[Param], index: int, out: dict[str, Value]) -> None:
         # Mixed radix over independent siblings; the first sibling varies slowest.
-        counts = [self._count(p) for p in group]
+        counts = [self._grid.count[p.name] for p in group]
         for i, p in enumerate(group):
             rest = math.prod(counts[i + 1:])
             self._decode_param(p, index // rest, out)
             index %= rest
 
     def _decode_param(self, p: Param, index: int, out: dict[str, Value]) -> None:
-        for v in grid_values(p):
-            children = self._children(p, v)
-            n = math.prod(self._count(c) for c in children)
+        tree = self._grid
+        for v, children, n in tree.branches[p.name]:
             if index < n:
                 out[p.name] = v
                 self._decode_group(children, index, out)
                 return
             index -= n
         raise AssertionError("grid index out of range after size check")
+
+
+class _GridTree:
+    """Per parameter: its grid values, the children each value enables, and cell counts."""
+
+    def __init__(self, params: Sequence[Param]):
+        self.branches: dict[str, list[tuple[Value, list[Param], int]]] = {}
+        self.count: dict[str, int] = {}
+        # Children come after parents in ``params``, so walking backwards counts leaves first.
+        for p in reversed(params):
+            branches = []
+            for v in grid_values(p):
+                children = [
+                    c for c in params
+                    if c.condition is not None and c.condition.parent == p.name
+                    and any(_same_value(v, cv) for cv in c.condition.values)
+                ]
+                branches.append((v, children, math.prod(self.count[c.name] for c in children)))
+            self.branches[p.name] = branches
+            self.count[p.name] = sum(n for _, _, n in branches)
 
 
 # ---------------------------------------------------------------------------- per parameter
@@ -472,7 +499,8 @@ def grid_values(p: Param) -> list[Value]:
     if isinstance(p, CategoricalParam):
         return list(p.choices)
     if p.grid is not None:
-        return list(p.grid)
+        # 1 and 1.0 are one configuration: keep a float parameter's values floats.
+        return [float(v) for v in p.grid] if isinstance(p, FloatParam) else list(p.grid)
     n = p.grid_points
     if n == 1:
         return [decode_one(p, 0.5)]
@@ -554,8 +582,9 @@ def _snap(p: NumericParam, x: float) -> Value:
         return int(min(p.low + k * p.step, p.high))
     if p.step is not None:
         k = round((x - p.low) / p.step)
-        # Round away float noise so that 0.1 * 3 is stored as 0.3.
-        return float(round(min(p.low + k * p.step, p.high), 12))
+        # Round away float noise so that 0.1 * 3 is stored as 0.3, then clip again in case
+        # the bounds themselves carry that noise.
+        return min(max(float(round(p.low + k * p.step, 12)), p.low), p.high)
     return x
 
 

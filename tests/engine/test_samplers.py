@@ -441,8 +441,9 @@ def test_a_repeat_is_replaced_by_any_free_configuration_not_always_the_same(cls)
 @no_repeat_samplers
 def test_a_discrete_log_scale_is_still_sampled_on_a_log_scale(cls):
     # The no-repeat rule must not turn a log-scaled int into a uniform one.
-    units = [p["units"] for p in run(cls(SPACES["int_log"], seed=0), 200)]
-    assert np.median(units) < 100
+    units = [p["units"] for p in run(cls(SPACES["int_log"], seed=0), 30)]
+    # Log-uniform on 1..1024 has median 32; uniform over the configurations, 512.
+    assert np.median(units) < 200
 
 
 @no_repeat_samplers

@@ -48,6 +48,8 @@ def problems_of(*params):
         (IntParam("n", 0, 10, step=3), ("n", "step")),
         (IntParam("n", 0, 10, grid=(1, 11)), ("n", "grid")),
         (IntParam("n", 0, 10, grid=()), ("n", "grid")),
+        (IntParam("n", 0, 10, step=2, grid=(3,)), ("n", "grid")),
+        (FloatParam("x", 0.0, 1.0, step=0.0, grid=(0.5,)), ("x", "step")),
         (FloatParam("x", 0.0, 1.0, grid_points=0), ("x", "grid_points")),
         (FloatParam("x", float("nan"), 1.0), ("x", "low")),
         (CategoricalParam("c", ()), ("c", "choices")),
@@ -210,3 +212,22 @@ def test_grid_enumerates_exactly_the_product_of_value_lists(sizes, child_points)
     expected = rest * (child_points + sizes[0] - 1)
     assert space.grid_size() == expected
     assert len({tuple(sorted(c.items())) for c in space.iter_grid()}) == expected
+
+
+def test_a_condition_on_a_value_between_steps_can_never_hold():
+    found = find_problems([
+        IntParam("n", 0, 10, step=2),
+        FixedParam("z", 1, condition=Condition("n", (3,))),
+    ])
+    assert [(p.param, p.value) for p in found] == [("z", 3)]
+
+
+def test_stepped_floats_stay_inside_bounds_that_carry_float_noise():
+    space = SearchSpace.of(FloatParam("p", 0.1 * 3, 0.4, step=0.1))
+    assert all(space.contains(space.decode([u / 10])) for u in range(11))
+
+
+def test_float_grid_values_are_floats_so_1_and_1_0_are_one_configuration():
+    space = SearchSpace.of(FloatParam("x", 0.0, 2.0, grid=(1, 2)))
+    assert [c["x"] for c in space.iter_grid()] == [1.0, 2.0]
+    assert all(isinstance(c["x"], float) for c in space.iter_grid())

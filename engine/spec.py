@@ -84,6 +84,15 @@ class StudySpec:
     def evolve(self, **changes: Any) -> StudySpec:
         return replace(self, **changes)
 
+    def same_search_as(self, other: StudySpec) -> bool:
+        """True when trials of ``other`` are trials of this study too.
+
+        Run settings (sampler, budget, workers, timeout, seed) may differ: a study can
+        start with random search and go on with another method.
+        """
+        return (self.params, self.objective, self.direction) == (
+            other.params, other.objective, other.direction)
+
 
 # ---------------------------------------------------------------------------- files
 

@@ -176,6 +176,24 @@ class StudyFile:
               json.dumps(trial.metrics))],
         )
 
+    def write_spec(self, spec: dict[str, Any]) -> None:
+        """Replace the stored spec (run settings changed before continuing the study)."""
+        self._write("INSERT OR REPLACE INTO meta (key, value) VALUES ('spec', ?)",
+                    [(json.dumps(spec),)])
+
+    def copy_to(self, target: str | Path) -> None:
+        """Write a consistent copy of the whole study to ``target`` (Save As)."""
+        target = Path(target)
+        with self._mutex:
+            try:
+                dest = sqlite3.connect(target)
+                try:
+                    self._conn.backup(dest)
+                finally:
+                    dest.close()
+            except sqlite3.Error as exc:
+                raise StudyFileError(f"{target}: cannot write: {_reason(exc)}") from None
+
     def write_intermediate(self, number: int, step: int, value: float) -> None:
         self._write(
             "INSERT OR REPLACE INTO intermediate (trial, step, value) VALUES (?, ?, ?)",

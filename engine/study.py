@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +48,7 @@ class Study:
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._clock_started: float | None = None
+        self._queue: deque[dict[str, Any]] = deque()
         self.exhausted = False
 
     # --- opening ---------------------------------------------------------------------
@@ -99,12 +101,15 @@ class Study:
     def ask(self, worker: int | None = None) -> Trial | None:
         """Start a new trial, or return ``None`` when the budget or the sampler is spent."""
         with self._lock:
-            if self.budget_spent():
+            if self._queue:
+                params = self._queue.popleft()
+            elif self.budget_spent():
                 return None
-            params = self.sampler.ask(self._trials)
-            if params is None:
-                self.exhausted = True
-                return None
+            else:
+                params = self.sampler.ask(self._trials)
+                if params is None:
+                    self.exhausted = True
+                    return None
             trial = Trial(
                 number=len(self._trials), params=params, state=TrialState.RUNNING,
                 started_at=time.time(), worker=worker,
@@ -113,6 +118,20 @@ class Study:
             self._trials.append(trial)
         self._emit("started", trial)
         return trial
+
+    def enqueue(self, params: dict[str, Any]) -> None:
+        """Run these params next, before the sampler's suggestions and beyond the budget.
+
+        Used to re-run a configuration (is a good score luck or real?).
+        """
+        if not self.space.contains(params):
+            raise ValueError(f"params {params} do not fit the study's search space")
+        with self._lock:
+            self._queue.append(dict(params))
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
 
     def tell(
         self,

@@ -121,3 +121,15 @@ def test_a_read_only_file_gives_a_clear_error_on_write(tmp_path):
     with pytest.raises(StudyFileError, match="cannot save"):
         f.write_trial(finished(0, 0.5))
     f.close()
+
+
+def test_save_as_copies_every_trial_and_a_changed_spec(tmp_path):
+    f = StudyFile.create(tmp_path / "a.knobs", SPEC)
+    f.write_trial(finished(0, 0.3))
+    f.write_spec({**SPEC, "name": "renamed"})
+    f.copy_to(tmp_path / "b.knobs")
+    f.close()
+    g = StudyFile.open(tmp_path / "b.knobs")
+    assert g.spec()["name"] == "renamed"
+    assert [t.value for t in g.trials()] == [0.3]
+    g.close()

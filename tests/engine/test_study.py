@@ -148,3 +148,16 @@ def test_pause_starts_no_new_trials_until_resumed(tmp_path):
     runner.resume()
     runner.wait()
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2  # grid of 2 cells
+
+
+def test_an_enqueued_configuration_runs_next_even_when_the_budget_is_spent():
+    study = Study.create(spec(trials=1))
+    first = study.ask()
+    study.tell(first.number, TrialState.COMPLETE, value=0.5)
+    assert study.ask() is None
+    study.enqueue(first.params)
+    again = study.ask()
+    assert again.params == first.params and again.number == 1
+    assert study.ask() is None
+    with pytest.raises(ValueError, match="do not fit"):
+        study.enqueue({"x": 5.0})

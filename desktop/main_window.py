@@ -1,0 +1,643 @@
+"""The main window: study setup and run docks around live plots and the trials table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import preferences as prefs
+from desktop.dialogs import confirm_objective, show_about, show_error, show_user_guide
+from desktop.objective_panel import ObjectivePanel
+from desktop.plots.panel import PlotsWidget
+from desktop.run_panel import RunPanel
+from desktop.space_editor import SpaceEditorWidget
+from desktop.trial_feed import TrialFeed
+from desktop.trials_view import TrialsTableWidget
+from desktop.workers import WorkerPool
+from engine.objectives.base import ObjectiveError
+from engine.objectives.registry import make_objective, resolve_paths
+from engine.spec import SpecError, StudySpec, load_spec, save_spec, spec_to_dict
+from engine.storage import StudyFileError
+from engine.study import Study
+from engine.trial import TrialState
+
+STUDY_FILTER = "Knobs studies (*.knobs)"
+SPEC_FILTER = "Study specs (*.toml *.json)"
+OPEN_FILTER = "Studies and specs (*.knobs *.toml *.json);;" + STUDY_FILTER + ";;" + SPEC_FILTER
+EXAMPLE_SPEC = Path(__file__).resolve().parents[1] / "resources" / "examples" / "mlp_digits.toml"
+# Objectives that run code from a file: shown to the user before the first run.
+RUNS_CODE = ("command", "python")
+
+
+class MainWindow(QMainWindow):
+    """One study at a time: its setup (editable until it runs), its trials and plots."""
+
+    def __init__(self, settings: QSettings | None = None):
+        super().__init__()
+        self.settings = settings or prefs.make_settings()
+        self.feed = TrialFeed(self)
+        self.study: Study | None = None
+        self.pool: WorkerPool | None = None
+        self.spec_dir = EXAMPLE_SPEC.parent
+        self._unconfirmed: dict | None = None  # objective loaded from a file, not yet shown
+        self._loading = False
+        self.setAcceptDrops(True)
+        self._build_views()
+        self._build_menus()
+        self.feed.updated.connect(self._on_feed_updated)
+        self.feed.reset.connect(self._on_feed_updated)
+        self._restore_layout()
+
+    # --- layout ----------------------------------------------------------------------
+
+    def _build_views(self) -> None:
+        self.plots = PlotsWidget(self.feed)
+        self.table = TrialsTableWidget(self.feed)
+        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter.addWidget(self.plots)
+        self.splitter.addWidget(self.table)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(self.splitter)
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("A name for this study")
+        self.direction = QComboBox()
+        self.direction.addItem("Minimize (lower is better)", "minimize")
+        self.direction.addItem("Maximize (higher is better)", "maximize")
+        self.objective_panel = ObjectivePanel()
+        self.space_editor = SpaceEditorWidget()
+        self.setup_tabs = QTabWidget()
+        self.setup_tabs.addTab(_scrolled(self.objective_panel), "What to tune")
+        self.setup_tabs.addTab(self.space_editor, "Search space")
+        header = QFormLayout()
+        header.addRow("Study", self.name_edit)
+        header.addRow("Goal", self.direction)
+        setup = QWidget()
+        setup_layout = QVBoxLayout(setup)
+        setup_layout.addLayout(header)
+        setup_layout.addWidget(self.setup_tabs, 1)
+        self.setup_dock = self._dock("Study setup", setup, "setup")
+
+        self.run_panel = RunPanel()
+        self.run_dock = self._dock("Run", _scrolled(self.run_panel), "run")
+        self.splitDockWidget(self.setup_dock, self.run_dock, Qt.Vertical)
+
+        self.counts_label = QLabel()
+        self.statusBar().addPermanentWidget(self.counts_label)
+
+        self.name_edit.textChanged.connect(self._on_setup_changed)
+        self.direction.currentIndexChanged.connect(self._on_setup_changed)
+        self.objective_panel.changed.connect(self._on_setup_changed)
+        self.objective_panel.default_space_suggested.connect(self._on_objective_space_suggested)
+        self.space_editor.changed.connect(self._on_setup_changed)
+        self.run_panel.changed.connect(self._on_setup_changed)
+        self.run_panel.run_requested.connect(self.run_study)
+        self.run_panel.pause_requested.connect(self._on_run_pause)
+        self.run_panel.resume_requested.connect(self._on_run_resume)
+        self.run_panel.stop_requested.connect(self.stop_study)
+        self.table.rerun_requested.connect(self._on_table_rerun)
+
+    def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                         | QDockWidget.DockWidgetClosable)
+        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self._action(file, "&New study", self.new_study, QKeySequence.New)
+        self._action(file, "&Open…", self._on_open_triggered, QKeySequence.Open)
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file.addSeparator()
+        self._action(file, "&Save", self.save, QKeySequence.Save)
+        self._action(file, "Save &as…", self._on_save_as_triggered, QKeySequence.SaveAs)
+        file.addSeparator()
+        self._action(file, "&Import spec…", self._on_import_spec_triggered, "Ctrl+I")
+        self._action(file, "Save s&pec as…", self._on_save_spec_triggered)
+        export = file.addMenu("&Export trials")
+        self._action(export, "As &CSV…", lambda: self._export_trials("csv"), "Ctrl+E")
+        self._action(export, "As &JSON…", lambda: self._export_trials("json"))
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.Quit)
+
+        view = self.menuBar().addMenu("&View")
+        view.addAction(self.setup_dock.toggleViewAction())
+        view.addAction(self.run_dock.toggleViewAction())
+        view.addSeparator()
+        self._action(view, "&Reset layout", self.reset_layout)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&User guide", lambda: show_user_guide(self),
+                     QKeySequence.HelpContents)
+        self._action(help_menu, "&About Knobs", lambda: show_about(self))
+
+    def _action(self, menu, text, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _restore_layout(self) -> None:
+        self._default_state = self.saveState()
+        geometry = self.settings.value(prefs.GEOMETRY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 900)
+        state = self.settings.value(prefs.WINDOW_STATE)
+        if state is not None:
+            self.restoreState(state)
+        splitter = self.settings.value(prefs.SPLITTER)
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in (self.setup_dock, self.run_dock):
+            dock.show()
+            dock.setFloating(False)
+        self.splitter.setSizes([3, 2])
+
+    # --- the study's setup -----------------------------------------------------------
+
+    def load_spec(self, spec: StudySpec, spec_dir: Path, *, from_file: bool = True) -> None:
+        """Show a spec in the setup forms; paths in it are taken from ``spec_dir``."""
+        self._loading = True
+        try:
+            self.spec_dir = spec_dir
+            objective = resolve_paths(spec.objective, spec_dir)
+            self.name_edit.setText(spec.name)
+            self.objective_panel.set_base_dir(spec_dir)
+            self.objective_panel.set_settings(objective)
+            self.space_editor.set_params(spec.params)
+            self.objective_panel.set_param_names([p.name for p in spec.params])
+            self.direction.setCurrentIndex(max(0, self.direction.findData(spec.direction)))
+            self.run_panel.load(spec)
+        finally:
+            self._loading = False
+        kind = objective.get("kind")
+        self._unconfirmed = objective if from_file and kind in RUNS_CODE else None
+        self._refresh_state()
+
+    def current_spec(self) -> StudySpec | None:
+        """The spec the forms describe, or ``None`` while any form has a problem."""
+        params = self.space_editor.params()
+        if params is None or self.objective_panel.problems():
+            return None
+        implied = self.objective_panel.direction()
+        spec = StudySpec(
+            name=self.name_edit.text().strip() or "Untitled study",
+            params=tuple(params),
+            objective=self.objective_panel.settings(),
+            direction=implied or self.direction.currentData(),
+        )
+        return self.run_panel.apply(spec)
+
+    def setup_problems(self) -> list[str]:
+        problems = list(self.objective_panel.problems())
+        problems += self.space_editor.problems()
+        return problems
+
+    def _on_setup_changed(self) -> None:
+        if self._loading:
+            return
+        self.objective_panel.set_param_names(
+            [p.name for p in (self.space_editor.params() or [])]
+        )
+        self.setWindowModified(True)
+        self._refresh_state()
+
+    def _on_objective_space_suggested(self, params: list) -> None:
+        if self._loading:
+            return
+        current = self.space_editor.params()
+        if current and list(current) != list(params) and self.space_editor.isVisible():
+            answer = QMessageBox.question(
+                self, "Replace the search space?",
+                "The chosen model comes with its own search space. Replace the parameters "
+                "you have now with the model's defaults?",
+            )
+            if answer != QMessageBox.Yes:
+                return
+        self.space_editor.set_params(params)
+
+    def _refresh_state(self) -> None:
+        implied = self.objective_panel.direction()
+        if implied is not None:
+            self.direction.blockSignals(True)
+            self.direction.setCurrentIndex(self.direction.findData(implied))
+            self.direction.blockSignals(False)
+        self.direction.setEnabled(implied is None and not self._busy)
+        self.direction.setToolTip(
+            "Set by the metric you chose." if implied else "Whether a lower or higher score wins."
+        )
+        problems = self.setup_problems()
+        readonly = self.study is not None and self.study.file is not None \
+            and self.study.file.readonly
+        if readonly:
+            reason, ok = "This study is being run by another Knobs window or process.", False
+        elif problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            reason, ok = f"Fix the setup first: {problems[0]}{more}", False
+        else:
+            reason, ok = "", True
+        run_text = "Continue" if self._continues() else "Run"
+        self.run_panel.set_can_run(ok, reason, run_text)
+        self._update_title()
+
+    def _continues(self) -> bool:
+        spec = self.current_spec()
+        return (self.study is not None and bool(self.study.trials) and spec is not None
+                and spec.same_search_as(self.study.spec))
+
+    @property
+    def _busy(self) -> bool:
+        return self.pool is not None and self.pool.running
+
+    def _update_title(self) -> None:
+        name = self.name_edit.text().strip() or "Untitled study"
+        where = self.study.file.path.name if self.study and self.study.file else "not saved"
+        self.setWindowTitle(f"{name} — {where}[*] — Knobs")
+
+    # --- files -----------------------------------------------------------------------
+
+    def new_study(self) -> None:
+        if not self._may_discard():
+            return
+        self._close_study()
+        spec = load_spec(EXAMPLE_SPEC).evolve(name="Untitled study")
+        self.load_spec(spec, EXAMPLE_SPEC.parent, from_file=False)
+        self.setWindowModified(False)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a study file (.knobs) or import a spec (.toml/.json); True on success."""
+        path = Path(path)
+        if path.suffix.lower() in (".toml", ".json"):
+            return self.import_spec(path)
+        if path.suffix.lower() == ".csv":
+            return self._use_csv(path)
+        if not self._may_discard():
+            return False
+        try:
+            try:
+                study = Study.open(path)
+            except StudyFileError as exc:
+                if "in use by another" not in str(exc):
+                    raise
+                study = Study.open(path, readonly=True)
+                self.statusBar().showMessage(
+                    "Opened read-only: another Knobs process is running this study.", 10_000)
+        except (StudyFileError, SpecError) as exc:
+            show_error(self, "Cannot open the study", str(exc))
+            return False
+        self._close_study()
+        self.study = study
+        self.load_spec(study.spec, path.parent)
+        self.feed.set_study(study)
+        self.run_panel.show_progress(study)
+        self.setWindowModified(False)
+        self._remember(path)
+        return True
+
+    def import_spec(self, path: str | Path) -> bool:
+        path = Path(path)
+        if not self._may_discard():
+            return False
+        try:
+            spec = load_spec(path)
+        except SpecError as exc:
+            show_error(self, "Cannot import the spec", "\n".join(exc.problems),
+                       f"{path} has {len(exc.problems)} problem(s):")
+            return False
+        self._close_study()
+        self.load_spec(spec, path.parent)
+        self.setWindowModified(True)
+        self._remember(path)
+        return True
+
+    def save(self) -> bool:
+        if self.study is None or self.study.file is None:
+            return self._on_save_as_triggered()
+        spec = self.current_spec()
+        if spec is None:
+            show_error(self, "Cannot save", "\n".join(self.setup_problems()),
+                       "Fix these problems in the setup first:")
+            return False
+        if self.study.trials and not spec.same_search_as(self.study.spec):
+            return self._on_save_as_triggered()  # changed setup: a new study
+        try:
+            self.study.file.write_spec(spec_to_dict(spec))
+        except StudyFileError as exc:
+            show_error(self, "Cannot save", str(exc))
+            return False
+        self.study.spec = spec
+        self.setWindowModified(False)
+        return True
+
+    def save_as(self, target: str | Path) -> bool:
+        target = Path(target)
+        spec = self.current_spec()
+        if spec is None:
+            show_error(self, "Cannot save", "\n".join(self.setup_problems()),
+                       "Fix these problems in the setup first:")
+            return False
+        try:
+            keep = self.study is not None and self.study.file is not None \
+                and spec.same_search_as(self.study.spec)
+            if keep:
+                self.study.file.copy_to(target)
+                self._close_study()
+                study = Study.open(target)
+                study.file.write_spec(spec_to_dict(spec))
+                study = Study(spec, study.file, study.trials)
+            else:
+                self._close_study()
+                study = Study.create(spec, target, overwrite=True)
+        except StudyFileError as exc:
+            show_error(self, "Cannot save", str(exc))
+            return False
+        self.study = study
+        self.feed.set_study(study)
+        self.setWindowModified(False)
+        self._remember(target)
+        self._refresh_state()
+        return True
+
+    def _on_open_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a study", self._folder(), OPEN_FILTER)
+        if path:
+            self.open_path(path)
+
+    def _on_import_spec_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a spec", self._folder(), SPEC_FILTER)
+        if path:
+            self.import_spec(path)
+
+    def _on_save_as_triggered(self) -> bool:
+        name = (self.name_edit.text().strip() or "study").replace(" ", "-")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the study", str(Path(self._folder()) / f"{name}.knobs"), STUDY_FILTER)
+        if not path:
+            return False
+        return self.save_as(path if path.endswith(".knobs") else path + ".knobs")
+
+    def _on_save_spec_triggered(self) -> None:
+        spec = self.current_spec()
+        if spec is None:
+            show_error(self, "Cannot save the spec", "\n".join(self.setup_problems()))
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the spec", self._folder(), SPEC_FILTER)
+        if path:
+            save_spec(spec, path if Path(path).suffix in (".toml", ".json") else path + ".toml")
+
+    def _export_trials(self, fmt: str) -> None:
+        if not self.feed.trials:
+            show_error(self, "Nothing to export", "This study has no trials yet.")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export trials as {fmt.upper()}", self._folder(),
+            f"{fmt.upper()} files (*.{fmt})")
+        if path:
+            self.table.export(path if path.endswith(f".{fmt}") else f"{path}.{fmt}", fmt)
+
+    def _use_csv(self, path: Path) -> bool:
+        settings = {k: v for k, v in self.objective_panel.settings().items()
+                    if k not in ("dataset", "csv", "target")}
+        if settings.get("kind") != "sklearn":
+            settings = {"kind": "sklearn", "model": "random_forest_classifier"}
+        self.objective_panel.set_settings({**settings, "csv": str(path)})
+        self.setup_tabs.setCurrentIndex(0)
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = prefs.recent_files(self.settings)
+        for path in files:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not files:
+            self.recent_menu.addAction("No recent studies").setEnabled(False)
+
+    def _remember(self, path: Path) -> None:
+        prefs.add_recent_file(self.settings, path)
+        self.settings.setValue(prefs.LAST_FOLDER, str(Path(path).resolve().parent))
+
+    def _folder(self) -> str:
+        return str(self.settings.value(prefs.LAST_FOLDER, str(Path.home())))
+
+    def _may_discard(self) -> bool:
+        if not self.isWindowModified() or self._busy:
+            return not self._busy or self._ask_stop()
+        answer = QMessageBox.question(
+            self, "Discard changes?",
+            "The study setup has changes that are not saved. Discard them?",
+            QMessageBox.Discard | QMessageBox.Cancel,
+        )
+        return answer == QMessageBox.Discard
+
+    def _ask_stop(self) -> bool:
+        answer = QMessageBox.question(
+            self, "Stop the running study?",
+            "Trials are running. Stop them? Finished trials are kept in the study file.",
+        )
+        if answer != QMessageBox.Yes:
+            return False
+        self.stop_study()
+        self.pool.wait()
+        return True
+
+    def _close_study(self) -> None:
+        self.feed.set_study(None)
+        if self.study is not None:
+            self.study.close()
+        self.study = None
+        self.run_panel.show_progress(None)
+
+    # --- running ---------------------------------------------------------------------
+
+    def run_study(self) -> None:
+        spec = self.current_spec()
+        if spec is None or self._busy:
+            return
+        try:
+            objective = make_objective(spec.objective)
+            objective.check([p.name for p in spec.params])
+        except ObjectiveError as exc:
+            show_error(self, "Cannot run", str(exc))
+            return
+        if self._unconfirmed is not None and spec.objective == self._unconfirmed:
+            if not confirm_objective(self, objective.describe()):
+                return
+        self._unconfirmed = None
+        try:
+            study = self._study_for(spec)
+        except StudyFileError as exc:
+            show_error(self, "Cannot save the study", str(exc))
+            return
+        self.pool = WorkerPool(study, objective, parent=self)
+        self.pool.finished.connect(self._on_pool_finished)
+        self.run_panel.mark_run_start(study.n_finished)
+        self.run_panel.set_mode("running")
+        self._set_setup_read_only(True)
+        self.pool.start()
+        self.statusBar().showMessage(f"Running: {objective.describe()}", 5000)
+
+    def _study_for(self, spec: StudySpec) -> Study:
+        """The study this run adds to: the open one if the search is the same, else new."""
+        current = self.study
+        if current is not None and current.file is not None and not current.file.readonly \
+                and (not current.trials or spec.same_search_as(current.spec)):
+            current.file.write_spec(spec_to_dict(spec))
+            study = Study(spec, current.file, current.trials)
+        else:
+            path = _free_path(self._studies_folder(current), spec.name)
+            study = Study.create(spec, path)
+            if current is not None:
+                current.close()
+            self._remember(path)
+        self.study = study
+        self.feed.set_study(study)
+        self.setWindowModified(False)
+        return study
+
+    def _studies_folder(self, current: Study | None) -> Path:
+        if current is not None and current.file is not None:
+            return current.file.path.parent
+        docs = QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation) or str(Path.home())
+        folder = Path(docs) / "Knobs"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def stop_study(self) -> None:
+        if self.pool is not None and self.pool.running:
+            self.run_panel.set_mode("stopping")
+            self.pool.stop()
+
+    def _on_run_pause(self) -> None:
+        if self.pool is not None:
+            self.pool.pause()
+            self.run_panel.set_mode("paused")
+
+    def _on_run_resume(self) -> None:
+        if self.pool is not None:
+            self.pool.resume()
+            self.run_panel.set_mode("running")
+
+    def _on_pool_finished(self, reason: str) -> None:
+        self.feed.flush()
+        pool, self.pool = self.pool, None
+        self.run_panel.set_mode("idle")
+        self._set_setup_read_only(False)
+        self.run_panel.show_progress(self.study)
+        self._refresh_state()
+        if reason == "failed":
+            show_error(self, "The study stopped", str(pool.error))
+        else:
+            best = self.study.best_trial if self.study else None
+            text = {"done": "Study finished.", "stopped": "Stopped; finished trials are saved."}
+            extra = f" Best: trial {best.number}." if best else ""
+            self.statusBar().showMessage(text[reason] + extra, 10_000)
+
+    def _on_table_rerun(self, params: dict) -> None:
+        if self.study is None:
+            return
+        try:
+            self.study.enqueue(params)
+        except ValueError as exc:
+            show_error(self, "Cannot re-run", str(exc))
+            return
+        if self._busy:
+            self.statusBar().showMessage("Queued: it runs next.", 5000)
+            return
+        # Idle: run just this one on top of what is done.
+        self.run_panel.trials.setValue(max(self.run_panel.trials.value(), 1))
+        self.run_study()
+
+    def _set_setup_read_only(self, read_only: bool) -> None:
+        self.name_edit.setReadOnly(read_only)
+        self.objective_panel.set_read_only(read_only)
+        self.space_editor.set_read_only(read_only)
+        self.direction.setEnabled(not read_only and self.objective_panel.direction() is None)
+
+    def _on_feed_updated(self, *_args) -> None:
+        study = self.study
+        if study is None:
+            self.counts_label.setText("No trials")
+            return
+        counts = study.counts()
+        parts = [f"{counts[s]} {s.value}" for s in (TrialState.RUNNING, TrialState.COMPLETE,
+                                                    TrialState.FAILED, TrialState.PRUNED)]
+        if counts[TrialState.INTERRUPTED]:
+            parts.append(f"{counts[TrialState.INTERRUPTED]} interrupted")
+        self.counts_label.setText(" · ".join(parts))
+        self.run_panel.show_progress(study)
+
+    # --- window events ---------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self._may_discard():
+            event.ignore()
+            return
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool.wait()
+        self.settings.setValue(prefs.GEOMETRY, self.saveGeometry())
+        self.settings.setValue(prefs.WINDOW_STATE, self.saveState())
+        self.settings.setValue(prefs.SPLITTER, self.splitter.saveState())
+        self._close_study()
+        event.accept()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if any(Path(u.toLocalFile()).suffix.lower() in (".knobs", ".toml", ".json", ".csv")
+               for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.toLocalFile()]
+        if paths:
+            # Open after the drop returns: a dialog inside a drop handler blocks the drag.
+            QTimer.singleShot(0, lambda: self.open_path(paths[0]))
+            event.acceptProposedAction()
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.NoFrame)
+    return area
+
+
+def _free_path(folder: Path, name: str) -> Path:
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.strip()).strip("-")
+    stem = stem or "study"
+    path, n = folder / f"{stem}.knobs", 2
+    while path.exists():
+        path, n = folder / f"{stem}-{n}.knobs", n + 1
+    return path
+

@@ -1,0 +1,285 @@
+"""The run panel: search method, budget, workers, Run / Pause / Stop, progress and ETA."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.progress import eta_seconds, format_duration, format_value
+from engine.runner import default_workers
+from engine.samplers import SAMPLERS
+from engine.spec import StudySpec
+from engine.study import Study
+
+# Shown in the order a newcomer should consider them; only samplers that exist are listed.
+METHODS = {
+    "bayes": ("Bayesian optimization",
+              "Learns from finished trials which settings look promising and tries those "
+              "next. The best choice when each trial takes a while."),
+    "sobol": ("Quasi-random (Sobol)",
+              "Like random, but spread evenly, so fewer trials cover the space. "
+              "A good first look at a new problem."),
+    "random": ("Random",
+               "Independent random draws. A strong baseline for any number of parameters."),
+    "grid": ("Grid",
+             "Every combination of each parameter's grid values, once. Best for one to three "
+             "parameters with a few values each."),
+}
+
+
+class RunPanel(QWidget):
+    """Settings of a run and the buttons that drive it; owns no study.
+
+    The main window calls :meth:`load` / :meth:`apply` to move settings between the panel
+    and a spec, :meth:`set_mode` as the pool changes state, and :meth:`show_progress` on
+    every batch of trial updates.
+    """
+
+    run_requested = Signal()
+    pause_requested = Signal()
+    resume_requested = Signal()
+    stop_requested = Signal()
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._mode = "idle"
+        self._can_run = True
+        self._run_started = 0.0
+        self._finished_at_start = 0
+        self._build()
+
+    # --- building --------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.method = QComboBox()
+        for name, (label, tip) in METHODS.items():
+            if name in SAMPLERS:
+                self.method.addItem(label, name)
+                self.method.setItemData(self.method.count() - 1, tip, Qt.ToolTipRole)
+        self.method_help = QLabel()
+        self.method_help.setWordWrap(True)
+        self.method_help.setObjectName("hint")
+        self.shuffle = QCheckBox("Visit the cells in random order")
+        self.shuffle.setToolTip("With a budget smaller than the grid, a shuffled grid samples "
+                                "the whole grid instead of its first corner.")
+
+        self.trials = QSpinBox()
+        self.trials.setRange(1, 1_000_000)
+        self.trials.setToolTip("How many trials to finish (failed ones count too).")
+        self.use_time = QCheckBox("Stop after")
+        self.minutes = QDoubleSpinBox()
+        self.minutes.setRange(0.1, 7 * 24 * 60)
+        self.minutes.setDecimals(1)
+        self.minutes.setSuffix(" min")
+        self.minutes.setValue(30)
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 256)
+        self.workers.setToolTip("Trials that run at the same time, each in its own process. "
+                                f"This computer has {default_workers()} cores.")
+        self.timeout = QSpinBox()
+        self.timeout.setRange(0, 7 * 24 * 3600)
+        self.timeout.setSuffix(" s")
+        self.timeout.setSpecialValueText("no limit")
+        self.timeout.setToolTip("A trial running longer than this is stopped and marked failed.")
+        self.use_seed = QCheckBox("Fixed seed")
+        self.use_seed.setToolTip("The same seed gives the same suggestions (with one worker).")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+
+        time_row = QHBoxLayout()
+        time_row.addWidget(self.use_time)
+        time_row.addWidget(self.minutes, 1)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.use_seed)
+        seed_row.addWidget(self.seed, 1)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.addRow("Search method", self.method)
+        form.addRow("", self.method_help)
+        form.addRow("", self.shuffle)
+        form.addRow("Trials", self.trials)
+        form.addRow("Time limit", time_row)
+        form.addRow("Workers", self.workers)
+        form.addRow("Trial timeout", self.timeout)
+        form.addRow("Seed", seed_row)
+
+        style = self.style()
+        self.run_button = QPushButton(style.standardIcon(QStyle.SP_MediaPlay), "Run")
+        self.run_button.setDefault(True)
+        self.run_button.setShortcut("Ctrl+R")
+        self.pause_button = QPushButton(style.standardIcon(QStyle.SP_MediaPause), "Pause")
+        self.pause_button.setToolTip("Let the running trials finish and start no new ones.")
+        self.stop_button = QPushButton(style.standardIcon(QStyle.SP_MediaStop), "Stop")
+        self.stop_button.setToolTip("End the running trials now; finished trials are kept.")
+        buttons = QHBoxLayout()
+        for b in (self.run_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.best_label = QLabel("Best so far: –")
+        self.eta_label = QLabel("")
+        self.eta_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        status = QHBoxLayout()
+        status.addWidget(self.best_label, 1)
+        status.addWidget(self.eta_label)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setObjectName("problem")
+        self.message.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addWidget(self.progress)
+        layout.addLayout(status)
+
+        self.method.currentIndexChanged.connect(self._on_method_changed)
+        self.use_time.toggled.connect(self.minutes.setEnabled)
+        self.use_seed.toggled.connect(self.seed.setEnabled)
+        for w in (self.trials, self.minutes, self.workers, self.timeout, self.seed):
+            w.valueChanged.connect(self.changed)
+        for w in (self.shuffle, self.use_time, self.use_seed):
+            w.toggled.connect(self.changed)
+        self.run_button.clicked.connect(self.run_requested)
+        self.pause_button.clicked.connect(self._on_pause_clicked)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self._on_method_changed()
+        self.set_mode("idle")
+        self.show_progress(None)
+
+    # --- spec <-> panel --------------------------------------------------------------
+
+    def load(self, spec: StudySpec) -> None:
+        """Show a spec's run settings without announcing each one as a change."""
+        widgets = (self.method, self.shuffle, self.trials, self.use_time, self.minutes,
+                   self.workers, self.timeout, self.use_seed, self.seed)
+        for w in widgets:
+            w.blockSignals(True)
+        index = self.method.findData(spec.sampler)
+        self.method.setCurrentIndex(max(index, 0))
+        self.shuffle.setChecked(bool(spec.sampler_options.get("shuffle", False)))
+        self.trials.setValue(spec.trials or 50)
+        self.use_time.setChecked(spec.time_s is not None)
+        self.minutes.setValue((spec.time_s or 1800) / 60)
+        self.workers.setValue(spec.workers or default_workers())
+        self.timeout.setValue(int(spec.timeout_s or 0))
+        self.use_seed.setChecked(spec.seed is not None)
+        self.seed.setValue(spec.seed or 0)
+        for w in widgets:
+            w.blockSignals(False)
+        self._on_method_changed()
+        self.minutes.setEnabled(self.use_time.isChecked())
+        self.seed.setEnabled(self.use_seed.isChecked())
+
+    def apply(self, spec: StudySpec) -> StudySpec:
+        """The spec with this panel's settings."""
+        sampler = self.method.currentData()
+        options = {"shuffle": True} if sampler == "grid" and self.shuffle.isChecked() else {}
+        return spec.evolve(
+            sampler=sampler,
+            sampler_options=options,
+            trials=self.trials.value(),
+            time_s=self.minutes.value() * 60 if self.use_time.isChecked() else None,
+            workers=self.workers.value(),
+            timeout_s=float(self.timeout.value()) if self.timeout.value() else None,
+            seed=self.seed.value() if self.use_seed.isChecked() else None,
+        )
+
+    # --- state -----------------------------------------------------------------------
+
+    def set_mode(self, mode: str) -> None:
+        """``idle``, ``running``, ``paused`` or ``stopping``."""
+        self._mode = mode
+        busy = mode != "idle"
+        for w in (self.method, self.shuffle, self.trials, self.use_time, self.minutes,
+                  self.workers, self.timeout, self.use_seed, self.seed):
+            w.setEnabled(not busy)
+        if not busy:
+            self.minutes.setEnabled(self.use_time.isChecked())
+            self.seed.setEnabled(self.use_seed.isChecked())
+        self.run_button.setEnabled(not busy and self._can_run)
+        self.pause_button.setEnabled(mode in ("running", "paused"))
+        self.stop_button.setEnabled(mode in ("running", "paused"))
+        icon = QStyle.SP_MediaPlay if mode == "paused" else QStyle.SP_MediaPause
+        self.pause_button.setIcon(self.style().standardIcon(icon))
+        self.pause_button.setText("Resume" if mode == "paused" else "Pause")
+        if mode == "running":
+            self._run_started = time.monotonic()
+
+    def set_can_run(self, ok: bool, reason: str = "", run_text: str = "Run") -> None:
+        """Enable Run, or disable it and say why right under the buttons."""
+        self._can_run = ok
+        self.run_button.setText(run_text)
+        self.run_button.setEnabled(ok and self._mode == "idle")
+        self.run_button.setToolTip(reason or "Start the trials (Ctrl+R)")
+        self.message.setText(reason)
+        self.message.setVisible(bool(reason) and not ok)
+
+    def mark_run_start(self, finished_before: int) -> None:
+        self._run_started = time.monotonic()
+        self._finished_at_start = finished_before
+
+    def show_progress(self, study: Study | None) -> None:
+        """Trials done / total, best so far and the ETA at this run's pace."""
+        if study is None:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("No trials yet")
+            self.best_label.setText("Best so far: –")
+            self.eta_label.setText("")
+            return
+        finished = study.n_finished
+        total = study.total
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(finished, total))
+            self.progress.setFormat(f"{finished} / {total} trials")
+        else:
+            self.progress.setRange(0, 0 if self._mode == "running" else 1)
+            self.progress.setFormat(f"{finished} trials")
+        best = study.best_trial
+        self.best_label.setText(
+            f"Best so far: {format_value(best.value)} (trial {best.number})" if best
+            else "Best so far: –"
+        )
+        if self._mode in ("running", "paused"):
+            remaining = None if total is None else max(0, total - finished)
+            eta = eta_seconds(finished - self._finished_at_start,
+                              time.monotonic() - self._run_started, remaining)
+            self.eta_label.setText(f"ETA {format_duration(eta)}" if eta is not None
+                                   else "ETA …")
+        else:
+            self.eta_label.setText("")
+
+    # --- handlers --------------------------------------------------------------------
+
+    def _on_method_changed(self) -> None:
+        name = self.method.currentData()
+        self.method_help.setText(METHODS.get(name, ("", ""))[1])
+        self.shuffle.setVisible(name == "grid")
+        self.changed.emit()
+
+    def _on_pause_clicked(self) -> None:
+        if self._mode == "paused":
+            self.resume_requested.emit()
+        else:
+            self.pause_requested.emit()

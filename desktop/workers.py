@@ -1,0 +1,111 @@
+"""The QThread worker pool: N threads, each driving the engine's run loop.
+
+Each thread runs :func:`engine.runner.run_worker` with its own worker process slot, so the
+window uses exactly the loop the command line uses. Threads never touch widgets: trial
+events reach the views through the TrialFeed, and the pool reports only its own life
+(started, paused, finished) through queued signals.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from engine.executors import LocalProcessExecutor
+from engine.objectives.base import Objective
+from engine.runner import RunControl, default_workers, run_worker
+from engine.study import Study
+
+
+class _WorkerThread(QThread):
+    def __init__(self, pool: WorkerPool, index: int):
+        super().__init__(pool)
+        self._pool = pool
+        self.index = index
+        self.setObjectName(f"knobs-worker-thread-{index}")
+
+    def run(self) -> None:
+        pool = self._pool
+        slot = pool.executor.slot(self.index)
+        try:
+            run_worker(pool.study, pool.objective, slot, pool.control)
+        except Exception as exc:  # noqa: BLE001 - reported to the user, not swallowed
+            pool.control.fail(exc)
+        finally:
+            slot.close()
+
+
+class WorkerPool(QObject):
+    """Runs one study on ``workers`` QThreads; start, pause, resume and stop it.
+
+    ``finished(reason)`` fires once, on the GUI thread, when every thread has left:
+    ``"done"`` (budget spent or grid exhausted), ``"stopped"`` or ``"failed"`` (then
+    ``error`` holds the exception, e.g. a full disk).
+    """
+
+    started = Signal()
+    paused_changed = Signal(bool)
+    finished = Signal(str)
+
+    def __init__(self, study: Study, objective: Objective, workers: int | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.study = study
+        self.objective = objective
+        self.workers = workers or study.spec.workers or default_workers()
+        self.executor = LocalProcessExecutor(
+            threads_per_worker=max(1, default_workers() // self.workers),
+            memory_limit_mb=study.spec.memory_limit_mb,
+        )
+        self.control = RunControl()
+        self._threads: list[_WorkerThread] = []
+        self._left = 0
+
+    @property
+    def running(self) -> bool:
+        return self._left > 0
+
+    @property
+    def paused(self) -> bool:
+        return self.control.paused
+
+    @property
+    def error(self) -> Exception | None:
+        return self.control.error
+
+    def start(self) -> None:
+        self.study.start_clock()
+        self._threads = [_WorkerThread(self, i) for i in range(self.workers)]
+        self._left = len(self._threads)
+        for t in self._threads:
+            t.finished.connect(self._on_thread_finished)
+            t.start()
+        self.started.emit()
+
+    def pause(self) -> None:
+        """Finish the running trials, start no new ones."""
+        self.control.pause()
+        self.paused_changed.emit(True)
+
+    def resume(self) -> None:
+        self.control.resume()
+        self.paused_changed.emit(False)
+
+    def stop(self) -> None:
+        """End the running trials now (they become interrupted); returns at once."""
+        self.control.stop()
+
+    def wait(self, msecs: int = 10_000) -> bool:
+        """Block until every thread has left (used when the window closes)."""
+        return all(t.wait(msecs) for t in self._threads)
+
+    def _on_thread_finished(self) -> None:
+        self._left -= 1
+        if self._left:
+            return
+        if self.control.error is not None:
+            reason = "failed"
+        elif self.control.stopped:
+            reason = "stopped"
+        else:
+            reason = "done"
+        self.finished.emit(reason)

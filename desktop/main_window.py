@@ -33,7 +33,7 @@ from desktop.trials_view import TrialsTableWidget
 from desktop.workers import WorkerPool
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
-from engine.spec import SpecError, StudySpec, load_spec, save_spec, spec_to_dict
+from engine.spec import SpecError, StudySpec, load_spec, save_spec
 from engine.storage import StudyFileError
 from engine.study import Study
 from engine.trial import TrialState
@@ -57,7 +57,12 @@ class MainWindow(QMainWindow):
         self.pool: WorkerPool | None = None
         self.spec_dir = EXAMPLE_SPEC.parent
         self._unconfirmed: dict | None = None  # objective loaded from a file, not yet shown
+        # Where a run that needs a new study file puts it when no file is open.
+        self.studies_folder = Path(
+            QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation) or Path.home()
+        ) / "Knobs"
         self._loading = False
+        self._imported_from: Path | None = None
         self.setAcceptDrops(True)
         self._build_views()
         self._build_menus()
@@ -201,6 +206,7 @@ class MainWindow(QMainWindow):
             self._loading = False
         kind = objective.get("kind")
         self._unconfirmed = objective if from_file and kind in RUNS_CODE else None
+        self._imported_from = spec_dir if from_file else None
         self._refresh_state()
 
     def current_spec(self) -> StudySpec | None:
@@ -258,14 +264,19 @@ class MainWindow(QMainWindow):
         problems = self.setup_problems()
         readonly = self.study is not None and self.study.file is not None \
             and self.study.file.readonly
+        continues = self._continues()
         if readonly:
             reason, ok = "This study is being run by another Knobs window or process.", False
         elif problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             reason, ok = f"Fix the setup first: {problems[0]}{more}", False
+        elif continues and self._budget_spent():
+            reason = (f"All {self.run_panel.trials.value()} trials are done: raise Trials "
+                      "to run more, or set a time limit.")
+            ok = False
         else:
             reason, ok = "", True
-        run_text = "Continue" if self._continues() else "Run"
+        run_text = "Continue" if continues else "Run"
         self.run_panel.set_can_run(ok, reason, run_text)
         self._update_title()
 
@@ -273,6 +284,12 @@ class MainWindow(QMainWindow):
         spec = self.current_spec()
         return (self.study is not None and bool(self.study.trials) and spec is not None
                 and spec.same_search_as(self.study.spec))
+
+    def _budget_spent(self) -> bool:
+        spec = self.current_spec()
+        if spec is None or self.study is None or spec.time_s is not None:
+            return False
+        return spec.trials is not None and self.study.n_finished >= spec.trials
 
     @property
     def _busy(self) -> bool:
@@ -350,11 +367,15 @@ class MainWindow(QMainWindow):
         if self.study.trials and not spec.same_search_as(self.study.spec):
             return self._on_save_as_triggered()  # changed setup: a new study
         try:
-            self.study.file.write_spec(spec_to_dict(spec))
+            if self.study.trials:
+                self.study.reconfigure(spec)
+            else:
+                self.study.close()  # nothing run yet: the file takes the new setup whole
+                self.study = Study.create(spec, self.study.file.path, overwrite=True)
+                self.feed.set_study(self.study)
         except StudyFileError as exc:
             show_error(self, "Cannot save", str(exc))
             return False
-        self.study.spec = spec
         self.setWindowModified(False)
         return True
 
@@ -372,8 +393,7 @@ class MainWindow(QMainWindow):
                 self.study.file.copy_to(target)
                 self._close_study()
                 study = Study.open(target)
-                study.file.write_spec(spec_to_dict(spec))
-                study = Study(spec, study.file, study.trials)
+                study.reconfigure(spec)
             else:
                 self._close_study()
                 study = Study.create(spec, target, overwrite=True)
@@ -418,11 +438,7 @@ class MainWindow(QMainWindow):
         if not self.feed.trials:
             show_error(self, "Nothing to export", "This study has no trials yet.")
             return
-        path, _ = QFileDialog.getSaveFileName(
-            self, f"Export trials as {fmt.upper()}", self._folder(),
-            f"{fmt.upper()} files (*.{fmt})")
-        if path:
-            self.table.export(path if path.endswith(f".{fmt}") else f"{path}.{fmt}", fmt)
+        self.table.export_with_dialog(fmt)
 
     def _use_csv(self, path: Path) -> bool:
         settings = {k: v for k, v in self.objective_panel.settings().items()
@@ -511,9 +527,14 @@ class MainWindow(QMainWindow):
         """The study this run adds to: the open one if the search is the same, else new."""
         current = self.study
         if current is not None and current.file is not None and not current.file.readonly \
-                and (not current.trials or spec.same_search_as(current.spec)):
-            current.file.write_spec(spec_to_dict(spec))
-            study = Study(spec, current.file, current.trials)
+                and spec.same_search_as(current.spec):
+            current.reconfigure(spec)
+            self.setWindowModified(False)
+            return current
+        if current is not None and current.file is not None and not current.file.readonly \
+                and not current.trials:
+            current.close()  # an empty study file gets the new setup
+            study = Study.create(spec, current.file.path, overwrite=True)
         else:
             path = _free_path(self._studies_folder(current), spec.name)
             study = Study.create(spec, path)
@@ -526,12 +547,14 @@ class MainWindow(QMainWindow):
         return study
 
     def _studies_folder(self, current: Study | None) -> Path:
+        # Next to the open study, else next to an imported spec (as the CLI does), else in
+        # the user's Knobs folder: never inside the app's own example folder.
         if current is not None and current.file is not None:
             return current.file.path.parent
-        docs = QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation) or str(Path.home())
-        folder = Path(docs) / "Knobs"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        if self._imported_from is not None:
+            return self._imported_from
+        self.studies_folder.mkdir(parents=True, exist_ok=True)
+        return self.studies_folder
 
     def stop_study(self) -> None:
         if self.pool is not None and self.pool.running:

@@ -151,6 +151,7 @@ class RunPanel(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.progress)
         layout.addLayout(status)
+        layout.addStretch(1)
 
         self.method.currentIndexChanged.connect(self._on_method_changed)
         self.use_time.toggled.connect(self.minutes.setEnabled)

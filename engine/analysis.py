@@ -79,17 +79,47 @@ class ParamAxis(NamedTuple):
                 (i / (k - 1) if k > 1 else 0.5, label)
                 for i, label in enumerate(self.labels) if i % every == 0
             )
-        values = list(np.linspace(self.low, self.high, 5))
         if self.log:
-            # Powers of ten read best on a log axis; the bounds alone when there are too few.
-            lo, hi = math.log10(self.low), math.log10(self.high)
-            decades = [10.0 ** e for e in range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1)]
-            values = decades[:: max(1, math.ceil(len(decades) / 6))]
-            if len(values) < 2:
-                values = [self.low, math.sqrt(self.low * self.high), self.high]
+            # The bounds, and the round values between them that are not too close to one.
+            span = math.log10(self.high / self.low)
+            inner = [v for v in log_ticks(self.low, self.high, max_major=5)[0]
+                     if min(math.log10(v / self.low), math.log10(self.high / v)) > 0.1 * span]
+            values = [self.low, *inner, self.high]
+        else:
+            values = nice_ticks(self.low, self.high, integer=self.integer)
         positions = self.normalise(np.array(values, dtype=float))
-        return tuple((float(u), format_number(round(v) if self.integer else v))
-                     for u, v in zip(positions, values))
+        return tuple((float(u), format_number(v)) for u, v in zip(positions, values))
+
+
+def nice_ticks(low: float, high: float, target: int = 4, integer: bool = False) -> list[float]:
+    """Both ends and round values between them, 1, 2 or 5 times a power of ten apart."""
+    if not high > low:
+        return [low]
+    raw = (high - low) / target
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw * 0.999)
+    step = max(step, 1.0) if integer else step
+    gap = 0.1 * (high - low)  # an inner tick this close to an end would collide with it
+    inner = [round(k * step, 12) for k in range(math.ceil(low / step), math.floor(high / step) + 1)]
+    ticks = [low, *(v for v in inner if v - low > gap and high - v > gap), high]
+    return [int(round(v)) for v in ticks] if integer else ticks
+
+
+def log_ticks(low: float, high: float, max_major: int = 7) -> tuple[list[float], list[float]]:
+    """Labelled (major) and unlabelled (minor) ticks of a log axis between low and high."""
+    lo, hi = math.log10(low), math.log10(high)
+    span = hi - lo
+    steps = (1,) if span > 2.5 else (1, 2, 5) if span > 0.8 else (1, 2, 3, 5)
+    decades = range(math.floor(lo), math.ceil(hi) + 1)
+
+    def inside(v: float) -> bool:
+        return low * (1 - 1e-9) <= v <= high * (1 + 1e-9)
+
+    major = [float(f"{m}e{k}") for k in decades for m in steps if inside(float(f"{m}e{k}"))]
+    major = major[:: max(1, math.ceil(len(major) / max_major))]
+    minor = [float(f"{m}e{k}") for k in decades for m in range(1, 10)
+             if inside(float(f"{m}e{k}")) and float(f"{m}e{k}") not in major]
+    return major, minor
 
 
 def param_axes(space: SearchSpace) -> tuple[ParamAxis, ...]:
@@ -111,7 +141,7 @@ def format_number(v: float) -> str:
     """A number as a short label: 4 significant digits, integers without a decimal point."""
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
         return str(int(v))
-    return f"{v:.4g}"
+    return f"{float(v):.4g}"
 
 
 def _label(v: object) -> str:
@@ -497,8 +527,8 @@ def _pack(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 __all__ = [
     "STATES", "STATE_CODE", "MIN_IMPORTANCE_TRIALS", "INACTIVE_SENTINEL", "ParamAxis",
-    "param_axes", "format_number", "TrialColumns", "History", "best_so_far",
-    "optimization_history", "Slice", "slice_data", "Parallel", "parallel_coordinates",
-    "Importance", "param_importance", "LearningCurves", "learning_curves", "Timeline",
-    "timeline",
+    "param_axes", "format_number", "nice_ticks", "log_ticks", "TrialColumns", "History",
+    "best_so_far", "optimization_history", "Slice", "slice_data", "Parallel",
+    "parallel_coordinates", "Importance", "param_importance", "LearningCurves",
+    "learning_curves", "Timeline", "timeline",
 ]

@@ -91,8 +91,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     if args.resume:
         study = Study.open(study_path)
         try:
-            spec = _apply_overrides(study.spec, args)
-            study = Study(spec, study.file, study.trials)
+            study.reconfigure(_apply_overrides(study.spec, args))
+            spec = study.spec
             objective = _checked_objective(spec)
         except Exception:
             study.close()

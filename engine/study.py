@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import deque
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,11 @@ class Study:
             spec.sampler, self.space, direction=spec.direction, seed=spec.seed,
             options=spec.sampler_options,
         )
-        self._trials: list[Trial] = list(trials or [])
+        self._trials: list[Trial] = []
+        self._counts = dict.fromkeys(TrialState, 0)
+        self._best: Trial | None = None
+        for t in trials or []:
+            self._put(t)
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._clock_started: float | None = None
@@ -76,6 +80,25 @@ class Study:
             # Nobody runs these any more: say so without changing the file.
             trials = [_interrupted(t) if t.state is TrialState.RUNNING else t for t in trials]
         return cls(spec, file, trials)
+
+    def reconfigure(self, spec: StudySpec) -> None:
+        """Continue with new run settings (sampler, budget, workers…) on the same trials.
+
+        The search itself (space, objective, direction) must be unchanged: other trials
+        would not belong to this study.
+        """
+        if not spec.same_search_as(self.spec):
+            raise ValueError("the search space, objective or direction changed: "
+                             "that is a new study, not a continuation")
+        with self._lock:
+            if self.file is not None and not self.file.readonly:
+                self.file.write_spec(spec_to_dict(spec))
+            self.spec = spec
+            self.sampler = make_sampler(
+                spec.sampler, self.space, direction=spec.direction, seed=spec.seed,
+                options=spec.sampler_options,
+            )
+            self.exhausted = False
 
     def close(self) -> None:
         if self.file is not None:
@@ -115,7 +138,7 @@ class Study:
                 started_at=time.time(), worker=worker,
             )
             self._save(trial)
-            self._trials.append(trial)
+            self._put(trial)
         self._emit("started", trial)
         return trial
 
@@ -156,7 +179,7 @@ class Study:
                 finished_at=time.time(),
             )
             self._save(trial)
-            self._trials[number] = trial
+            self._put(trial)
         self._emit("finished", trial)
         return trial
 
@@ -173,6 +196,22 @@ class Study:
                 self.file.write_intermediate(number, int(step), float(value))
             self._trials[number] = trial
         self._emit("intermediate", trial)
+
+    def _put(self, trial: Trial) -> None:
+        # Counts and best are kept as trials change, so that asking stays O(1) at 100k trials.
+        if trial.number < len(self._trials):
+            self._counts[self._trials[trial.number].state] -= 1
+            self._trials[trial.number] = trial
+        else:
+            self._trials.append(trial)
+        self._counts[trial.state] += 1
+        if trial.state is TrialState.COMPLETE and (
+            self._best is None or self._better(trial.value, self._best.value)
+        ):
+            self._best = trial
+
+    def _better(self, a: float, b: float) -> bool:
+        return a > b if self.spec.direction == "maximize" else a < b
 
     def _save(self, trial: Trial) -> None:
         if self.file is not None and not self.file.readonly:
@@ -191,22 +230,17 @@ class Study:
         return self.spec.direction
 
     def counts(self) -> dict[TrialState, int]:
-        out = dict.fromkeys(TrialState, 0)
-        for t in self.trials:
-            out[t.state] += 1
-        return out
+        with self._lock:
+            return dict(self._counts)
 
     @property
     def n_finished(self) -> int:
-        return sum(1 for t in self.trials if t.state.is_finished)
+        with self._lock:
+            return sum(n for state, n in self._counts.items() if state.is_finished)
 
     @property
     def best_trial(self) -> Trial | None:
-        complete = [t for t in self.trials if t.state is TrialState.COMPLETE]
-        if not complete:
-            return None
-        pick = max if self.direction == "maximize" else min
-        return pick(complete, key=lambda t: t.value)
+        return self._best
 
     @property
     def total(self) -> int | None:
@@ -220,10 +254,7 @@ class Study:
             if self.exhausted:
                 return True
             if self.spec.trials is not None:
-                started = sum(
-                    1 for t in self._trials
-                    if t.state.is_finished or t.state is TrialState.RUNNING
-                )
+                started = self.n_finished + self._counts[TrialState.RUNNING]
                 if started >= self.spec.trials:
                     return True
             if self.spec.time_s is not None and self._clock_started is not None:
@@ -233,15 +264,7 @@ class Study:
     def is_done(self) -> bool:
         """True when the budget is spent and nothing is running."""
         with self._lock:
-            running = any(t.state is TrialState.RUNNING for t in self._trials)
-        return self.budget_spent() and not running
-
-    def interrupt_running(self, reason: str = "stopped before it finished") -> None:
-        """Mark every running trial interrupted (used when a run is stopped)."""
-        with self._lock:
-            numbers = [t.number for t in self._trials if t.state is TrialState.RUNNING]
-        for n in numbers:
-            self.tell(n, TrialState.INTERRUPTED, error=reason)
+            return self.budget_spent() and not self._counts[TrialState.RUNNING]
 
 
 def _interrupted(trial: Trial) -> Trial:

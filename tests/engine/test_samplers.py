@@ -186,8 +186,10 @@ def test_suggestions_lie_in_any_space(name, space, seed):
 
 
 def test_an_unknown_sampler_is_named_with_the_accepted_ones():
-    with pytest.raises(ValueError, match=r"^sampler = 'foo': expected one of grid, random, sobol$"):
+    accepted = ", ".join(sorted(SAMPLERS))
+    with pytest.raises(ValueError, match=rf"^sampler = 'foo': expected one of {accepted}$"):
         make_sampler("foo", SIX)
+    assert {"grid", "random", "sobol"} <= set(SAMPLERS)
 
 
 def test_an_unknown_option_is_named_with_the_accepted_ones():

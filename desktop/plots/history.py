@@ -1,0 +1,96 @@
+"""Optimization history: every trial's value by trial number and the best-so-far line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from desktop.plots import _style as style
+from desktop.plots._base import NoValueStrip, ScatterItem, TrialPlotWidget, TrialScatterItem
+from desktop.trial_feed import TrialFeed
+from engine.analysis import optimization_history
+from engine.trial import TrialState
+
+STATE_NAMES = {
+    TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned", TrialState.FAILED: "failed",
+    TrialState.RUNNING: "running", TrialState.INTERRUPTED: "interrupted",
+}
+
+
+class HistoryPlotWidget(TrialPlotWidget):
+    """Each trial's value by trial number, with the best value so far as a step line.
+
+    Trials without a value (failed, running, ...) are marked in a strip under the lowest
+    score, so a run of failures is visible at a glance.
+    """
+
+    title = "History"
+
+    def __init__(self, feed: TrialFeed, parent: QWidget | None = None):
+        super().__init__(feed, parent, score_axis=True)
+        style.style_plot(self.plot, "Optimization history", "Trial number", self.value_label)
+        self.strip = NoValueStrip(self.plot)
+        self.scatters = {s: TrialScatterItem(name=STATE_NAMES[s]) for s in style.STATE_ORDER}
+        self.best_line = pg.PlotCurveItem(pen=style.pen(style.BEST, 2), antialias=True,
+                                          name="best so far")
+        self.selection = ScatterItem(size=17, pen=style.pen(style.SELECTED, 2.5),
+                                     brush=style.NO_BRUSH, symbol="o")
+        for item in self.scatters.values():
+            self.plot.addItem(item)
+        self.plot.addItem(self.best_line)
+        self.plot.addItem(self.selection)
+        self.legend = style.add_legend(self.graphics)
+        self._numbers = np.empty(0, dtype=np.int64)
+        self._y = np.empty(0)
+        self._clear()
+
+    def _render(self) -> None:
+        h = optimization_history(self.columns, self.mask)
+        y = self.strip.place(h.values)
+        legend = []
+        for state, item in self.scatters.items():  # back to front: complete drawn last
+            rows = h.states == style.STATE_CODES[state]
+            n = int(rows.sum())
+            x = h.numbers[rows]
+            item.show_points(x, x.astype(float), y[rows], style.scatter_style(state, n))
+            if n:
+                legend.append(style.state_entry(state))
+        x, best = _staircase(h.best_numbers, h.best_values, h.numbers)
+        self.best_line.setData(x, best)
+        if best.size:
+            legend.append((style.LINE_GLYPH, style.BEST, "best so far"))
+        style.set_legend(self.legend, legend[::-1])  # best line and complete first
+        style.set_axis_label(self.plot, "left", self.value_label)
+        self._numbers, self._y = h.numbers, y
+        self.shown = h.numbers
+        self._set_pick_points(h.numbers, y, h.numbers)
+
+    def _clear(self) -> None:
+        for item in self.scatters.values():
+            item.clear_points()
+        self.best_line.setData([], [])
+        self.selection.setData([], [])
+        self.strip.clear()
+        style.set_legend(self.legend, [])
+        self._numbers, self._y = np.empty(0, dtype=np.int64), np.empty(0)
+
+    def _show_selection(self, number: int) -> None:
+        i = np.searchsorted(self._numbers, number)
+        if number >= 0 and i < self._numbers.size and self._numbers[i] == number:
+            self.selection.setData([float(number)], [float(self._y[i])])
+        else:
+            self.selection.setData([], [])
+
+
+def _staircase(numbers: np.ndarray, best: np.ndarray, shown: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Points of a step line that holds each best value until the next complete trial."""
+    if best.size == 0:
+        return np.empty(0), np.empty(0)
+    x = np.repeat(numbers.astype(float), 2)[1:]
+    y = np.repeat(best, 2)[:-1]
+    last = float(shown.max())  # carry the line to the newest trial shown
+    if last > x[-1]:
+        x, y = np.append(x, last), np.append(y, best[-1])
+    return x, y

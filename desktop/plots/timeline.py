@@ -1,0 +1,126 @@
+"""Timeline: one lane per worker and a bar per trial, so idle workers are easy to spot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtWidgets import QWidget
+
+from desktop.plots import _style as style
+from desktop.plots._base import PICK_RADIUS_PX, TrialPlotWidget
+from desktop.plots.history import STATE_NAMES
+from desktop.trial_feed import TrialFeed
+from engine.analysis import RUNNING, timeline
+
+BAR_HEIGHT = 0.7
+TICK_MS = 1000  # running bars grow with the clock, not only when a trial changes
+UNITS = ((2 * 3600, "h", 3600.0), (120, "min", 60.0), (0, "s", 1.0))
+
+
+class TimelinePlotWidget(TrialPlotWidget):
+    """Each trial as a bar from its start to its end on its worker's lane, by state."""
+
+    title = "Timeline"
+
+    def __init__(self, feed: TrialFeed, parent: QWidget | None = None):
+        super().__init__(feed, parent)
+        style.style_plot(self.plot, "Timeline", "Time since the first trial started (s)", "")
+        self.plot.getAxis("left").setStyle(tickLength=0)
+        self.plot.showGrid(x=True, y=False, alpha=style.GRID_ALPHA)
+        self.plot.invertY(True)  # worker 1 on top, like a list
+        self.plot.setMouseEnabled(y=False)
+        self.bars = {}
+        for state in style.STATE_ORDER:
+            colour = style.STATE_COLOURS[state]
+            # A 1 px outline in the bar's colour keeps very short trials visible.
+            bar = pg.BarGraphItem(x0=[], x1=[], y=[], height=BAR_HEIGHT, name=STATE_NAMES[state],
+                                  brush=style.brush(colour, 215), pen=style.pen(colour, 1, 215))
+            self.bars[state] = bar
+            self.plot.addItem(bar)
+        self.selection = pg.BarGraphItem(x0=[], x1=[], y=[], height=BAR_HEIGHT + 0.16,
+                                         brush=style.NO_BRUSH, pen=style.pen(style.SELECTED, 2.5))
+        self.plot.addItem(self.selection)
+        self.legend = style.add_legend(self.graphics)
+        self._clock = QTimer(self)
+        self._clock.setInterval(TICK_MS)
+        self._clock.timeout.connect(self._on_clock_timeout)
+        self._data = None
+        self._scale = 1.0
+        self._lanes = -1
+
+    def _render(self) -> None:
+        tl = timeline(self.columns, self.mask)
+        span = float(tl.ends.max()) if tl.ends.size else 0.0
+        _, unit, scale = next(u for u in UNITS if span >= u[0])
+        if scale != self._scale:
+            style.set_axis_label(self.plot, "bottom",
+                                 f"Time since the first trial started ({unit})")
+            self._scale = scale
+        starts, ends = tl.starts / scale, tl.ends / scale
+        legend = []
+        for state, bar in self.bars.items():
+            rows = tl.states == style.STATE_CODES[state]
+            bar.setOpts(x0=starts[rows], x1=ends[rows], y=tl.lanes[rows].astype(float),
+                        height=BAR_HEIGHT)
+            if rows.any():
+                legend.append(style.state_entry(state, style.BAR_GLYPH))
+        style.set_legend(self.legend, legend[::-1])
+        if tl.n_lanes != self._lanes:
+            ticks = [(float(k), f"Worker {k + 1}") for k in range(tl.n_lanes)]
+            self.plot.getAxis("left").setTicks([ticks])
+            self.plot.setYRange(-0.6, max(tl.n_lanes, 1) - 0.4, padding=0)
+            self._lanes = tl.n_lanes
+        self._data = (tl, starts, ends)
+        self.shown = tl.numbers
+        running = bool((tl.states == RUNNING).any())
+        if running and not self._clock.isActive():
+            self._clock.start()
+        elif not running:
+            self._clock.stop()
+
+    def _clear(self) -> None:
+        for bar in self.bars.values():
+            bar.setOpts(x0=[], x1=[], y=[], height=BAR_HEIGHT)
+        self.selection.setOpts(x0=[], x1=[], y=[])
+        style.set_legend(self.legend, [])
+        self._data = None
+        self._clock.stop()
+
+    def _row_of(self, number: int) -> int | None:
+        if self._data is None:
+            return None
+        numbers = self._data[0].numbers
+        i = np.searchsorted(numbers, number)
+        return int(i) if number >= 0 and i < numbers.size and numbers[i] == number else None
+
+    def _show_selection(self, number: int) -> None:
+        i = self._row_of(number)
+        if i is None:
+            self.selection.setOpts(x0=[], x1=[], y=[])
+            return
+        tl, starts, ends = self._data
+        self.selection.setOpts(x0=starts[i:i + 1], x1=ends[i:i + 1],
+                               y=tl.lanes[i:i + 1].astype(float), height=BAR_HEIGHT + 0.16)
+
+    def pick(self, view_pos: QPointF) -> int | None:
+        """The bar under the point (a few pixels' slack for very short trials)."""
+        if self._data is None:
+            return None
+        tl, starts, ends = self._data
+        slack = PICK_RADIUS_PX * self.plot.vb.viewPixelSize()[0]
+        x, y = view_pos.x(), view_pos.y()
+        hit = ((np.abs(tl.lanes - y) <= BAR_HEIGHT / 2)
+               & (starts - slack <= x) & (x <= ends + slack))
+        if not hit.any():
+            return None
+        rows = np.flatnonzero(hit)
+        middle = (starts[rows] + ends[rows]) / 2
+        return int(tl.numbers[rows[np.argmin(np.abs(middle - x))]])
+
+    def _on_clock_timeout(self) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True  # catch up (and restart the clock) when shown again
+            self._clock.stop()

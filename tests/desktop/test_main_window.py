@@ -1,0 +1,234 @@
+"""The whole window, driven as a user would: open, edit, run, pause, stop, reopen, export."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+import desktop.main_window as main_window_module
+from desktop.main_window import EXAMPLE_SPEC, MainWindow
+from engine.spec import load_spec
+from engine.study import Study
+from engine.trial import TrialState
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(main_window_module, "confirm_objective", lambda parent, text: True)
+    errors = []
+    monkeypatch.setattr(main_window_module, "show_error",
+                        lambda parent, title, message, lead=None: errors.append(message))
+    def no_modal_questions(*args, **kwargs):
+        raise AssertionError(f"unexpected question dialog: {args[1:3]}")
+
+    # A modal dialog would hang an offscreen test; any question asked is a failure here.
+    monkeypatch.setattr(main_window_module.QMessageBox, "question", no_modal_questions)
+    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    w.studies_folder = tmp_path / "studies"
+    w.errors = errors
+    w.show()
+    yield w
+    if w.pool is not None:
+        w.pool.stop()
+        w.pool.wait()
+    # Closed here, not by qtbot: pytest-qt closes its widgets before fixtures tear down,
+    # and the window would then ask about the unsaved setup.
+    w.setWindowModified(False)
+    w.close()
+    w.deleteLater()
+
+
+@pytest.fixture
+def toy(tmp_path) -> Path:
+    """The fast toy example, copied so that studies are written next to it in tmp."""
+    for name in ("toy_training.toml", "toy_training.py"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    return tmp_path / "toy_training.toml"
+
+
+def wait_until_idle(qtbot, w: MainWindow, timeout: int = 60_000) -> None:
+    qtbot.waitUntil(lambda: w.pool is None, timeout=timeout)
+    w.feed.flush()
+
+
+def test_opens_on_the_example_study_ready_to_run(window):
+    window.load_spec(load_spec(EXAMPLE_SPEC), EXAMPLE_SPEC.parent, from_file=False)
+    assert window.name_edit.text() == "MLP on digits"
+    assert window.run_panel.run_button.isEnabled()
+    assert window.run_panel.run_button.text() == "Run"
+    assert "MLP on digits" in window.windowTitle()
+    assert window.direction.currentData() == "maximize"  # implied by accuracy
+    assert not window.direction.isEnabled()
+
+
+def test_a_bad_range_disables_run_and_says_why_until_fixed(window, qtbot, toy):
+    window.import_spec(toy)
+    editor = window.space_editor
+    params = list(editor.params())
+    broken = params[0].__class__(**{**params[0].__dict__, "low": 2.0})  # learning_rate 2..1
+    editor.set_params([broken, *params[1:]])
+    assert not window.run_panel.run_button.isEnabled()
+    assert "learning_rate" in window.run_panel.message.text()
+    assert window.run_panel.message.isVisible()
+    editor.set_params(params)
+    assert window.run_panel.run_button.isEnabled()
+    assert not window.run_panel.message.isVisible()
+
+
+def test_run_fills_table_plots_progress_and_status(window, qtbot, toy):
+    window.import_spec(toy)
+    window.run_panel.trials.setValue(6)
+    qtbot.mouseClick(window.run_panel.run_button, Qt.LeftButton)
+    assert window.run_panel.stop_button.isEnabled()
+    wait_until_idle(qtbot, window)
+
+    study = window.study
+    assert study.counts()[TrialState.COMPLETE] == 6
+    assert study.file.path.parent == toy.parent  # saved next to the spec it came from
+    assert window.table.model.rowCount() == 6
+    assert window.table.model.best_number == study.best_trial.number
+    bar = window.run_panel.progress
+    assert (bar.value(), bar.maximum()) == (6, 6)
+    assert "Best so far" in window.run_panel.best_label.text()
+    assert "6 complete" in window.counts_label.text()
+    assert window.run_panel.run_button.text() == "Continue"
+    assert not window.run_panel.run_button.isEnabled()  # budget spent: raise Trials first
+    window.run_panel.trials.setValue(8)
+    assert window.run_panel.run_button.isEnabled()
+
+
+def test_continue_adds_to_the_same_study_file(window, qtbot, toy):
+    window.import_spec(toy)
+    window.run_panel.trials.setValue(3)
+    window.run_study()
+    wait_until_idle(qtbot, window)
+    first_file = window.study.file.path
+    window.run_panel.trials.setValue(5)
+    window.run_study()
+    wait_until_idle(qtbot, window)
+    assert window.study.file.path == first_file
+    assert window.study.n_finished == 5
+
+
+def test_pause_finishes_running_trials_and_starts_none_until_resumed(window, qtbot, toy):
+    window.import_spec(toy)
+    window.run_panel.trials.setValue(40)
+    window.run_study()
+    qtbot.waitUntil(lambda: window.study.n_finished >= 2, timeout=30_000)
+    qtbot.mouseClick(window.run_panel.pause_button, Qt.LeftButton)
+    assert window.run_panel.pause_button.text() == "Resume"
+    qtbot.waitUntil(lambda: window.study.counts()[TrialState.RUNNING] == 0, timeout=30_000)
+    paused_at = window.study.n_finished
+    qtbot.wait(500)
+    assert window.study.n_finished == paused_at
+    qtbot.mouseClick(window.run_panel.pause_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.study.n_finished > paused_at, timeout=30_000)
+    qtbot.mouseClick(window.run_panel.stop_button, Qt.LeftButton)
+    wait_until_idle(qtbot, window)
+    states = {t.state for t in window.study.trials}
+    assert states <= {TrialState.COMPLETE, TrialState.INTERRUPTED}
+    assert window.study.n_finished < 40
+
+
+def test_stop_interrupts_hanging_trials_and_keeps_the_window_usable(window, qtbot, tmp_path):
+    (tmp_path / "slow.py").write_text("import time\ndef f(params):\n    time.sleep(60)\n")
+    spec = tmp_path / "slow.toml"
+    spec.write_text(
+        'name = "slow"\nworkers = 2\n[budget]\ntrials = 4\n'
+        '[objective]\nkind = "python"\npath = "slow.py"\nfunction = "f"\n'
+        '[[params]]\nname = "x"\ntype = "float"\nlow = 0.0\nhigh = 1.0\n'
+    )
+    window.import_spec(spec)
+    window.run_study()
+    qtbot.waitUntil(lambda: window.study.counts()[TrialState.RUNNING] == 2, timeout=30_000)
+    window.stop_study()
+    wait_until_idle(qtbot, window, timeout=20_000)
+    assert [t.state for t in window.study.trials] == [TrialState.INTERRUPTED] * 2
+    assert window.run_panel.run_button.isEnabled()
+
+
+def test_a_saved_study_reopens_with_its_trials_without_running(window, qtbot, toy, tmp_path):
+    window.import_spec(toy)
+    window.run_panel.trials.setValue(4)
+    window.run_study()
+    wait_until_idle(qtbot, window)
+    path = window.study.file.path
+    window.setWindowModified(False)
+
+    other = MainWindow(QSettings(str(tmp_path / "other.ini"), QSettings.IniFormat))
+    qtbot.addWidget(other)
+    assert other.open_path(path)
+    other.feed.flush()
+    assert other.table.model.rowCount() == 4
+    assert other.pool is None
+    assert other.name_edit.text() == "toy training"
+    assert other.run_panel.run_button.text() == "Continue"
+    other.close()
+
+
+def test_export_csv_reads_back(window, qtbot, toy, tmp_path):
+    window.import_spec(toy)
+    window.run_panel.trials.setValue(3)
+    window.run_study()
+    wait_until_idle(qtbot, window)
+    out = tmp_path / "out.csv"
+    window.table.export(out, "csv")
+    rows = list(csv.DictReader(out.open()))
+    assert [int(r["number"]) for r in rows] == [0, 1, 2]
+    assert all(r["state"] == "complete" and float(r["value"]) > 0 for r in rows)
+
+
+def test_a_command_from_a_file_is_shown_before_it_runs(window, qtbot, monkeypatch):
+    shown = []
+
+    def refuse(parent, text):
+        shown.append(text)
+        return False
+
+    monkeypatch.setattr(main_window_module, "confirm_objective", refuse)
+    window.import_spec(EXAMPLES / "command.toml")
+    window.run_study()
+    assert shown and "train_mlp.py" in shown[0]
+    assert window.pool is None and window.study is None  # nothing ran, nothing written
+
+
+def test_rerun_from_the_table_runs_the_same_params_again(window, qtbot, toy):
+    window.import_spec(toy)
+    window.run_panel.trials.setValue(2)
+    window.run_study()
+    wait_until_idle(qtbot, window)
+    first = window.study.trials[0]
+    window.table.rerun(first.number)
+    wait_until_idle(qtbot, window)
+    assert window.study.trials[-1].params == first.params
+    assert len(window.study.trials) == 3
+
+
+def test_opening_a_damaged_file_shows_an_error_and_changes_nothing(window, tmp_path):
+    bad = tmp_path / "bad.knobs"
+    bad.write_bytes(b"not a database at all")
+    assert not window.open_path(bad)
+    assert window.errors and "not a Knobs study file" in window.errors[0]
+    assert bad.read_bytes() == b"not a database at all"
+
+
+def test_recent_files_and_layout_persist(window, qtbot, toy, tmp_path):
+    window.import_spec(toy)
+    window.run_panel.trials.setValue(1)
+    window.run_study()
+    wait_until_idle(qtbot, window)
+    path = str(window.study.file.path.resolve())
+    window.setWindowModified(False)
+    window.close()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    assert settings.value("files/recent")[0] == path or settings.value("files/recent") == path
+    assert settings.value("window/geometry") is not None
+    reopened = Study.open(path, readonly=True)
+    assert len(reopened.trials) == 1
+    reopened.close()

@@ -25,7 +25,7 @@ from engine.analysis import TrialColumns, format_number
 from engine.trial import Trial
 
 PICK_RADIUS_PX = 8.0
-NO_STUDY = "Open or create a study to see its plots."
+NO_STUDY = "No trials yet: press Run, or open a study file to see its plots."
 NO_TRIALS = "No trials yet. They appear here as they run."
 # Live batches redraw at once up to LIVE_FREE_TRIALS trials; beyond, at most every
 # n * LIVE_SECONDS_PER_TRIAL seconds (0.4 s at 10,000 trials, 2 s from 50,000): painting
@@ -84,6 +84,8 @@ class ScoreAxisItem(pg.AxisItem):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.floor = -np.inf
+        # Scores are shown as they are: a "(x0.001)" unit prefix confuses more than it helps.
+        self.enableAutoSIPrefix(False)
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph override
         levels = super().tickValues(minVal, maxVal, size)

@@ -48,6 +48,12 @@ class HistoryPlotWidget(TrialPlotWidget):
     def _render(self) -> None:
         h = optimization_history(self.columns, self.mask)
         y = self.strip.place(h.values)
+        if np.isfinite(h.values).any():
+            self.plot.enableAutoRange(axis="y")
+        else:
+            # Only running or failed trials: an auto range around their one y would zoom
+            # into nothing (axis labels like "x0.001"); show a plain band instead.
+            self.plot.setYRange(-1.0, 1.0, padding=0)
         legend = []
         for state, item in self.scatters.items():  # back to front: complete drawn last
             rows = h.states == style.STATE_CODES[state]

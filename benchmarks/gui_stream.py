@@ -1,0 +1,98 @@
+"""Stream a few thousand fast trials through the real window and measure its stalls.
+
+A 10 ms timer on the GUI thread records how late each tick arrives while the worker pool
+runs a no-op objective as fast as it can; the longest gap is the longest time the window
+could not respond to the user. Run offscreen:
+
+    python benchmarks/gui_stream.py [--trials 3000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+NOOP = "def f(params):\n    return params['x'] ** 2 + params['y']\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+
+    import desktop.main_window as mw
+    from desktop.app import make_app
+    from engine.space import FloatParam
+    from engine.spec import StudySpec
+
+    app = make_app()
+    folder = Path(tempfile.mkdtemp(prefix="knobs-bench-"))
+    (folder / "noop.py").write_text(NOOP)
+    spec = StudySpec(
+        name="stream", params=(FloatParam("x", -1.0, 1.0), FloatParam("y", 0.0, 1.0)),
+        objective={"kind": "python", "path": "noop.py", "function": "f"},
+        sampler="random", trials=args.trials, workers=args.workers, seed=0,
+    )
+    window = mw.MainWindow(QSettings(str(folder / "s.ini"), QSettings.IniFormat))
+    window.studies_folder = folder
+    window.resize(1440, 900)
+    window.show()
+    window.load_spec(spec, folder, from_file=False)
+
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    ticker = QTimer()
+    ticker.setInterval(10)
+
+    def tick() -> None:
+        gaps.append(clock.restart())
+
+    ticker.timeout.connect(tick)
+    started = time.perf_counter()
+
+    def check() -> None:
+        if window.pool is None and window.study is not None and window.study.n_finished:
+            elapsed = time.perf_counter() - started
+            ticker.stop()
+            report(window, gaps, elapsed, args)
+            window.setWindowModified(False)
+            window.close()
+            app.quit()
+        else:
+            QTimer.singleShot(100, check)
+
+    def start() -> None:
+        clock.start()
+        ticker.start()
+        window.run_study()
+        check()
+
+    QTimer.singleShot(200, start)
+    app.exec()
+
+
+def report(window, gaps: list[float], elapsed: float, args) -> None:
+    finished = window.study.n_finished
+    late = [g - 10 for g in gaps[1:]]
+    print(f"trials finished:        {finished} with {args.workers} workers in {elapsed:.1f} s "
+          f"({finished / elapsed:.0f} trials/s)")
+    print(f"table rows shown:       {window.table.model.rowCount()}")
+    print(f"event-loop ticks:       {len(late)} (10 ms timer)")
+    print(f"median lateness:        {statistics.median(late):.1f} ms")
+    print(f"95th pct lateness:      {sorted(late)[int(0.95 * len(late))]:.1f} ms")
+    print(f"longest stall:          {max(late):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -278,6 +278,8 @@ class MainWindow(QMainWindow):
             reason, ok = "", True
         run_text = "Continue" if continues else "Run"
         self.run_panel.set_can_run(ok, reason, run_text)
+        if not self._busy:
+            self.run_panel.show_progress(self.study)  # the estimate follows Trials/Workers
         self._update_title()
 
     def _continues(self) -> bool:

@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.progress import eta_seconds, format_duration, format_value
+from engine.progress import eta_seconds, format_duration, format_value, planned_seconds
 from engine.runner import default_workers
 from engine.samplers import SAMPLERS
 from engine.spec import StudySpec
 from engine.study import Study
+from engine.trial import TrialState
 
 # Shown in the order a newcomer should consider them; only samplers that exist are listed.
 METHODS = {
@@ -269,7 +270,17 @@ class RunPanel(QWidget):
             self.eta_label.setText(f"ETA {format_duration(eta)}" if eta is not None
                                    else "ETA …")
         else:
-            self.eta_label.setText("")
+            self.eta_label.setText(self._estimate_text(study))
+
+    def _estimate_text(self, study: Study) -> str:
+        """Before a run: what the planned trials should take, once some have run."""
+        remaining = self.trials.value() - study.n_finished
+        durations = [t.duration for t in study.trials
+                     if t.state is TrialState.COMPLETE and t.duration is not None]
+        seconds = planned_seconds(durations, remaining, self.workers.value())
+        if seconds is None:
+            return ""
+        return f"{remaining} more: about {format_duration(seconds)}"
 
     # --- handlers --------------------------------------------------------------------
 

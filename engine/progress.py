@@ -39,6 +39,15 @@ def eta_seconds(done_this_run: int, elapsed: float, remaining: int | None) -> fl
     return elapsed / done_this_run * remaining
 
 
+def planned_seconds(durations: list[float], remaining: int, workers: int) -> float | None:
+    """How long ``remaining`` more trials should take on ``workers``, from past durations."""
+    if not durations or remaining <= 0:
+        return None
+    per_trial = sorted(durations)[len(durations) // 2]  # median: one slow outlier misleads
+    rounds = -(-remaining // max(1, workers))
+    return per_trial * rounds
+
+
 class ProgressLine:
     """Redraws one status line on a terminal; on a pipe, prints a line per change."""
 

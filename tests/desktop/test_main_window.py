@@ -101,6 +101,7 @@ def test_run_fills_table_plots_progress_and_status(window, qtbot, toy):
     assert not window.run_panel.run_button.isEnabled()  # budget spent: raise Trials first
     window.run_panel.trials.setValue(8)
     assert window.run_panel.run_button.isEnabled()
+    assert window.run_panel.eta_label.text().startswith("2 more: about ")
 
 
 def test_continue_adds_to_the_same_study_file(window, qtbot, toy):

@@ -233,3 +233,15 @@ def test_recent_files_and_layout_persist(window, qtbot, toy, tmp_path):
     reopened = Study.open(path, readonly=True)
     assert len(reopened.trials) == 1
     reopened.close()
+
+
+def test_dropping_a_spec_file_onto_the_window_opens_it(window, qtbot, toy):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(toy))])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.name_edit.text() == "toy training", timeout=5000)
+    assert [p.name for p in window.space_editor.params()][0] == "learning_rate"

@@ -31,6 +31,7 @@ from desktop.space_editor import SpaceEditorWidget
 from desktop.trial_feed import TrialFeed
 from desktop.trials_view import TrialsTableWidget
 from desktop.workers import WorkerPool
+from engine.dask_executor import ClusterError, parse_cluster_address
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.spec import SpecError, StudySpec, load_spec, save_spec
@@ -502,10 +503,13 @@ class MainWindow(QMainWindow):
         spec = self.current_spec()
         if spec is None or self._busy:
             return
+        cluster = self.run_panel.cluster_address()
         try:
             objective = make_objective(spec.objective)
             objective.check([p.name for p in spec.params])
-        except ObjectiveError as exc:
+            if cluster is not None:
+                parse_cluster_address(cluster)
+        except (ObjectiveError, ClusterError) as exc:
             show_error(self, "Cannot run", str(exc))
             return
         if self._unconfirmed is not None and spec.objective == self._unconfirmed:
@@ -517,7 +521,7 @@ class MainWindow(QMainWindow):
         except StudyFileError as exc:
             show_error(self, "Cannot save the study", str(exc))
             return
-        self.pool = WorkerPool(study, objective, parent=self)
+        self.pool = WorkerPool(study, objective, parent=self, cluster=cluster)
         self.pool.finished.connect(self._on_pool_finished)
         self.run_panel.mark_run_start(study.n_finished)
         self.run_panel.set_mode("running")

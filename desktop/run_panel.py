@@ -1,7 +1,9 @@
-"""The run panel: search method, budget, workers, Run / Pause / Stop, progress and ETA."""
+"""The run panel: search method, budget, workers, where trials run, Run / Pause / Stop,
+progress and ETA."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from PySide6.QtCore import Qt, Signal
@@ -12,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import dask_executor
 from engine.progress import eta_seconds, format_duration, format_value, planned_seconds
 from engine.runner import default_workers
 from engine.samplers import SAMPLERS
@@ -41,6 +45,7 @@ METHODS = {
              "Every combination of each parameter's grid values, once. Best for one to three "
              "parameters with a few values each."),
 }
+TEST_TIMEOUT_S = 5.0  # how long "Test connection" waits for a scheduler to answer
 
 
 class RunPanel(QWidget):
@@ -56,10 +61,13 @@ class RunPanel(QWidget):
     resume_requested = Signal()
     stop_requested = Signal()
     changed = Signal()
+    connection_tested = Signal(bool, str)  # ok, the sentence shown under the address
+    _test_done = Signal(int, bool, str)  # from the test thread: generation, ok, sentence
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._mode = "idle"
+        self._test_generation = 0  # a result of an older test (or address) is dropped
         self._can_run = True
         self._run_started = 0.0
         self._finished_at_start = 0
@@ -110,6 +118,25 @@ class RunPanel(QWidget):
         seed_row.addWidget(self.use_seed)
         seed_row.addWidget(self.seed, 1)
 
+        # Where trials run is a choice for this run, not part of the study: not in the spec.
+        self.where = QComboBox()
+        self.where.addItem("This computer", "local")
+        self.where.addItem("Dask cluster", "cluster")
+        self.where.setToolTip("A Dask cluster runs the trials on other machines; choosing "
+                              "trials and saving the study stay on this computer.")
+        self.address = QLineEdit()
+        self.address.setPlaceholderText("tcp://HOST:8786, or local:2 to try it here")
+        self.address.setToolTip("The address of a running Dask scheduler (see the cluster "
+                                "guide), or local:N for N worker processes on this computer.")
+        self.test_button = QPushButton("Test connection")
+        self.test_button.setToolTip("Ask the scheduler how many workers and threads it has.")
+        self.cluster_result = QLabel()
+        self.cluster_result.setWordWrap(True)
+        self.cluster_result.setObjectName("hint")
+        self._test_row = QHBoxLayout()
+        self._test_row.addWidget(self.test_button)
+        self._test_row.addStretch(1)
+
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         form.addRow("Search method", self.method)
@@ -120,6 +147,11 @@ class RunPanel(QWidget):
         form.addRow("Workers", self.workers)
         form.addRow("Trial timeout", self.timeout)
         form.addRow("Seed", seed_row)
+        form.addRow("Run trials on", self.where)
+        form.addRow("Scheduler", self.address)
+        form.addRow("", self._test_row)
+        form.addRow("", self.cluster_result)
+        self._form = form
 
         style = self.style()
         self.run_button = QPushButton(style.standardIcon(QStyle.SP_MediaPlay), "Run")
@@ -164,6 +196,12 @@ class RunPanel(QWidget):
         self.run_button.clicked.connect(self.run_requested)
         self.pause_button.clicked.connect(self._on_pause_clicked)
         self.stop_button.clicked.connect(self.stop_requested)
+        self.where.currentIndexChanged.connect(self._on_where_changed)
+        self.address.textEdited.connect(self._on_address_edited)
+        self.test_button.clicked.connect(self._on_test_clicked)
+        # Queued: the result is emitted on the test's thread and shown on the GUI thread.
+        self._test_done.connect(self._on_test_done, Qt.QueuedConnection)
+        self._on_where_changed()
         self._on_method_changed()
         self.set_mode("idle")
         self.show_progress(None)
@@ -206,6 +244,12 @@ class RunPanel(QWidget):
             seed=self.seed.value() if self.use_seed.isChecked() else None,
         )
 
+    def cluster_address(self) -> str | None:
+        """Where to run: ``None`` for this computer, else the address as typed (unchecked)."""
+        if self.where.currentData() != "cluster":
+            return None
+        return self.address.text().strip()
+
     # --- state -----------------------------------------------------------------------
 
     def set_mode(self, mode: str) -> None:
@@ -213,7 +257,8 @@ class RunPanel(QWidget):
         self._mode = mode
         busy = mode != "idle"
         for w in (self.method, self.shuffle, self.trials, self.use_time, self.minutes,
-                  self.workers, self.timeout, self.use_seed, self.seed):
+                  self.workers, self.timeout, self.use_seed, self.seed, self.where,
+                  self.address, self.test_button):
             w.setEnabled(not busy)
         if not busy:
             self.minutes.setEnabled(self.use_time.isChecked())
@@ -290,8 +335,65 @@ class RunPanel(QWidget):
         self.shuffle.setVisible(name == "grid")
         self.changed.emit()
 
+    def _on_where_changed(self) -> None:
+        cluster = self.where.currentData() == "cluster"
+        self._form.setRowVisible(self.address, cluster)
+        self._form.setRowVisible(self._test_row, cluster)
+        self._form.setRowVisible(self.cluster_result, cluster and bool(self.cluster_result.text()))
+
+    def _on_address_edited(self, text: str) -> None:
+        self._test_generation += 1  # a test of the old address says nothing about this one
+        self.test_button.setEnabled(self._mode == "idle")
+        problem = ""
+        if text.strip():
+            try:
+                dask_executor.parse_cluster_address(text)
+            except dask_executor.ClusterError as exc:
+                problem = str(exc)
+        self._show_cluster_result(_sentence(problem), ok=False)
+
+    def _on_test_clicked(self) -> None:
+        self._test_generation += 1
+        generation, address = self._test_generation, self.address.text()
+        self.test_button.setEnabled(False)
+        self._show_cluster_result(f"Connecting to {address.strip()}…", ok=True)
+        threading.Thread(target=self._test_in_thread, args=(generation, address),
+                         name="knobs-cluster-test", daemon=True).start()
+
+    def _test_in_thread(self, generation: int, address: str) -> None:
+        # Off the GUI thread: a scheduler that does not answer takes seconds.
+        try:
+            ok, text = True, dask_executor.test_connection(address, timeout=TEST_TIMEOUT_S)
+        except dask_executor.ClusterError as exc:
+            ok, text = False, str(exc)
+        except Exception as exc:  # noqa: BLE001 - shown as a sentence, never a traceback
+            ok, text = False, f"the test failed: {exc}"
+        try:
+            self._test_done.emit(generation, ok, _sentence(text))
+        except RuntimeError:
+            pass  # the panel was deleted meanwhile
+
+    def _on_test_done(self, generation: int, ok: bool, text: str) -> None:
+        if generation != self._test_generation:
+            return  # the address changed, or a newer test started
+        self.test_button.setEnabled(self._mode == "idle")
+        self._show_cluster_result(text, ok=ok)
+        self.connection_tested.emit(ok, text)
+
+    def _show_cluster_result(self, text: str, ok: bool) -> None:
+        label = self.cluster_result
+        label.setText(text)
+        label.setObjectName("hint" if ok else "problem")
+        label.style().unpolish(label)  # the style sheet colours it by object name
+        label.style().polish(label)
+        self._form.setRowVisible(label, bool(text) and self.where.currentData() == "cluster")
+
     def _on_pause_clicked(self) -> None:
         if self._mode == "paused":
             self.resume_requested.emit()
         else:
             self.pause_requested.emit()
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]

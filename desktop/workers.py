@@ -1,16 +1,18 @@
 """The QThread worker pool: N threads, each driving the engine's run loop.
 
-Each thread runs :func:`engine.runner.run_worker` with its own worker process slot, so the
-window uses exactly the loop the command line uses. Threads never touch widgets: trial
-events reach the views through the TrialFeed, and the pool reports only its own life
-(started, paused, finished) through queued signals.
+Each thread runs :func:`engine.runner.run_worker` with its own slot (a local worker process,
+or a place on a Dask cluster), so the window uses exactly the loop the command line uses.
+Threads never touch widgets: trial events reach the views through the TrialFeed, and the
+pool reports only its own life (started, paused, finished) through queued signals.
 """
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QObject, QThread, Signal
 
-from engine.executors import LocalProcessExecutor
+from engine.executors import make_executor
 from engine.objectives.base import Objective
 from engine.runner import RunControl, default_workers, run_worker
 from engine.study import Study
@@ -25,13 +27,17 @@ class _WorkerThread(QThread):
 
     def run(self) -> None:
         pool = self._pool
-        slot = pool.executor.slot(self.index)
+        slot = None
         try:
+            # In this thread: reaching a Dask scheduler can take seconds.
+            slot = pool.executor.slot(self.index)
             run_worker(pool.study, pool.objective, slot, pool.control)
         except Exception as exc:  # noqa: BLE001 - reported to the user, not swallowed
             pool.control.fail(exc)
         finally:
-            slot.close()
+            if slot is not None:
+                slot.close()
+            pool._thread_left()
 
 
 class WorkerPool(QObject):
@@ -47,18 +53,20 @@ class WorkerPool(QObject):
     finished = Signal(str)
 
     def __init__(self, study: Study, objective: Objective, workers: int | None = None,
-                 parent: QObject | None = None):
+                 parent: QObject | None = None, cluster: str | None = None):
         super().__init__(parent)
         self.study = study
         self.objective = objective
         self.workers = workers or study.spec.workers or default_workers()
-        self.executor = LocalProcessExecutor(
-            threads_per_worker=max(1, default_workers() // self.workers),
-            memory_limit_mb=study.spec.memory_limit_mb,
+        # cluster: None (this computer), tcp://HOST:PORT or local:N; connects on start.
+        self.executor = make_executor(
+            cluster, workers=self.workers, memory_limit_mb=study.spec.memory_limit_mb,
         )
         self.control = RunControl()
         self._threads: list[_WorkerThread] = []
         self._left = 0
+        self._lock = threading.Lock()
+        self._in_threads = 0
 
     @property
     def running(self) -> bool:
@@ -75,7 +83,7 @@ class WorkerPool(QObject):
     def start(self) -> None:
         self.study.start_clock()
         self._threads = [_WorkerThread(self, i) for i in range(self.workers)]
-        self._left = len(self._threads)
+        self._left = self._in_threads = len(self._threads)
         for t in self._threads:
             t.finished.connect(self._on_thread_finished)
             t.start()
@@ -97,6 +105,15 @@ class WorkerPool(QObject):
     def wait(self, msecs: int = 10_000) -> bool:
         """Block until every thread has left (used when the window closes)."""
         return all(t.wait(msecs) for t in self._threads)
+
+    def _thread_left(self) -> None:
+        # The last thread out closes the executor, off the GUI thread: stopping a local
+        # Dask cluster takes a moment.
+        with self._lock:
+            self._in_threads -= 1
+            last = self._in_threads == 0
+        if last:
+            self.executor.close()
 
     def _on_thread_finished(self) -> None:
         self._left -= 1

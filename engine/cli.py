@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
+from engine.executors import ExecutorError
 from engine.export import write_csv, write_json
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
@@ -22,6 +24,7 @@ from engine.storage import StudyFileError
 from engine.study import Study
 from engine.trial import TrialState
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 STUDY_SUFFIX = ".knobs"
@@ -56,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="study file to write (default: next to the spec, .knobs)")
     run.add_argument("--resume", action="store_true",
                      help="continue the study in --out instead of starting a new one")
+    run.add_argument("--cluster", type=_cluster_address, metavar="ADDRESS",
+                     help="run the trials on a Dask cluster: tcp://HOST:PORT of its scheduler, "
+                          "or local:N for N worker processes here (needs knobs[cluster])")
 
     show = sub.add_parser("show", help="summarise a study file")
     show.add_argument("study", help="study file (.knobs)")
@@ -94,6 +100,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             study.reconfigure(_apply_overrides(study.spec, args))
             spec = study.spec
             objective = _checked_objective(spec)
+            executor = _cluster_executor(args, spec)
         except Exception:
             study.close()
             raise
@@ -108,11 +115,32 @@ def cmd_run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         spec = replace(spec, objective=resolve_paths(spec.objective, spec_path.parent))
         spec = _apply_overrides(spec, args)
         objective = _checked_objective(spec)
-        study = Study.create(spec, study_path)
+        executor = _cluster_executor(args, spec)  # connected before a file is written
+        try:
+            study = Study.create(spec, study_path)
+        except Exception:
+            if executor is not None:
+                executor.close()
+            raise
     try:
-        return _run(study, objective, args, out)
+        return _run(study, objective, args, out, executor)
     finally:
+        if executor is not None:
+            executor.close()
         study.close()
+
+
+def _cluster_executor(args: argparse.Namespace, spec: StudySpec) -> DaskExecutor | None:
+    """The Dask executor of ``--cluster``, connected (a bad one raises ClusterError)."""
+    if args.cluster is None:
+        return None
+    executor = DaskExecutor(args.cluster, memory_limit_mb=spec.memory_limit_mb)
+    try:
+        executor.connect()
+    except ClusterError:
+        executor.close()
+        raise
+    return executor
 
 
 def _apply_overrides(spec: StudySpec, args: argparse.Namespace) -> StudySpec:
@@ -139,24 +167,42 @@ def _checked_objective(spec: StudySpec):
     return objective
 
 
-def _run(study: Study, objective, args: argparse.Namespace, out: TextIO) -> int:
-    runner = Runner(study, objective)
+def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
+         executor: DaskExecutor | None = None) -> int:
+    where = ""
+    workers = None
+    if executor is not None:
+        info = executor.connect()
+        where = f" on the Dask cluster at {info.address}"
+        # Without a worker count of its own, a study uses every thread of the cluster.
+        workers = None if study.spec.workers else info.threads or None
+    runner = Runner(study, objective, workers=workers, executor=executor)
     if study.spec.trials is None and study.spec.time_s is None and study.sampler.size is None:
         raise UsageError("no budget: give --trials, or budget.trials / budget.time_s in the spec")
     print(f"Study '{study.spec.name}': {objective.describe()}", file=out)
-    print(f"{study.spec.sampler} search, {runner.workers} workers, saving to {study.file.path}",
-          file=out)
+    print(f"{study.spec.sampler} search, {runner.workers} workers{where}, "
+          f"saving to {study.file.path}", file=out)
     progress = ProgressLine(study, stream=sys.stderr)
     try:
         runner.run(on_tick=progress.update)
     except KeyboardInterrupt:
         progress.finish()
-        print(f"Stopped. {study.n_finished} finished trials are saved in {study.file.path}; "
-              f"continue with: knobs run {args.spec} --out {study.file.path} --resume", file=out)
+        print(f"Stopped. {_resume_hint(study, args)}", file=out)
         return EXIT_INTERRUPTED
+    except ExecutorError as exc:  # e.g. the Dask scheduler went away mid-study
+        progress.finish()
+        print(f"knobs run: error: {exc}", file=sys.stderr)
+        print(_resume_hint(study, args), file=out)
+        return EXIT_FAILED
     progress.finish()
     _print_summary(study, out)
     return 0
+
+
+def _resume_hint(study: Study, args: argparse.Namespace) -> str:
+    cluster = f" --cluster {args.cluster}" if args.cluster else ""
+    return (f"{study.n_finished} finished trials are saved in {study.file.path}; continue "
+            f"with: knobs run {args.spec} --out {study.file.path} --resume{cluster}")
 
 
 def _print_summary(study: Study, out: TextIO) -> None:
@@ -249,6 +295,13 @@ def _whole_number(minimum: int = 1):
         return value
 
     return parse
+
+
+def _cluster_address(text: str) -> str:
+    try:
+        return parse_cluster_address(text).text
+    except ClusterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_number():

@@ -6,6 +6,9 @@ the child — an exception, a segfault, ``os._exit``, a memory blow-up, a hang p
 timeout — fails that trial alone: the slot records why, replaces the process, and the
 study goes on.
 
+:func:`make_executor` picks where a run's trials go: these local processes, or a Dask
+cluster (:mod:`engine.dask_executor`), whose tasks run each trial in such a process too.
+
 Children are started with ``forkserver`` (``spawn`` where it is missing): forking a
 process that runs Qt threads can deadlock the child on a lock held by another thread.
 """
@@ -22,12 +25,13 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Protocol
 
 from engine.objectives.base import Objective, TrialFailure
 from engine.trial import TrialState
 
 _POLL_S = 0.05
+_OWNER_CHECK_S = 0.5
 _TRACEBACK_LINES = 12
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -40,6 +44,51 @@ class Outcome:
     value: float | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+
+
+class ExecutorError(RuntimeError):
+    """Trials can no longer run where they were sent (e.g. the Dask scheduler is gone).
+
+    Raised by ``executor.slot()`` or ``slot.run()``; the run loop then stops the whole run,
+    keeping every finished trial, instead of failing one trial after another.
+    """
+
+
+class Slot(Protocol):
+    """Where one run-loop thread runs its trials, one at a time: a local process or Dask."""
+
+    index: int
+
+    def run(
+        self,
+        objective: Objective,
+        params: Mapping[str, Any],
+        *,
+        timeout_s: float | None = None,
+        report: Callable[[int, float], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Outcome: ...
+
+    def close(self) -> None: ...
+
+
+def make_executor(cluster: str | None, *, workers: int, memory_limit_mb: int | None = None):
+    """Where a run's trials go: local processes, or a Dask cluster given its address.
+
+    ``cluster`` is ``None`` (this computer), ``tcp://HOST:PORT`` (a running Dask scheduler)
+    or ``local:N`` (a Dask cluster of N processes started here, for trying it out); a bad
+    address raises :class:`engine.dask_executor.ClusterError`. ``workers`` is how many trials
+    run at once, used to share this computer's cores among local workers.
+    """
+    if cluster is None:
+        cores = max(1, os.cpu_count() or 1)
+        return LocalProcessExecutor(
+            threads_per_worker=max(1, cores // max(1, workers)), memory_limit_mb=memory_limit_mb
+        )
+    # Imported here: the Dask executor is optional (the ``cluster`` extra).
+    from engine.dask_executor import DaskExecutor
+
+    return DaskExecutor(cluster, memory_limit_mb=memory_limit_mb)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -64,6 +113,9 @@ class LocalProcessExecutor:
 
     def slot(self, index: int) -> ProcessSlot:
         return ProcessSlot(self, index)
+
+    def close(self) -> None:
+        """Nothing to release: each slot ends its own process (same interface as Dask's)."""
 
 
 class ProcessSlot:
@@ -131,7 +183,7 @@ class ProcessSlot:
         parent, child = ex._ctx.Pipe()
         self._proc = ex._ctx.Process(
             target=_worker_main,
-            args=(child, ex.threads_per_worker, ex.memory_limit_mb),
+            args=(child, ex.threads_per_worker, ex.memory_limit_mb, os.getpid()),
             name=f"knobs-worker-{self.index}",
             daemon=True,
         )
@@ -203,11 +255,14 @@ def _kill_group(pid: int) -> None:
 # --- the child side -----------------------------------------------------------------
 
 
-def _worker_main(conn: Connection, threads: int | None, memory_limit_mb: int | None) -> None:
+def _worker_main(
+    conn: Connection, threads: int | None, memory_limit_mb: int | None, owner: int
+) -> None:
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)
     # Ctrl-C in a terminal is the app's to handle; it stops workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _watch_owner(owner)
     _limit_resources(threads, memory_limit_mb)
     while True:
         try:
@@ -218,6 +273,34 @@ def _worker_main(conn: Connection, threads: int | None, memory_limit_mb: int | N
             return
         _, objective, params = message
         conn.send(_evaluate(objective, params, conn))
+
+
+def _watch_owner(owner: int) -> None:
+    # An owner killed outright (the app, or a Dask worker, by SIGKILL) cannot end this
+    # process, which would run a hung trial forever: end it and what it started ourselves.
+    if os.name != "posix":  # pragma: no cover - os.kill(pid, 0) terminates pid on Windows
+        return
+
+    def watch() -> None:
+        while _alive(owner):
+            time.sleep(_OWNER_CHECK_S)
+        _kill_group(os.getpid())
+
+    threading.Thread(target=watch, name="knobs-owner-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed owner stays a zombie until its own parent reaps it
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _evaluate(objective: Objective, params: dict[str, Any], conn: Connection) -> tuple:

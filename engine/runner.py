@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from engine.executors import LocalProcessExecutor, ProcessSlot
+from engine.executors import ExecutorError, LocalProcessExecutor, Slot, make_executor
 from engine.objectives.base import Objective
 from engine.storage import StudyFileError
 from engine.study import Study
+from engine.trial import TrialState
+
+if TYPE_CHECKING:
+    from engine.dask_executor import DaskExecutor
 
 
 class RunControl:
@@ -54,9 +59,14 @@ class RunControl:
 
 
 def run_worker(
-    study: Study, objective: Objective, slot: ProcessSlot, control: RunControl,
+    study: Study, objective: Objective, slot: Slot, control: RunControl,
 ) -> None:
-    """One worker's loop; returns when the budget is spent, the run stops or fails."""
+    """One worker's loop; returns when the budget is spent, the run stops or fails.
+
+    The run fails (``control.fail``) when the study file cannot be written, or when trials
+    can no longer run where they are sent (``ExecutorError``: a lost Dask scheduler); the
+    trial in flight then becomes interrupted, to run again when the study resumes.
+    """
     timeout_s = study.spec.timeout_s
     while True:
         control.wait_while_paused()
@@ -70,10 +80,15 @@ def run_worker(
             def report(step: int, value: float, number: int = trial.number) -> None:
                 study.report(number, step, value)
 
-            outcome = slot.run(
-                objective, trial.params, timeout_s=timeout_s, report=report,
-                cancel=control.cancel,
-            )
+            try:
+                outcome = slot.run(
+                    objective, trial.params, timeout_s=timeout_s, report=report,
+                    cancel=control.cancel,
+                )
+            except ExecutorError as exc:
+                study.tell(trial.number, TrialState.INTERRUPTED, error=str(exc))
+                control.fail(exc)
+                return
             study.tell(
                 trial.number, outcome.state, value=outcome.value, metrics=outcome.metrics,
                 error=outcome.error,
@@ -88,7 +103,11 @@ def default_workers() -> int:
 
 
 class Runner:
-    """Runs a study headless on plain threads, one worker process per thread."""
+    """Runs a study headless on plain threads, one trial slot per thread.
+
+    Trials run in local worker processes, or on a Dask cluster given ``cluster``
+    (``tcp://HOST:PORT`` or ``local:N``, see :func:`engine.executors.make_executor`).
+    """
 
     def __init__(
         self,
@@ -96,14 +115,16 @@ class Runner:
         objective: Objective,
         *,
         workers: int | None = None,
-        executor: LocalProcessExecutor | None = None,
+        executor: LocalProcessExecutor | DaskExecutor | None = None,
+        cluster: str | None = None,
     ):
         self.study = study
         self.objective = objective
         self.workers = workers or study.spec.workers or default_workers()
-        self.executor = executor or LocalProcessExecutor(
-            threads_per_worker=max(1, default_workers() // self.workers),
-            memory_limit_mb=study.spec.memory_limit_mb,
+        # An executor given here is the caller's to close; one made here closes in wait().
+        self._owns_executor = executor is None
+        self.executor = executor or make_executor(
+            cluster, workers=self.workers, memory_limit_mb=study.spec.memory_limit_mb,
         )
         self.control = RunControl()
         self._threads: list[threading.Thread] = []
@@ -116,7 +137,11 @@ class Runner:
             t.start()
 
     def _work(self, index: int) -> None:
-        slot = self.executor.slot(index)
+        try:
+            slot = self.executor.slot(index)
+        except ExecutorError as exc:  # e.g. the Dask scheduler cannot be reached
+            self.control.fail(exc)
+            return
         try:
             run_worker(self.study, self.objective, slot, self.control)
         finally:
@@ -129,6 +154,8 @@ class Runner:
                 t.join(0.25)  # short joins keep Ctrl-C responsive
                 if on_tick:
                     on_tick()
+        if self._owns_executor:
+            self.executor.close()
 
     def run(self, on_tick: Callable[[], None] | None = None) -> None:
         """Start, wait to the end; Ctrl-C stops the run with running trials interrupted."""

@@ -1,0 +1,156 @@
+"""The part of a Dask trial that runs on a Dask worker.
+
+Dask runs a task on one of the worker's threads and cannot stop it, so the task does not
+run the objective itself: it hands it to a local worker process (a ``ProcessSlot``, the
+same one Knobs uses on its own computer), which it can kill at the trial's timeout or on
+Stop. A crash, a segfault or a hang then fails that trial and frees the Dask thread.
+
+Worker processes are kept between trials of one run (a fast trial should not pay for
+starting Python and importing scikit-learn) and closed when the run ends
+(:func:`close_slots`, called on every worker through ``Client.run``).
+
+Messages to the app travel as Dask events on the run's topic, as msgpack-able lists:
+``["start", key, attempt, worker]`` and ``["report", key, attempt, index, step, value]``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from engine.executors import LocalProcessExecutor, ProcessSlot
+from engine.objectives.base import Objective
+
+# How often a running trial asks the scheduler whether the app stopped it: Stop's delay.
+# Polling (not a long wait on the Event) costs a fast trial nothing and leaves no call
+# pending on the scheduler when the trial ends.
+_CANCEL_POLL_S = 0.5
+
+_lock = threading.Lock()
+_idle: dict[str, list[ProcessSlot]] = {}  # run id -> slots not running a trial
+_executors: dict[str, LocalProcessExecutor] = {}
+_closed: set[str] = set()
+_count = 0
+
+
+def cancel_event_name(key: str) -> str:
+    """The Dask Event that the app sets to stop trial ``key``."""
+    return f"{key}-cancel"
+
+
+def run_trial(
+    objective: Objective,
+    params: Mapping[str, Any],
+    *,
+    run_id: str,
+    trial_key: str,
+    topic: str,
+    timeout_s: float | None,
+    memory_limit_mb: int | None,
+) -> dict[str, Any]:
+    """Run one trial in a worker process of this Dask worker; the outcome as plain data."""
+    from distributed import Event, get_client, get_worker
+
+    worker = get_worker()
+    attempt = uuid.uuid4().hex[:8]
+    worker.log_event(topic, ["start", trial_key, attempt, worker.address])
+    reports: list[list[float]] = []
+
+    def report(step: int, value: float) -> None:
+        reports.append([int(step), float(value)])
+        worker.log_event(topic, ["report", trial_key, attempt, len(reports) - 1, int(step),
+                                 float(value)])
+
+    cancel = threading.Event()
+    done = threading.Event()
+    # The watcher's thread is no task thread, so it is handed the worker's client.
+    event = Event(cancel_event_name(trial_key), client=get_client())
+    watcher = threading.Thread(target=_watch_cancel, args=(event, cancel, done),
+                               name=f"knobs-cancel-{trial_key[-8:]}", daemon=True)
+    watcher.start()
+    slot = _take_slot(run_id, memory_limit_mb, worker.state.nthreads)
+    try:
+        outcome = slot.run(objective, params, timeout_s=timeout_s, report=report, cancel=cancel)
+    finally:
+        done.set()
+        _give_back(run_id, slot)
+    return {
+        "state": outcome.state.value, "value": outcome.value, "metrics": outcome.metrics,
+        "error": outcome.error, "reports": reports, "attempt": attempt,
+    }
+
+
+def close_slots(run_id: str) -> int:
+    """End this worker's idle processes of a finished run; busy ones end when they finish."""
+    with _lock:
+        _closed.add(run_id)
+        slots = _idle.pop(run_id, [])
+        _executors.pop(run_id, None)
+    for slot in slots:
+        slot.close()
+    return len(slots)
+
+
+def describe_worker() -> dict[str, Any]:
+    """What ``test_connection`` checks on each worker: it can import Knobs, and how."""
+    import sys
+
+    import engine
+
+    return {"python": sys.version.split()[0], "knobs": os.path.dirname(engine.__file__)}
+
+
+# --- internals -----------------------------------------------------------------------
+
+
+def _watch_cancel(event: Any, cancel: threading.Event, done: threading.Event) -> None:
+    while not done.wait(_CANCEL_POLL_S):
+        try:
+            stopped = event.is_set()
+        except Exception:  # noqa: BLE001 - the scheduler is unreachable: nobody awaits us
+            stopped = True
+        if stopped:
+            cancel.set()
+            return
+
+
+def _take_slot(run_id: str, memory_limit_mb: int | None, nthreads: int) -> ProcessSlot:
+    global _count
+    _allow_child_processes()
+    with _lock:
+        idle = _idle.setdefault(run_id, [])
+        if idle:
+            return idle.pop()
+        executor = _executors.get(run_id)
+        if executor is None:
+            # Trials share this machine's cores with the worker's other threads.
+            cores = max(1, os.cpu_count() or 1)
+            executor = LocalProcessExecutor(
+                threads_per_worker=max(1, cores // max(1, nthreads)),
+                memory_limit_mb=memory_limit_mb,
+            )
+            _executors[run_id] = executor
+        _count += 1
+        return executor.slot(_count)
+
+
+def _give_back(run_id: str, slot: ProcessSlot) -> None:
+    with _lock:
+        if run_id not in _closed:
+            _idle.setdefault(run_id, []).append(slot)
+            return
+    slot.close()
+
+
+def _allow_child_processes() -> None:
+    # Dask's nanny starts workers as daemonic processes, and multiprocessing refuses to
+    # start children from those, because a daemon's children would be orphaned when it is
+    # terminated. Ours are not: they leave when their pipe closes, or when their owner
+    # watch sees this process gone (engine.executors), so lift the flag for this process.
+    process = multiprocessing.current_process()
+    if process.daemon:
+        process._config["daemon"] = False

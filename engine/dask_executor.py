@@ -1,0 +1,516 @@
+"""Run trials on a Dask cluster (``distributed``, the ``cluster`` extra).
+
+Only trials go to Dask: asking, telling and the study file stay in the app. Each run-loop
+thread gets a :class:`DaskSlot` that sends one trial at a time to the cluster as a task and
+follows it, so :func:`engine.runner.run_worker` drives a cluster exactly as it drives local
+processes. On the Dask worker the task runs the objective in a process of its own
+(:mod:`engine._dask_task`), so timeouts, Stop and crashes behave as they do locally.
+
+- Intermediate values come back while the trial runs, as Dask events on a topic of this
+  run; the task also returns them all, so none is lost if an event is late.
+- A Dask worker that dies mid-trial: Dask runs the trial again elsewhere, once; if that
+  worker dies too, the trial fails and says so.
+- A lost scheduler raises :class:`~engine.executors.ExecutorError` from ``run``: the run
+  loop stops the run, keeping every finished trial.
+
+``distributed`` is imported only when a cluster is used, so Knobs runs without it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import pickle
+import queue
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine._dask_task import cancel_event_name, close_slots, describe_worker, run_trial
+from engine.executors import ExecutorError, Outcome
+from engine.objectives.base import Objective
+from engine.trial import TrialState
+
+CONNECT_TIMEOUT_S = 10.0
+_POLL_S = 0.05
+_STOP_WAIT_S = 5.0  # Stop waits this long for a started task to end its trial process
+_LATE_S = 30.0  # past a trial's timeout, the app gives up on a worker that did not end it
+_ATTEMPTS = 2  # a trial whose Dask worker dies runs once more, on another worker
+_INSTALL = "install knobs[cluster] (pip install 'knobs[cluster]')"
+_ACCEPTED = ("tcp://HOST:PORT (a running Dask scheduler) or local:N "
+             "(a Dask cluster of N processes on this computer)")
+_TCP = re.compile(r"^tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?P<port>\d{1,5})$")
+_LOCAL = re.compile(r"^local:(?P<n>\d+)$")
+_MAX_LOCAL = 256
+
+
+class ClusterError(ValueError):
+    """A cluster address that is malformed, unreachable or unusable; a plain sentence."""
+
+
+@dataclass(frozen=True)
+class ClusterAddress:
+    """A parsed ``--cluster`` value: a scheduler address, or ``local_workers`` for local:N."""
+
+    text: str
+    local_workers: int | None = None
+
+
+def parse_cluster_address(text: str) -> ClusterAddress:
+    """Check a cluster address; raises :class:`ClusterError` naming the value and the forms."""
+    value = text.strip()
+    local = _LOCAL.match(value)
+    if local:
+        n = int(local["n"])
+        if not 1 <= n <= _MAX_LOCAL:
+            raise ClusterError(
+                f"the cluster address local:N needs 1 <= N <= {_MAX_LOCAL}, but got {text!r}"
+            )
+        return ClusterAddress(value, n)
+    tcp = _TCP.match(value)
+    if tcp and 1 <= int(tcp["port"]) <= 65535:
+        return ClusterAddress(value)
+    raise ClusterError(f"the cluster address must be {_ACCEPTED}, but got {text!r}")
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """What a scheduler reports: its workers and the trials they can run at once."""
+
+    address: str
+    workers: int
+    threads: int
+
+    def describe(self) -> str:
+        if not self.workers:
+            return (f"The scheduler at {self.address} answers, but no worker has joined it yet: "
+                    f"start 'dask worker {self.address}' on the machines that should run trials.")
+        return (f"{_plural(self.workers, 'worker')} with {_plural(self.threads, 'thread')} in "
+                f"all: up to {_plural(self.threads, 'trial')} at once "
+                f"(set Workers to {self.threads}).")
+
+
+class DaskExecutor:
+    """Runs trials on a Dask cluster; the same slot interface as ``LocalProcessExecutor``.
+
+    ``address`` is ``tcp://HOST:PORT`` or ``local:N`` (a LocalCluster of N single-thread
+    processes on 127.0.0.1, closed with the executor). Nothing connects until
+    :meth:`connect` or the first :meth:`slot`; :meth:`close` ends it all.
+    """
+
+    def __init__(self, address: str, *, memory_limit_mb: int | None = None,
+                 connect_timeout_s: float = CONNECT_TIMEOUT_S):
+        self.address = parse_cluster_address(address)
+        self.memory_limit_mb = memory_limit_mb
+        self.connect_timeout_s = connect_timeout_s
+        self.run_id = uuid.uuid4().hex[:12]
+        self._topic = f"knobs-{self.run_id}"
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._cluster: Any = None
+        self._failure: ClusterError | None = None
+        self._closed = False
+        self._inbox_lock = threading.Lock()
+        self._inboxes: dict[str, queue.Queue] = {}
+
+    @property
+    def scheduler_address(self) -> str:
+        """Where the scheduler listens (for local:N, known once it has started)."""
+        return self._cluster.scheduler_address if self._cluster is not None else self.address.text
+
+    def connect(self) -> ClusterInfo:
+        """Connect now (starting the local cluster for local:N); raises :class:`ClusterError`."""
+        return _cluster_info(self._ensure_client(), self.scheduler_address)
+
+    def slot(self, index: int) -> DaskSlot:
+        """A place for one run-loop thread's trials; raises ``ExecutorError`` if unreachable."""
+        try:
+            self._ensure_client()
+        except ClusterError as exc:
+            raise ExecutorError(str(exc)) from exc
+        return DaskSlot(self, index)
+
+    def close(self) -> None:
+        """End this run's trial processes on the workers, disconnect, stop a local cluster."""
+        with self._lock:
+            self._closed = True
+            client, cluster = self._client, self._cluster
+            self._client = self._cluster = None
+        if client is not None:
+            if client.status == "running":
+                try:
+                    client.run(close_slots, self.run_id)
+                except Exception:  # noqa: BLE001 - a worker that is gone has nothing to close
+                    logging.getLogger(__name__).debug("closing trial processes", exc_info=True)
+            client.close(timeout=5)
+        if cluster is not None:
+            cluster.close(timeout=10)
+
+    # --- internals -------------------------------------------------------------------
+
+    def _ensure_client(self) -> Any:
+        with self._lock:
+            if self._closed:
+                raise ClusterError(f"the connection to {self.address.text} was closed")
+            if self._failure is not None:
+                raise self._failure  # one failed attempt is enough: threads do not queue up
+            if self._client is None:
+                try:
+                    self._start()
+                except ClusterError as exc:
+                    self._failure = exc
+                    raise
+            return self._client
+
+    def _start(self) -> None:
+        distributed = _import_distributed()
+        address = self.address.text
+        if self.address.local_workers:
+            self._cluster = _local_cluster(distributed, self.address.local_workers)
+            address = self._cluster.scheduler_address
+        try:
+            _probe(address, self.connect_timeout_s)
+            self._client = distributed.Client(
+                address, timeout=self.connect_timeout_s, set_as_default=False,
+                name=f"knobs-{self.run_id}",
+            )
+            # Workers that cannot import Knobs would fail every trial: say so before any.
+            _check_workers(self._client)
+        except (OSError, TimeoutError, ValueError, ClusterError) as exc:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
+            if isinstance(exc, ClusterError):
+                raise
+            raise ClusterError(_unreachable(address, self.connect_timeout_s, exc)) from None
+        self._client.subscribe_topic(self._topic, self._on_event)
+
+    def _on_event(self, event: tuple[float, list]) -> None:
+        # Called on the client's event loop thread: hand the message to its trial's slot.
+        message = event[1]
+        with self._inbox_lock:
+            inbox = self._inboxes.get(message[1])
+        if inbox is not None:
+            inbox.put(message)
+
+    def _open_inbox(self, key: str) -> queue.Queue:
+        with self._inbox_lock:
+            inbox = self._inboxes[key] = queue.Queue()
+        return inbox
+
+    def _close_inbox(self, key: str) -> None:
+        with self._inbox_lock:
+            self._inboxes.pop(key, None)
+
+    def _live_client(self) -> Any:
+        client = self._client
+        if client is None or client.status != "running":
+            raise ExecutorError(f"lost the connection to the Dask scheduler at "
+                                f"{self.scheduler_address}; the study stopped")
+        return client
+
+
+class DaskSlot:
+    """One run-loop thread's trials on the cluster, one at a time."""
+
+    def __init__(self, executor: DaskExecutor, index: int):
+        self.index = index
+        self._executor = executor
+
+    def run(
+        self,
+        objective: Objective,
+        params: Mapping[str, Any],
+        *,
+        timeout_s: float | None = None,
+        report: Callable[[int, float], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Outcome:
+        """Run one trial on the cluster to its end; raises ``ExecutorError`` if it is gone."""
+        ex = self._executor
+        client = ex._live_client()
+        key = f"knobs-trial-{uuid.uuid4().hex}"
+        inbox = ex._open_inbox(key)
+        try:
+            try:
+                payload = _trial_payload(
+                    objective, dict(params), run_id=ex.run_id, trial_key=key,
+                    topic=ex._topic, timeout_s=timeout_s, memory_limit_mb=ex.memory_limit_mb,
+                )
+                future = client.submit(pickle.loads, payload, key=key, pure=False)
+            except Exception as exc:  # noqa: BLE001 - mostly an objective that cannot pickle
+                ex._live_client()
+                return Outcome(TrialState.FAILED,
+                               error=f"could not send the trial to the Dask cluster: {exc}")
+            # Wakes _follow as soon as the task ends, rather than at its next poll.
+            future.add_done_callback(lambda _: inbox.put(None))
+            try:
+                return self._follow(future, key, inbox, timeout_s, _Attempts(report), cancel)
+            finally:
+                future.release()
+        finally:
+            ex._close_inbox(key)
+
+    def close(self) -> None:
+        """Nothing to release here: the executor ends the trial processes on the workers."""
+
+    def _follow(self, future: Any, key: str, inbox: queue.Queue, timeout_s: float | None,
+                attempts: _Attempts, cancel: threading.Event | None) -> Outcome:
+        while not future.done():
+            if cancel is not None and cancel.is_set():
+                self._stop(future, key, attempts)
+                return Outcome(TrialState.INTERRUPTED, error="stopped before it finished")
+            try:
+                attempts.take(inbox.get(timeout=_POLL_S))
+            except queue.Empty:
+                pass
+            if len(attempts.workers) > _ATTEMPTS:
+                # A scheduler that allows more retries than we do started one more: drop it
+                # at once (its trial process is stopped by the Event within a poll).
+                self._stop(future, key, attempts, wait=False)
+                return Outcome(TrialState.FAILED, error=_died(attempts.workers[:_ATTEMPTS]))
+            if timeout_s and attempts.started_at is not None \
+                    and time.monotonic() - attempts.started_at > timeout_s + _LATE_S:
+                self._stop(future, key, attempts)
+                return Outcome(TrialState.FAILED, error=(
+                    f"timed out after {timeout_s:g} s (the Dask worker {attempts.workers[-1]} "
+                    "did not end it)"))
+        while not inbox.empty():
+            attempts.take(inbox.get())
+        return self._result(future, attempts)
+
+    def _result(self, future: Any, attempts: _Attempts) -> Outcome:
+        if future.status == "cancelled":  # not by us: the client lost the scheduler
+            self._executor._live_client()
+            raise ExecutorError(f"the Dask scheduler at {self._executor.scheduler_address} "
+                                "dropped the trial; the study stopped")
+        if future.status == "error":
+            exc = future.exception()
+            if type(exc).__name__ == "KilledWorker":
+                return Outcome(TrialState.FAILED, error=_died(attempts.workers))
+            return Outcome(TrialState.FAILED, error=_task_error(exc))
+        try:
+            data = future.result(timeout=_LATE_S)
+        except Exception as exc:  # noqa: BLE001 - e.g. the worker holding it just died
+            return Outcome(TrialState.FAILED, error=f"could not fetch the result: {exc}")
+        attempts.finish(data["attempt"], data["reports"])
+        return Outcome(TrialState(data["state"]), value=data["value"],
+                       metrics=data["metrics"] or {}, error=data["error"])
+
+    def _stop(self, future: Any, key: str, attempts: _Attempts, wait: bool = True) -> None:
+        # Dask cannot stop a running task: the Event asks it to kill its trial process, and
+        # waiting for that means no trial outlives Stop. A task still queued is just dropped.
+        # A client that lost its scheduler has cancelled every future already, and a call
+        # through it would wait for a reconnection.
+        client = self._executor._client
+        if client is None or client.status != "running" or future.done():
+            return
+        from distributed import Event
+
+        event = Event(cancel_event_name(key), client=client)
+        try:
+            event.set()
+            deadline = time.monotonic() + (_STOP_WAIT_S if wait and attempts.workers else 0)
+            while not future.done() and time.monotonic() < deadline:
+                time.sleep(_POLL_S)
+            if future.done():
+                event.clear()  # else it stays set, for a task that starts late
+            future.cancel()
+        except Exception:  # noqa: BLE001 - a scheduler that is gone runs nothing
+            pass
+
+
+class _Attempts:
+    """A trial's attempts (a retry after a worker died starts it over) and its reports.
+
+    Each intermediate value is passed on once, live from the events or, if they are late,
+    from the list the task returns.
+    """
+
+    def __init__(self, report: Callable[[int, float], None] | None):
+        self.workers: list[str] = []
+        self.started_at: float | None = None
+        self._report = report
+        self._attempt: str | None = None
+        self._sent = 0
+
+    def take(self, message: list | None) -> None:
+        if message is None:  # the wake-up call of a finished task
+            return
+        kind, attempt = message[0], message[2]
+        if kind == "start":
+            self.workers.append(str(message[3]))
+            self.started_at = time.monotonic()
+            self._attempt, self._sent = attempt, 0
+        elif kind == "report" and attempt == self._attempt and message[3] == self._sent:
+            self._send(message[4], message[5])
+
+    def finish(self, attempt: str, reports: list) -> None:
+        if attempt != self._attempt:
+            self._attempt, self._sent = attempt, 0
+        for step, value in reports[self._sent:]:
+            self._send(step, value)
+
+    def _send(self, step: int, value: float) -> None:
+        self._sent += 1
+        if self._report is not None:
+            self._report(int(step), float(value))
+
+
+def test_connection(address: str, timeout: float = 5.0) -> str:
+    """A sentence on the cluster at ``address``: its workers and threads.
+
+    Raises :class:`ClusterError` with a plain sentence when the address is bad, the
+    scheduler does not answer within ``timeout`` seconds, or its workers cannot import
+    Knobs. ``local:N`` only checks that ``distributed`` is installed: nothing is started.
+    """
+    target = parse_cluster_address(address)
+    distributed = _import_distributed()
+    if target.local_workers:
+        return (f"Knobs will start a Dask cluster of "
+                f"{_plural(target.local_workers, 'worker process')} on this computer "
+                "when the study runs.")
+    _probe(target.text, timeout)
+    try:
+        client = distributed.Client(target.text, timeout=timeout, set_as_default=False,
+                                    name="knobs-test-connection")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(_unreachable(target.text, timeout, exc)) from None
+    try:
+        info = _cluster_info(client, target.text)
+        _check_workers(client)
+    finally:
+        client.close()
+    return f"Connected to {target.text}: {info.describe()}"
+
+
+test_connection.__test__ = False  # a helper, not a test, for pytest's collector
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _trial_payload(objective: Objective, params: dict[str, Any], **settings: Any) -> bytes:
+    """The trial as bytes whose unpickling, inside the Dask task, runs ``run_trial``.
+
+    Dask unpickles a task's function and arguments in the worker's connection handler,
+    where a failure (a worker without Knobs, or with another version of it, or without an
+    objective's module) kills the worker, and Dask then tries the next worker, and the
+    next. Unpickled by ``pickle.loads`` as the task itself, such a failure is that trial's
+    error, and the worker lives on.
+    """
+    import cloudpickle  # a dependency of distributed
+
+    return cloudpickle.dumps(_Call(functools.partial(run_trial, objective, params, **settings)))
+
+
+class _Call:
+    """Pickles as "call this": unpickling it returns what the call returns."""
+
+    def __init__(self, call: functools.partial):
+        self.call = call
+
+    def __reduce__(self) -> tuple:
+        return self.call, ()
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ClusterError(
+            f"running trials on a Dask cluster needs the 'distributed' package: {_INSTALL}"
+        ) from None
+    return distributed
+
+
+def _local_cluster(distributed: Any, n: int) -> Any:
+    import dask
+
+    # One retry after a worker dies, as the app allows on any cluster (see _ATTEMPTS).
+    with dask.config.set({"distributed.scheduler.allowed-failures": _ATTEMPTS - 1}):
+        try:
+            return distributed.LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                # The scheduler's web server listens even without a dashboard: on loopback,
+                # on a free port (8787 may be taken by another cluster).
+                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure to start is told the same way
+            raise ClusterError(
+                f"could not start a local Dask cluster of {n} processes: {_one_line(exc)}"
+            ) from None
+
+
+def _probe(address: str, timeout: float) -> None:
+    # distributed retries a refused connection until its timeout runs out; a plain socket
+    # tells at once that the host is unknown or that nothing listens on the port.
+    host, port = address.removeprefix("tcp://").rsplit(":", 1)
+    host = host.strip("[]")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except socket.gaierror:
+        raise ClusterError(f"cannot find the host {host!r} of the cluster address {address}: "
+                           "check its spelling, or use its IP address") from None
+    except ConnectionRefusedError:
+        raise ClusterError(f"nothing listens at {address} (connection refused): is "
+                           "'dask scheduler' running there, on that port?") from None
+    except OSError as exc:  # TimeoutError included
+        raise ClusterError(_unreachable(address, timeout, exc)) from None
+
+
+def _check_workers(client: Any) -> None:
+    try:
+        client.run(describe_worker)  # unpickling it imports Knobs on each worker
+    except Exception as exc:  # noqa: BLE001 - whatever a worker raised, say it
+        raise ClusterError(
+            f"a Dask worker cannot import Knobs ({exc}): install knobs on every worker, or "
+            "start the workers where the project is on the Python path (see docs/cluster.md)"
+        ) from None
+
+
+def _cluster_info(client: Any, address: str) -> ClusterInfo:
+    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    threads = sum(int(w.get("nthreads", 0)) for w in workers.values())
+    return ClusterInfo(address, len(workers), threads)
+
+
+def _unreachable(address: str, timeout: float, exc: BaseException) -> str:
+    reason = "no answer" if isinstance(exc, TimeoutError) else _one_line(exc)
+    return (f"could not reach the Dask scheduler at {address} within {timeout:g} s "
+            f"({reason}): is 'dask scheduler' running there, and the port open to this "
+            "computer?")
+
+
+def _died(workers: list[str]) -> str:
+    where = ", then ".join(workers) or "unknown"
+    if len(workers) > 1:
+        return f"the Dask worker running it died, and again on the retry ({where}); gave up"
+    return f"the Dask worker running it died ({where}); not retried"
+
+
+def _task_error(exc: BaseException | None) -> str:
+    text = f"the Dask worker could not run the trial: {_one_line(exc)}"
+    if isinstance(exc, ImportError):
+        text += (" (Knobs and the objective's code must be importable on every worker; "
+                 "see docs/cluster.md)")
+    return text
+
+
+def _one_line(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown error"
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}{'es' if noun.endswith('s') else 's'}"

@@ -1,0 +1,197 @@
+"""Running trials on a Dask cluster from the window: the run panel's "Run trials on" fields,
+the connection test (in a thread, shown inline) and a study run through a local cluster."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+import desktop.main_window as main_window_module
+from desktop.main_window import MainWindow
+from desktop.run_panel import RunPanel
+from engine import dask_executor
+from engine.spec import load_spec
+from engine.trial import TrialState
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = RunPanel()
+    qtbot.addWidget(p)
+    p.show()
+    return p
+
+
+def choose_cluster(qtbot, panel: RunPanel, address: str) -> None:
+    panel.where.setCurrentIndex(panel.where.findData("cluster"))
+    panel.address.clear()
+    qtbot.keyClicks(panel.address, address)
+
+
+def test_this_computer_is_the_default_and_hides_the_cluster_fields(panel):
+    assert panel.where.currentText() == "This computer"
+    assert panel.cluster_address() is None
+    assert not panel.address.isVisible() and not panel.test_button.isVisible()
+
+
+def test_choosing_a_cluster_shows_its_fields_and_gives_the_address(qtbot, panel):
+    choose_cluster(qtbot, panel, " tcp://127.0.0.1:8786 ")
+    assert panel.address.isVisible() and panel.test_button.isVisible()
+    assert panel.cluster_address() == "tcp://127.0.0.1:8786"
+    assert not panel.cluster_result.isVisible()  # nothing to say yet
+    panel.where.setCurrentIndex(panel.where.findData("local"))
+    assert panel.cluster_address() is None and not panel.address.isVisible()
+
+
+def test_a_malformed_address_is_flagged_inline_as_it_is_typed(qtbot, panel):
+    choose_cluster(qtbot, panel, "8786")
+    assert panel.cluster_result.isVisible()
+    assert panel.cluster_result.objectName() == "problem"
+    text = panel.cluster_result.text()
+    assert text.startswith("The cluster address must be tcp://HOST:PORT") and "'8786'" in text
+    qtbot.keyClicks(panel.address, "x")  # still wrong
+    panel.address.clear()
+    qtbot.keyClicks(panel.address, "local:2")
+    assert not panel.cluster_result.isVisible()
+
+
+def test_the_cluster_is_not_part_of_the_spec(qtbot, panel):
+    spec = load_spec(EXAMPLES / "toy_training.toml")
+    panel.load(spec)
+    before = panel.apply(spec)
+    with qtbot.assertNotEmitted(panel.changed):  # the study is not edited
+        choose_cluster(qtbot, panel, "local:2")
+    assert panel.apply(spec) == before
+    assert not hasattr(before, "cluster")
+
+
+def test_a_running_study_locks_the_cluster_fields(qtbot, panel):
+    choose_cluster(qtbot, panel, "local:2")
+    panel.set_mode("running")
+    assert not any(w.isEnabled() for w in (panel.where, panel.address, panel.test_button))
+    panel.set_mode("idle")
+    assert all(w.isEnabled() for w in (panel.where, panel.address, panel.test_button))
+
+
+def test_a_refused_connection_is_shown_inline_without_blocking(qtbot, panel):
+    choose_cluster(qtbot, panel, f"tcp://127.0.0.1:{_free_port()}")
+    with qtbot.waitSignal(panel.connection_tested, timeout=15_000) as signal:
+        qtbot.mouseClick(panel.test_button, Qt.LeftButton)
+        assert panel.cluster_result.text().startswith("Connecting to tcp://127.0.0.1:")
+        assert not panel.test_button.isEnabled()
+    ok, text = signal.args
+    assert not ok and text.startswith("Nothing listens at tcp://127.0.0.1:")
+    assert panel.cluster_result.isVisible() and panel.cluster_result.objectName() == "problem"
+    assert panel.cluster_result.text() == text
+    assert panel.test_button.isEnabled()
+
+
+def test_a_slow_test_runs_in_a_thread_and_reports_workers(qtbot, panel, monkeypatch):
+    release = threading.Event()
+    threads = []
+
+    def slow_test(address, timeout):
+        threads.append(threading.current_thread())
+        release.wait(10)
+        return f"Connected to {address}: 3 workers with 12 threads in all."
+
+    monkeypatch.setattr(dask_executor, "test_connection", slow_test)
+    choose_cluster(qtbot, panel, "tcp://127.0.0.1:8786")
+    started = time.monotonic()
+    qtbot.mouseClick(panel.test_button, Qt.LeftButton)
+    assert time.monotonic() - started < 1  # the click returned while the test still runs
+    qtbot.waitUntil(lambda: bool(threads))
+    assert threads[0] is not threading.main_thread()
+    with qtbot.waitSignal(panel.connection_tested, timeout=10_000) as signal:
+        release.set()
+    assert signal.args[0] is True
+    assert panel.cluster_result.text() == (
+        "Connected to tcp://127.0.0.1:8786: 3 workers with 12 threads in all.")
+    assert panel.cluster_result.objectName() == "hint"
+
+
+def test_a_result_for_an_address_since_edited_is_dropped(qtbot, panel, monkeypatch):
+    release = threading.Event()
+    finished = threading.Event()
+
+    def slow_test(address, timeout):
+        release.wait(10)
+        finished.set()
+        return "Connected: 1 worker with 1 thread in all."
+
+    monkeypatch.setattr(dask_executor, "test_connection", slow_test)
+    choose_cluster(qtbot, panel, "tcp://127.0.0.1:8786")
+    qtbot.mouseClick(panel.test_button, Qt.LeftButton)
+    qtbot.keyClicks(panel.address, "7")  # now tcp://127.0.0.1:87867: another address
+    with qtbot.assertNotEmitted(panel.connection_tested, wait=300):
+        release.set()
+        assert finished.wait(5)
+    assert "Connected" not in panel.cluster_result.text()
+
+
+# --- the window ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(main_window_module, "confirm_objective", lambda parent, text: True)
+    errors = []
+    monkeypatch.setattr(main_window_module, "show_error",
+                        lambda parent, title, message, lead=None: errors.append(message))
+    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    w.studies_folder = tmp_path / "studies"
+    w.errors = errors
+    w.show()
+    for name in ("toy_training.toml", "toy_training.py"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    w.import_spec(tmp_path / "toy_training.toml")
+    yield w
+    if w.pool is not None:
+        w.pool.stop()
+        w.pool.wait()
+    w.setWindowModified(False)
+    w.close()
+    w.deleteLater()
+
+
+def test_the_window_runs_a_study_on_a_local_cluster(qtbot, window):
+    choose_cluster(qtbot, window.run_panel, "local:2")
+    window.run_panel.trials.setValue(4)
+    qtbot.mouseClick(window.run_panel.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.pool is None, timeout=60_000)
+    window.feed.flush()
+    assert window.errors == []
+    study = window.study
+    assert study.counts()[TrialState.COMPLETE] == 4
+    assert all(len(t.intermediate) == 10 for t in study.trials)  # learning curves came back
+    assert window.table.model.rowCount() == 4
+
+
+def test_an_unreachable_cluster_stops_the_run_with_a_plain_message(qtbot, window):
+    choose_cluster(qtbot, window.run_panel, f"tcp://127.0.0.1:{_free_port()}")
+    window.run_panel.trials.setValue(4)
+    window.run_study()
+    qtbot.waitUntil(lambda: window.pool is None, timeout=30_000)
+    assert len(window.errors) == 1 and "nothing listens at tcp://127.0.0.1:" in window.errors[0]
+    assert window.study.trials == []  # no trial was asked for
+
+
+def test_a_malformed_address_refuses_to_run(qtbot, window):
+    choose_cluster(qtbot, window.run_panel, "localhost:8786")
+    window.run_study()
+    assert window.pool is None
+    assert len(window.errors) == 1 and "tcp://HOST:PORT" in window.errors[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

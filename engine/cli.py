@@ -189,7 +189,8 @@ def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
         progress.finish()
         print(f"Stopped. {_resume_hint(study, args)}", file=out)
         return EXIT_INTERRUPTED
-    except ExecutorError as exc:  # e.g. the Dask scheduler went away mid-study
+    except (ExecutorError, StudyFileError) as exc:
+        # The run broke mid-way (scheduler gone, disk full): not bad input, so not exit 2.
         progress.finish()
         print(f"knobs run: error: {exc}", file=sys.stderr)
         print(_resume_hint(study, args), file=out)

@@ -20,6 +20,9 @@ import numpy as np
 Value = str | int | float | bool
 
 DEFAULT_GRID_POINTS = 5
+# Grid values are listed one by one in Python: a billion points hung the grid sampler. The
+# window's spin box stops at the same number.
+MAX_GRID_POINTS = 9999
 # Floating-point slack when checking that a step divides a range.
 _STEP_TOLERANCE = 1e-9
 
@@ -144,7 +147,15 @@ def _param_problems(p: Param) -> list[Problem]:
         return _numeric_problems(p)
     if isinstance(p, CategoricalParam):
         return _choice_problems(p)
+    if not _is_value(p.value):
+        return [Problem(p.name, "value", p.value, "must be text, a finite number or true/false")]
     return []
+
+
+def _is_value(v: Any) -> bool:
+    # What a trial's params (JSON) can carry: NaN and inf are not JSON, and a list or table
+    # is not one value of a parameter.
+    return isinstance(v, (str, bool)) or isinstance(v, (int, float)) and _finite(v)
 
 
 def _numeric_problems(p: NumericParam) -> list[Problem]:
@@ -152,8 +163,10 @@ def _numeric_problems(p: NumericParam) -> list[Problem]:
     number = int if isinstance(p, IntParam) else (int, float)
     for fld in ("low", "high"):
         v = getattr(p, fld)
-        if isinstance(v, bool) or not isinstance(v, number) or not math.isfinite(v):
+        if isinstance(v, bool) or not isinstance(v, number) or not _finite(v):
             kind = "a whole number" if isinstance(p, IntParam) else "a finite number"
+            if isinstance(v, int) and not isinstance(v, bool) and not _finite(v):
+                kind = "a number below 1e308"  # a huge whole number from a JSON spec
             out.append(Problem(p.name, fld, v, f"must be {kind}"))
     if out:
         return out
@@ -161,14 +174,21 @@ def _numeric_problems(p: NumericParam) -> list[Problem]:
         out.append(
             Problem(p.name, "high", p.high, f"must be greater than low ({show_value(p.low)})")
         )
+    elif not _finite(p.high - p.low):
+        # Sampling works on the width high - low; past the float range it decodes to inf.
+        out.append(Problem(p.name, "high", p.high,
+                           f"the range {_range(p)} is too wide: high - low must stay below 1e308"))
+        return out
     if p.log and p.low <= 0:
         out.append(Problem(p.name, "low", p.low, "must be greater than 0 on a log scale"))
     if p.step is not None:
         out.extend(_step_problems(p))
     if p.grid is not None:
         out.extend(_grid_problems(p))
-    elif isinstance(p.grid_points, bool) or not isinstance(p.grid_points, int) or p.grid_points < 1:
-        out.append(Problem(p.name, "grid_points", p.grid_points, "must be a whole number >= 1"))
+    elif (isinstance(p.grid_points, bool) or not isinstance(p.grid_points, int)
+          or not 1 <= p.grid_points <= MAX_GRID_POINTS):
+        out.append(Problem(p.name, "grid_points", p.grid_points,
+                           f"must be a whole number from 1 to {MAX_GRID_POINTS}"))
     return out
 
 
@@ -176,13 +196,18 @@ def _step_problems(p: NumericParam) -> list[Problem]:
     step = p.step
     if isinstance(p, IntParam) and (isinstance(step, bool) or not isinstance(step, int)):
         return [Problem(p.name, "step", step, "must be a whole number >= 1")]
-    if isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0:
-        return [Problem(p.name, "step", step, "must be a number greater than 0")]
+    # Finite too: an infinite step "divides" any range into zero steps, then decodes to NaN.
+    if (isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0
+            or not _finite(step)):
+        return [Problem(p.name, "step", step, "must be a finite number greater than 0")]
     if p.log and not (isinstance(p, IntParam) and step == 1):
         return [Problem(p.name, "step", step, "cannot be combined with a log scale")]
     if p.low >= p.high:
         return []
     span = (p.high - p.low) / step
+    if not math.isfinite(span):
+        # round() of an infinite span would raise; such a step cannot divide the range anyway.
+        return [Problem(p.name, "step", step, f"is too small for the range {_range(p)}")]
     if abs(span - round(span)) > _STEP_TOLERANCE * max(1.0, abs(span)):
         return [
             Problem(
@@ -207,7 +232,9 @@ def _grid_problems(p: NumericParam) -> list[Problem]:
             )
         elif p.step is not None and not _on_step(p, v):
             out.append(Problem(p.name, "grid", v, f"must be {_show_steps(p)}"))
-    if len(set(p.grid)) != len(p.grid):
+    # Only numbers are compared: other values were reported above and may be unhashable.
+    numbers = [v for v in p.grid if not isinstance(v, bool) and isinstance(v, (int, float))]
+    if len(set(numbers)) != len(numbers):
         out.append(Problem(p.name, "grid", list(p.grid), "values must not repeat"))
     return out
 
@@ -217,8 +244,9 @@ def _choice_problems(p: CategoricalParam) -> list[Problem]:
         return [Problem(p.name, "choices", [], "list at least one choice")]
     out = []
     for c in p.choices:
-        if not isinstance(c, (str, int, float, bool)):
-            out.append(Problem(p.name, "choices", c, "choices must be text, numbers or true/false"))
+        if not _is_value(c):
+            out.append(Problem(p.name, "choices", c,
+                               "choices must be text, finite numbers or true/false"))
     keys = [_choice_key(c) for c in p.choices]
     dupes = [c for i, (c, k) in enumerate(zip(p.choices, keys)) if k in keys[:i]]
     if dupes:
@@ -294,10 +322,24 @@ def _can_take(p: Param, v: Any) -> bool:
     return p.step is None or _on_step(p, v)
 
 
+def _finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int beyond the float range, e.g. 10**400 in a JSON spec
+        return False
+
+
 def _on_step(p: NumericParam, v: float) -> bool:
     if isinstance(p.step, bool) or not isinstance(p.step, (int, float)) or not p.step > 0:
         return True  # a bad step is reported on its own field
-    k = (v - p.low) / p.step
+    # A condition on a parent with an infinite or huge bound gets here too; round() of
+    # the infinite k would raise. The bound is reported on its own field.
+    try:
+        k = (v - p.low) / p.step
+    except OverflowError:
+        return True
+    if not math.isfinite(k):
+        return True
     return abs(k - round(k)) <= _STEP_TOLERANCE * max(1.0, abs(k))
 
 

@@ -115,8 +115,13 @@ def load_spec(path: str | Path) -> StudySpec:
 def parse_spec(text: str, *, fmt: str = "toml", source: str | None = None) -> StudySpec:
     try:
         data = json.loads(text) if fmt == "json" else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+    # ValueError, not only the decoders' own errors: both parsers raise a plain ValueError
+    # for an integer of more than 4300 digits.
+    except ValueError as exc:
         raise SpecError([f"not valid {fmt.upper()}: {exc}"], source) from None
+    except RecursionError:
+        # Both parsers recurse per nesting level: "[[[[..." thousands deep would crash them.
+        raise SpecError([f"not a usable {fmt.upper()} spec: nested too deeply"], source) from None
     if not isinstance(data, dict):
         raise SpecError([f"expected a table of settings, got {type(data).__name__}"], source)
     return spec_from_dict(data, source=source)
@@ -215,6 +220,9 @@ def param_to_dict(p: Param) -> dict[str, Any]:
 
 def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> StudySpec:
     """Build and validate a spec; every problem found is reported at once."""
+    if not isinstance(data, Mapping):
+        # A study file's stored spec can be anything once damaged; say so, do not crash.
+        raise SpecError([f"expected a table of settings, got {type(data).__name__}"], source)
     problems: list[str] = []
     r = _Reader(problems)
     _unknown(problems, "", data, _TOP_KEYS)
@@ -280,8 +288,11 @@ def _space_problem_texts(params: list[Param]) -> list[str]:
     index = {p.name: i for i, p in enumerate(params)}
     out = []
     for prob in find_problems(params):
-        where = f"params[{index[prob.param]}] '{prob.param}'" if prob.param in index else "params"
-        out.append(f"{where}.{prob.field} = {show_value(prob.value)}: {prob.message}")
+        if prob.param in index:
+            where = f"params[{index[prob.param]}] '{prob.param}'.{prob.field}"
+        else:  # a problem of the whole space ("add at least one parameter")
+            where = prob.field if prob.field == "params" else f"params.{prob.field}"
+        out.append(f"{where} = {show_value(prob.value)}: {prob.message}")
     return out
 
 
@@ -306,7 +317,7 @@ def _read_param(i: int, item: Any, problems: list[str]) -> Param | None:
         return None
     label = f"params[{i}] '{item.get('name', '?')}'."
     kind = item.get("type")
-    if kind not in _PARAM_KEYS:
+    if not isinstance(kind, str) or kind not in _PARAM_KEYS:  # a list is not even hashable
         problems.append(
             f"{label}type = {show_value(kind)}: expected one of float, int, categorical, fixed"
         )

@@ -141,7 +141,16 @@ class StudyFile:
         row = self._query("SELECT value FROM meta WHERE key = 'spec'")
         if not row:
             raise StudyFileError(f"{self.path}: the study file holds no spec")
-        return json.loads(row[0][0])
+        # A hand-edited or damaged spec must read as a bad study file, not as a crash
+        # of whoever opened it (the window only expects StudyFileError and SpecError).
+        try:
+            spec = json.loads(row[0][0])
+        except (ValueError, TypeError) as exc:
+            raise StudyFileError(f"{self.path}: the stored spec is damaged: {exc}") from None
+        if not isinstance(spec, dict):
+            raise StudyFileError(f"{self.path}: the stored spec is damaged: expected a table "
+                                 f"of settings, got {type(spec).__name__}")
+        return spec
 
     def trials(self) -> list[Trial]:
         rows = self._query(
@@ -224,9 +233,15 @@ class StudyFile:
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     try:
         if readonly:
+            # mode=rw with every write refused, not mode=ro: any reader of a WAL database
+            # makes the -wal and -shm files, and only a connection that may write removes
+            # them when it is the last to close. A mode=ro reader left them next to a file
+            # that was only looked at (knobs show, a bad file refused). SQLite itself opens
+            # a file the OS write-protects read-only under mode=rw.
             conn = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+                f"{path.resolve().as_uri()}?mode=rw", uri=True, check_same_thread=False
             )
+            conn.execute("PRAGMA query_only = ON")
         else:
             conn = sqlite3.connect(path, check_same_thread=False)
             conn.execute("PRAGMA journal_mode = WAL")
@@ -292,20 +307,27 @@ class _FileLock:
     @classmethod
     def acquire(cls, study: Path) -> _FileLock:
         path = Path(str(study) + ".lock")
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StudyFileError(f"{study}: cannot write next to the file: {exc.strerror}"
-                                 ) from None
-        try:
-            _lock_fd(fd)
-        except OSError:
-            owner = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+        while True:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise StudyFileError(f"{study}: cannot write next to the file: {exc.strerror}"
+                                     ) from None
+            try:
+                _lock_fd(fd)
+            except OSError:
+                owner = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise StudyFileError(
+                    f"{study}: in use by another Knobs process (pid {owner}); "
+                    "open it read-only to look at it, or stop the other run first"
+                ) from None
+            # The holder unlinks the file before unlocking it. Opened just before that unlink
+            # and locked just after, our lock is on a file nobody else sees, while a third
+            # process locks the new one: two writers. Only a lock on the named file counts.
+            if _names(fd, path):
+                break
             os.close(fd)
-            raise StudyFileError(
-                f"{study}: in use by another Knobs process (pid {owner}); "
-                "open it read-only to look at it, or stop the other run first"
-            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         return cls(path, fd)
@@ -333,6 +355,16 @@ class _FileLock:
         self.path.unlink(missing_ok=True)
         os.close(self._fd)
         self._fd = -1
+
+
+def _names(fd: int, path: Path) -> bool:
+    """True when ``path`` still names the file open as ``fd``."""
+    try:
+        named = os.stat(path)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
 def _lock_fd(fd: int) -> None:

@@ -214,7 +214,9 @@ class Study:
         return a > b if self.spec.direction == "maximize" else a < b
 
     def _save(self, trial: Trial) -> None:
-        if self.file is not None and not self.file.readonly:
+        # A study opened read-only refuses to run (write_trial raises StudyFileError) rather
+        # than running trials whose results would silently never reach the file.
+        if self.file is not None:
             self.file.write_trial(trial)
 
     # --- what is known ---------------------------------------------------------------

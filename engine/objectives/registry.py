@@ -52,9 +52,11 @@ def make_objective(settings: Mapping[str, Any]) -> Objective:
 
 def implied_direction(settings: Mapping[str, Any]) -> str | None:
     """The direction an objective's own settings call for (a metric's), if it has one."""
+    # The direction is derived from settings too (an unknown or non-text metric raises),
+    # so it is read inside the try: reading a spec must only ever raise SpecError.
     try:
         objective = make_objective(settings)
+        direction = getattr(objective, "direction", None)
     except (ObjectiveError, TypeError, ValueError):
         return None  # a broken objective is reported by check(), with a better message
-    direction = getattr(objective, "direction", None)
     return direction if direction in ("minimize", "maximize") else None

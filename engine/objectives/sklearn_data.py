@@ -209,19 +209,26 @@ def read_table(
         # utf-8-sig also drops the byte-order mark that Excel writes.
         text = data.decode("utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding)
     except UnicodeDecodeError as e:
+        # Excel's "Unicode text" is UTF-16 with a byte-order mark; latin-1 would misread it.
+        utf16 = data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
         raise ObjectiveError(
             f"{where}: not readable as {encoding} text (byte 0x{data[e.start]:02x} at position "
             f"{e.start}); save the file as UTF-8, or set objective.encoding to its encoding, "
-            "e.g. 'latin-1' or 'cp1252'"
+            + ("which looks like 'utf-16'" if utf16 else "e.g. 'latin-1' or 'cp1252'")
         ) from None
     if not text.strip():
         raise ObjectiveError(f"{where}: the file is empty; expected a header row and data rows")
     delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         lines = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except csv.Error as e:
-        raise ObjectiveError(f"{where}: does not parse as CSV ({e})") from None
+        # The line helps most with "field larger than field limit": usually a stray quote
+        # that swallowed the rest of the file into one cell.
+        raise ObjectiveError(
+            f"{where}: does not parse as CSV at line {reader.line_num} ({e}); "
+            "check the quoting and the delimiter"
+        ) from None
     header = [h.strip() for h in lines[0][1]]
     rows = [row for _, row in lines[1:]]
     # A trailing delimiter gives an unnamed, empty last column: drop it quietly.
@@ -283,9 +290,12 @@ def _numeric_column(
     k = texts[0]
     more = f" (and {len(texts) - 1} more cells)" if len(texts) > 1 else ""
     # Line numbers match both a text editor and a spreadsheet's row numbers.
+    text = cells[k].strip()
+    if len(text) > 60:  # a runaway cell (a missing quote) would make a 100 kB message
+        text = text[:57] + "..."
     raise ObjectiveError(
         f"{where}: column '{name}' holds numbers, but line {line_numbers[k]} has the text "
-        f"{cells[k].strip()!r}{more}; fix the cell, leave it empty to mark it missing, or list "
+        f"{text!r}{more}; fix the cell, leave it empty to mark it missing, or list "
         f"'{name}' in objective.categorical to treat the column as categories"
     )
 

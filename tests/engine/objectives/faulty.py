@@ -2,6 +2,7 @@
 
 import ctypes
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -70,3 +71,31 @@ def by_x(params):
     if x > 0.9:
         os._exit(1)
     return x
+
+
+def killed(params):
+    os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's out-of-memory killer does
+
+
+def by_name(params):
+    """Behaves as the function named by params["fault"], for studies that mix faults."""
+    return globals()[params["fault"]](params)
+
+
+def bulky(params):
+    """A complete trial whose row fills most of a database page (for the disk-full test)."""
+    return {"value": params["x"], "notes": "n" * 3000}
+
+
+def slow(params):
+    time.sleep(0.5)
+    return params["x"]
+
+
+def held(params):
+    """Completes in 0.2 s, but only while the file named by $KNOBS_HOLD does not exist."""
+    hold = os.environ.get("KNOBS_HOLD")
+    while hold and os.path.exists(hold):
+        time.sleep(0.05)
+    time.sleep(0.2)
+    return params["x"]

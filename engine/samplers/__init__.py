@@ -14,17 +14,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.samplers.base import Sampler
+from engine.samplers.bayes import BayesSampler
 from engine.samplers.grid import GridSampler
 from engine.samplers.random import RandomSampler
 from engine.samplers.sobol import SobolSampler
 from engine.space import SearchSpace
 
 __all__ = [
-    "SAMPLERS", "GridSampler", "RandomSampler", "Sampler", "SobolSampler", "accepted_options",
-    "make_sampler",
+    "SAMPLERS", "BayesSampler", "GridSampler", "RandomSampler", "Sampler", "SobolSampler",
+    "accepted_options", "make_sampler",
 ]
 
 SAMPLERS: dict[str, type[Sampler]] = {
+    "bayes": BayesSampler,
     "grid": GridSampler,
     "random": RandomSampler,
     "sobol": SobolSampler,

@@ -1,0 +1,329 @@
+"""Bayesian optimization: a Gaussian process fitted to the trials picks the next one.
+
+The math lives in :mod:`engine._gp` and is imported on first use, so that listing the
+samplers stays cheap; this module adapts trials to it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from engine.samplers._discrete import NoRepeat
+from engine.samplers.base import Sampler
+from engine.samplers.sobol import SobolSampler
+from engine.space import CategoricalParam, FixedParam, SearchSpace, Value, decode_one, encode_one
+from engine.trial import Trial, TrialState
+
+# Kept here rather than imported from engine._gp.acquisition, to validate without scipy.
+_ACQUISITIONS = ("log_ei", "ucb", "pi")
+# Hyperparameters are refitted when observations were added (not for asks in parallel while
+# none finished), on every such ask up to this many observations, then whenever
+# the observations grew by _REFIT_GROWTH since the last fit (every 10 trials at 200, every
+# 50 at 1,000): hyperparameters settle as data grows, and a fit is the costly part.
+_ALWAYS_REFIT = 64
+_REFIT_GROWTH = 1.05
+# Acquisition search: Sobol candidates, L-BFGS-B starts, perturbations of the best trials.
+_CANDIDATES = 1024
+_REFINE = 5
+_BEST_TO_PERTURB = 3
+_PERTURBATIONS = 64
+_PERTURB_SCALES = (0.01, 0.05, 0.2)
+
+
+def default_n_startup(dimension: int) -> int:
+    """Sobol trials before the model: one more than the dimension, at least 5, at most 20.
+
+    Fewer than the customary 2d + 1: the GP's priors keep it sensible on little data, and
+    every trial spent on the design is one not spent where the model points.
+    """
+    return max(5, min(dimension + 1, 20))
+
+
+class SurrogateGrid(NamedTuple):
+    """The model's prediction on a grid of two parameters, the others held fixed.
+
+    ``mean[i, j]`` and ``std[i, j]`` are at ``y[i]``, ``x[j]``, in the objective's units
+    and direction. ``x`` and ``y`` hold parameter values (choices, for a categorical);
+    ``fixed`` holds the other parameters' values (those of the best trial that has both).
+    """
+
+    param_x: str
+    param_y: str
+    x: list[Value]
+    y: list[Value]
+    mean: np.ndarray
+    std: np.ndarray
+    fixed: dict[str, Value]
+
+
+class BayesSampler(Sampler):
+    """Gaussian-process Bayesian optimization for any mix of parameter kinds.
+
+    The first ``n_startup`` trials follow a scrambled Sobol sequence (default: 2 per
+    dimension plus one, between 5 and 20). After that each trial maximises an acquisition
+    function of a GP with a Matérn 5/2 kernel, one length scale per parameter, a learned
+    noise term and standardised outputs, fitted by marginal likelihood with priors:
+
+    - ``acquisition="log_ei"`` (default): log expected improvement over the best
+      predicted value among the trials, less a margin ``xi`` (default 0);
+    - ``"ucb"``: the optimistic bound ``mean - kappa * std`` (for minimisation);
+    - ``"pi"``: log probability of improving by more than ``xi`` (default 0.01).
+      ``xi`` is in units of the standard deviation of the (warped) values seen.
+
+    Values are Yeo-Johnson transformed before fitting (see :func:`engine._gp.gp.warp`), so
+    a few huge losses do not drown out the differences among good ones.
+
+    Log-scale parameters are modelled in log space; ints and stepped floats are rounded
+    exactly as they will be tried; categoricals by an overlap kernel; a conditional
+    parameter is modelled where it is active (see :mod:`engine._gp.encoding`).
+
+    Running trials are fantasised at the model's mean (the "kriging believer"): the model
+    becomes sure about them, so workers asking in parallel are sent elsewhere. Failed and
+    pruned trials count as the worst value seen so far, so that the sampler steers away
+    from configurations that crash without letting them stretch the scale of the values.
+    Interrupted trials are ignored.
+
+    With a seed the suggestions depend only on the history of asks (the model's last fit
+    warm-starts the next). In a purely discrete space no configuration is suggested twice.
+    """
+
+    name = "bayes"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        direction: str = "minimize",
+        seed: int | None = None,
+        n_startup: int | None = None,
+        acquisition: str = "log_ei",
+        kappa: float = 2.0,
+        xi: float | None = None,
+    ):
+        super().__init__(space, direction=direction, seed=seed)
+        problems = []
+        if n_startup is not None and (
+            isinstance(n_startup, bool) or not isinstance(n_startup, numbers.Integral)
+            or n_startup < 1
+        ):
+            problems.append(f"sampler.n_startup = {n_startup!r}: expected a whole number >= 1,"
+                            " or none for the default")
+        if acquisition not in _ACQUISITIONS:
+            problems.append(f"sampler.acquisition = {acquisition!r}: expected one of "
+                            f"{', '.join(_ACQUISITIONS)}")
+        for key, value, rule in (("kappa", kappa, "> 0"), ("xi", xi, ">= 0")):
+            if key == "xi" and value is None:
+                continue
+            if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                    or not math.isfinite(value) or value < 0 or (rule == "> 0" and value == 0)):
+                problems.append(f"sampler.{key} = {value!r}: expected a number {rule}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        self.n_startup = (int(n_startup) if n_startup is not None
+                          else default_n_startup(space.dimension))
+        self.acquisition = acquisition
+        self.kappa = float(kappa)
+        self.xi = float(xi) if xi is not None else (0.01 if acquisition == "pi" else 0.0)
+        self._entropy = np.random.SeedSequence(seed).entropy
+        self._startup = SobolSampler(space, direction=direction, seed=self._entropy)
+        self._no_repeat = NoRepeat(space) if space.is_discrete else None
+        self._encoding: Any = None
+        self._features: dict[int, tuple[dict[str, Any], np.ndarray]] = {}
+        self._theta: np.ndarray | None = None
+        self._n_fitted = 0
+
+    @property
+    def size(self) -> int | None:
+        return None if self._no_repeat is None else self._no_repeat.size
+
+    # --- ask --------------------------------------------------------------------------
+
+    def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
+        n_complete = sum(1 for t in trials if _usable(t))
+        started = sum(1 for t in trials if t.state is not TrialState.INTERRUPTED)
+        if self.space.dimension == 0 or started < self.n_startup or n_complete < 2:
+            return self._startup.ask(trials)
+        rng = np.random.default_rng([self._entropy, len(trials)])
+        with _one_blas_thread():
+            ranked = self._ranked(trials, rng)
+        candidates = (self.space.decode(u) for u in ranked)
+        if self._no_repeat is None:
+            return next(candidates)
+        return self._no_repeat.choose(trials, candidates, rng)
+
+    def _ranked(self, trials: Sequence[Trial], rng: np.random.Generator) -> np.ndarray:
+        """Unit-cube points, best acquisition first."""
+        from engine._gp import acquisition as acq_mod
+        from engine._gp import gp as gp_mod
+        from engine._gp.optimize import maximize
+
+        enc = self._get_encoding()
+        done, x, y = self._data(trials, self._feature_rows)
+        n = len(y)
+        if self._theta is None or (n != self._n_fitted and (
+                n < _ALWAYS_REFIT or n >= self._n_fitted * _REFIT_GROWTH)):
+            # Its own stream, so that whether this ask refits does not change the search.
+            fit_rng = np.random.default_rng([self._entropy, len(trials), 2])
+            model = gp_mod.fit(x, y, enc.n_num, warm=self._theta, rng=fit_rng,
+                               n_random_starts=1 if n < 100 else 0, warped=True)
+            self._theta, self._n_fitted = model.theta, n
+        else:
+            model = gp_mod.build(x, y, enc.n_num, self._theta, warped=True)
+        best = float(np.min(model.train_mean[: len(done)]))
+        pending = [t for t in trials if t.state is TrialState.RUNNING]
+        if pending:
+            # Kriging believer: the running trials are taken to score what the model expects,
+            # and count as seen, so nothing near them promises an improvement any more.
+            fp = self._feature_rows(pending)
+            believed = model.predict(fp)[0]
+            model = model.with_points(fp, believed)
+            best = min(best, float(believed.min()))
+
+        def acq(f: np.ndarray, with_grad: bool):
+            if not with_grad:
+                return self._acq(acq_mod, *model.predict(f), best)[0]
+            mean, std, dmean, dstd = model.predict_with_grad(f)
+            v, gm, gs = self._acq(acq_mod, mean, std, best)
+            return v, gm[:, None] * dmean + gs[:, None] * dstd
+
+        extra = self._perturbed_best(done, y[: len(done)], rng)
+        ranked, _ = maximize(acq, enc, rng, n_candidates=_CANDIDATES, n_refine=_REFINE,
+                             extra=extra)
+        return ranked
+
+    def _acq(self, acq_mod: Any, mean: np.ndarray, std: np.ndarray, best: float):
+        if self.acquisition == "ucb":
+            return acq_mod.ucb(mean, std, self.kappa)
+        if self.acquisition == "pi":
+            return acq_mod.log_pi(mean, std, best, self.xi)
+        return acq_mod.log_ei(mean, std, best, self.xi)
+
+    def _data(self, trials: Sequence[Trial], rows: Any) -> tuple[list[Trial], np.ndarray,
+                                                                  np.ndarray]:
+        """Complete trials first, then failed ones; their features and values to minimise
+        (failed ones at the worst complete value)."""
+        done = [t for t in trials if _usable(t)]
+        failed = [t for t in trials
+                  if t.state in (TrialState.FAILED, TrialState.PRUNED) and not _usable(t)]
+        sign = -1.0 if self.direction == "maximize" else 1.0
+        y = np.array([sign * float(t.value) for t in done])
+        if len(y):
+            y = np.concatenate([y, np.full(len(failed), y.max())])
+        else:
+            failed = []
+        return done, rows([*done, *failed]), y
+
+    def _perturbed_best(self, done: list[Trial], y: np.ndarray,
+                        rng: np.random.Generator) -> np.ndarray:
+        """Candidates near the best trials: Sobol points alone rarely land close enough to
+        an optimum to refine it once the model is sure where it is."""
+        best = np.argsort(y, kind="stable")[:_BEST_TO_PERTURB]
+        centres = np.array([self.space.encode(done[i].params) for i in best])
+        centres = np.where(np.isnan(centres), rng.random(centres.shape), centres)
+        centres = np.repeat(centres, _PERTURBATIONS, axis=0)
+        scales = rng.choice(_PERTURB_SCALES, size=(len(centres), 1))
+        return np.clip(centres + scales * rng.standard_normal(centres.shape), 0.0, 1.0)
+
+    def _get_encoding(self) -> Any:
+        if self._encoding is None:
+            from engine._gp.encoding import Encoding
+
+            self._encoding = Encoding(self.space)
+        return self._encoding
+
+    def _feature_rows(self, trials: Sequence[Trial]) -> np.ndarray:
+        """Feature rows of trials, remembered per params dict (a trial keeps its dict when
+        it finishes), so a long history is not re-encoded on every ask."""
+        enc, known = self._get_encoding(), self._features
+        out = np.empty((len(trials), enc.n_features))
+        for i, t in enumerate(trials):
+            entry = known.get(id(t.params))
+            if entry is None or entry[0] is not t.params:
+                entry = known[id(t.params)] = (t.params, enc.from_params([t.params])[0])
+            out[i] = entry[1]
+        if len(known) > 2 * len(trials) + 64:
+            self._features = {id(t.params): known[id(t.params)] for t in trials
+                              if id(t.params) in known}
+        return out
+
+    # --- analysis ---------------------------------------------------------------------
+
+    def predict_grid(
+        self, trials: Sequence[Trial], param_x: str, param_y: str, n: int = 50
+    ) -> SurrogateGrid:
+        """The fitted model's mean and std on a grid of two parameters.
+
+        Numeric axes get up to ``n`` values (evenly spaced on the parameter's own scale;
+        fewer for an int with fewer values), a categorical axis its choices. The other
+        parameters keep the values of the best complete trial in which both are present
+        (else of the best trial). The model here is fitted to the values themselves (not
+        warped), so that mean and std are in the objective's units. Raises ValueError for
+        unknown or fixed parameters, or with fewer than two complete trials. Safe to call
+        from another thread than ask.
+        """
+        from engine._gp import gp as gp_mod
+        from engine._gp.encoding import Encoding
+
+        problems = []
+        for key, name in (("param_x", param_x), ("param_y", param_y)):
+            if name not in self.space.names or isinstance(self.space[name], FixedParam):
+                names = [p.name for p in self.space.params if not isinstance(p, FixedParam)]
+                problems.append(f"{key} = {name!r}: expected one of {', '.join(names)}")
+        if param_x == param_y:
+            problems.append(f"param_y = {param_y!r}: must differ from param_x")
+        if problems:
+            raise ValueError("\n".join(problems))
+        enc = Encoding(self.space)
+        done, x, y = self._data(trials, lambda ts: enc.from_params([t.params for t in ts]))
+        if len(done) < 2:
+            raise ValueError(f"a surrogate needs at least 2 complete trials, got {len(done)}")
+        rng = np.random.default_rng([self._entropy, len(trials), 1])
+        with _one_blas_thread():
+            model = gp_mod.fit(x, y, enc.n_num, warm=self._theta, rng=rng, n_random_starts=0)
+        order = np.argsort(y[: len(done)], kind="stable")
+        both = [done[i] for i in order if {param_x, param_y} <= done[i].params.keys()]
+        base = (both or [done[order[0]]])[0].params
+        u0 = np.nan_to_num(self.space.encode(base), nan=0.5)
+        xs, ux = self._axis(param_x, n)
+        ys, uy = self._axis(param_y, n)
+        grid = np.repeat(u0[None, :], len(ys) * len(xs), axis=0)
+        grid[:, self.space.dim_of(param_x)] = np.tile(ux, len(ys))
+        grid[:, self.space.dim_of(param_y)] = np.repeat(uy, len(xs))
+        mean, std = model.to_raw(*model.predict(enc.from_unit(grid)))
+        if self.direction == "maximize":
+            mean = -mean
+        fixed = {k: v for k, v in base.items() if k not in (param_x, param_y)}
+        shape = (len(ys), len(xs))
+        return SurrogateGrid(param_x, param_y, xs, ys, mean.reshape(shape),
+                             std.reshape(shape), fixed)
+
+    def _axis(self, name: str, n: int) -> tuple[list[Value], np.ndarray]:
+        p = self.space[name]
+        if isinstance(p, CategoricalParam):
+            values: list[Value] = list(p.choices)
+        else:
+            values = []
+            for u in np.linspace(0.0, 1.0, max(n, 2)):
+                v = decode_one(p, float(u))
+                if not values or v != values[-1]:
+                    values.append(v)
+        return values, np.array([encode_one(p, v) for v in values])
+
+
+def _one_blas_thread() -> Any:
+    """Run BLAS single-threaded: the GP's matrices are small, and the threads of OpenBLAS
+    cost more than they save on them (100x slower L-BFGS-B steps on a busy 2-core
+    machine), while the trials themselves are already using the other cores."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
+
+
+def _usable(t: Trial) -> bool:
+    return (t.state is TrialState.COMPLETE and t.value is not None
+            and math.isfinite(float(t.value)))

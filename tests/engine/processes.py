@@ -29,6 +29,19 @@ def knobs(*args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
     )
 
 
+def write_python_spec(folder: Path, body: str, *, trials: int = 6, extra: str = "",
+                      name: str = "cli test") -> Path:
+    """``folder/study.toml`` tuning x in [0, 1] with ``f`` from ``body`` written to obj.py."""
+    (folder / "obj.py").write_text(body)
+    spec = folder / "study.toml"
+    spec.write_text(
+        f'name = "{name}"\nseed = 1\nworkers = 2\n{extra}\n[budget]\ntrials = {trials}\n'
+        '[objective]\nkind = "python"\npath = "obj.py"\nfunction = "f"\n'
+        '[[params]]\nname = "x"\ntype = "float"\nlow = 0.0\nhigh = 1.0\n'
+    )
+    return spec
+
+
 def start_knobs(*args, env=None) -> subprocess.Popen:
     """``python main.py ARGS`` in the background."""
     return subprocess.Popen([sys.executable, str(ROOT / "main.py"), *map(str, args)],

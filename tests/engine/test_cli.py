@@ -4,48 +4,26 @@ import csv
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from engine.study import Study
 from engine.trial import TrialState
+from tests.engine.processes import (
+    ROOT,
+    knobs,
+    start_knobs,
+    wait_for_complete,
+    wait_for_release,
+    write_python_spec,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "examples" / "toy_training.toml"
 
 
-def knobs(*args, cwd=None, timeout=120):
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, timeout=timeout,
-    )
-
-
 def write_spec(folder: Path, objective_body: str, trials: int = 6, extra: str = "") -> Path:
-    (folder / "obj.py").write_text(objective_body)
-    spec = folder / "study.toml"
-    spec.write_text(f"""
-name = "cli test"
-seed = 1
-workers = 2
-{extra}
-[budget]
-trials = {trials}
-[objective]
-kind = "python"
-path = "obj.py"
-function = "f"
-[[params]]
-name = "x"
-type = "float"
-low = 0.0
-high = 1.0
-""")
-    return spec
+    return write_python_spec(folder, objective_body, trials=trials, extra=extra)
 
 
 def test_the_bundled_example_runs_and_prints_the_best_trial(tmp_path):
@@ -168,15 +146,14 @@ def test_sigkill_mid_study_loses_no_finished_trial_and_resume_meets_the_budget(t
         trials=12,
     )
     study_file = tmp_path / "study.knobs"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run", str(spec)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_knobs("run", spec)
     try:
-        finished = _wait_for_finished(study_file, at_least=3)
+        finished = len(wait_for_complete(study_file, at_least=3, proc=proc))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
         proc.kill()
-    _wait_for_no_workers(tmp_path)
+    wait_for_release(study_file)  # orphaned workers leave when their pipe closes
 
     survived = Study.open(study_file, readonly=True)
     kept = [t for t in survived.trials if t.state is TrialState.COMPLETE]
@@ -193,29 +170,3 @@ def test_sigkill_mid_study_loses_no_finished_trial_and_resume_meets_the_budget(t
     assert all(by_number[t.number] == t for t in kept)  # untouched by the resume
     resumed.close()
 
-
-def _wait_for_finished(path: Path, at_least: int) -> int:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if path.exists():
-            try:
-                study = Study.open(path, readonly=True)
-            except Exception:  # the file is being created; try again
-                time.sleep(0.05)
-                continue
-            n = study.counts()[TrialState.COMPLETE]
-            study.close()
-            if n >= at_least:
-                return n
-        time.sleep(0.05)
-    raise AssertionError("the study never got going")
-
-
-def _wait_for_no_workers(folder: Path) -> None:
-    # Orphaned workers notice their parent is gone when their pipe closes.
-    deadline = time.monotonic() + 10
-    lock = Path(str(folder / "study.knobs") + ".lock")
-    from engine.storage import _FileLock
-
-    while _FileLock.held_by_other(lock.with_suffix("")) and time.monotonic() < deadline:
-        time.sleep(0.05)

@@ -23,6 +23,7 @@ from engine.space import CategoricalParam, FloatParam
 from engine.spec import StudySpec
 from engine.study import Study
 from engine.trial import TrialState
+from tests.engine.processes import write_python_spec
 
 HERE = Path(__file__).parent
 FAULTY = str(HERE / "objectives" / "faulty.py")
@@ -304,28 +305,9 @@ def test_losing_the_scheduler_stops_the_study_and_keeps_finished_trials(tmp_path
 
 
 def write_spec(folder: Path, trials: int = 6) -> Path:
-    (folder / "obj.py").write_text(
-        "def f(params, report):\n"
-        "    report(0, params['x'])\n"
-        "    return (params['x'] - 0.3) ** 2\n")
-    path = folder / "study.toml"
-    path.write_text(f"""
-name = "cli on dask"
-seed = 1
-workers = 2
-[budget]
-trials = {trials}
-[objective]
-kind = "python"
-path = "obj.py"
-function = "f"
-[[params]]
-name = "x"
-type = "float"
-low = 0.0
-high = 1.0
-""")
-    return path
+    body = ("def f(params, report):\n    report(0, params['x'])\n"
+            "    return (params['x'] - 0.3) ** 2\n")
+    return write_python_spec(folder, body, trials=trials, name="cli on dask")
 
 
 def test_cli_runs_a_study_on_a_local_cluster(tmp_path):

@@ -1,7 +1,8 @@
 # The two commands of the README. Each makes its own virtual environment, so a fresh
 # machine needs nothing but Python 3.10+.
 PYTHON ?= python3
-VENV ?= .venv
+# `make test PYTHON=python3.10` gets a virtual environment of its own beside .venv.
+VENV ?= $(if $(filter command line,$(origin PYTHON)),.venv-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'),.venv)
 BIN := $(VENV)/bin
 
 .PHONY: run test lint clean

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -97,6 +98,10 @@ class StudySpec:
 # ---------------------------------------------------------------------------- files
 
 
+_MAX_DIGITS = 4300  # CPython's limit on converting text to int (sys.get_int_max_str_digits)
+_LONG_NUMBER = re.compile(r"\d{%d,}" % (_MAX_DIGITS + 1))
+
+
 def load_spec(path: str | Path) -> StudySpec:
     """Read a .toml or .json spec file; raises SpecError naming every problem."""
     path = Path(path)
@@ -116,9 +121,14 @@ def parse_spec(text: str, *, fmt: str = "toml", source: str | None = None) -> St
     try:
         data = json.loads(text) if fmt == "json" else tomllib.loads(text)
     # ValueError, not only the decoders' own errors: both parsers raise a plain ValueError
-    # for an integer of more than 4300 digits.
+    # for an integer of more than 4300 digits, worded differently by each Python version.
     except ValueError as exc:
-        raise SpecError([f"not valid {fmt.upper()}: {exc}"], source) from None
+        if _LONG_NUMBER.search(text):
+            problem = (f"not valid {fmt.upper()}: a number has more than {_MAX_DIGITS} digits; "
+                       "numbers in a spec must be shorter")
+        else:
+            problem = f"not valid {fmt.upper()}: {exc}"
+        raise SpecError([problem], source) from None
     except RecursionError:
         # Both parsers recurse per nesting level: "[[[[..." thousands deep would crash them.
         raise SpecError([f"not a usable {fmt.upper()} spec: nested too deeply"], source) from None

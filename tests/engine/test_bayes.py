@@ -82,13 +82,16 @@ def test_predicted_gradients_match_finite_differences():
     model = gp.fit(x, x[:, 0] - x[:, 1] ** 2 + x[:, 2], 2, rng=rng)
     xs = np.hstack([rng.random((5, 2)), np.ones((5, 1))])
     mean, std, dmean, dstd = model.predict_with_grad(xs)
+    # A 1e-4 step: truncation error ~1e-8, while round-off of a 1e-6 step is ~1e-10 / 1e-6
+    # and decides the last digits differently from one BLAS to another.
+    h = 1e-4
     for j in range(2):
         step = np.zeros_like(xs)
-        step[:, j] = 1e-6
+        step[:, j] = h
         m_hi, s_hi = model.predict(xs + step)
         m_lo, s_lo = model.predict(xs - step)
-        np.testing.assert_allclose(dmean[:, j], (m_hi - m_lo) / 2e-6, rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(dstd[:, j], (s_hi - s_lo) / 2e-6, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(dmean[:, j], (m_hi - m_lo) / (2 * h), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(dstd[:, j], (s_hi - s_lo) / (2 * h), rtol=1e-4, atol=1e-6)
 
 
 # --------------------------------------------------------------------------- acquisition

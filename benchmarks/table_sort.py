@@ -22,8 +22,8 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.trial_feed import TrialFeed  # noqa: E402
-from desktop.trials_model import SORT_ROLE  # noqa: E402
-from desktop.trials_view import TrialsTableWidget  # noqa: E402
+from desktop.trials.model import SORT_ROLE  # noqa: E402
+from desktop.trials.view import TrialsTableWidget  # noqa: E402
 from engine.space import CategoricalParam, Condition, FloatParam, IntParam  # noqa: E402
 from engine.spec import StudySpec  # noqa: E402
 from engine.study import Study  # noqa: E402

@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
 
 from desktop import preferences as prefs
 from desktop.dialogs import confirm_objective, show_about, show_error, show_user_guide
-from desktop.objective_panel import ObjectivePanel
 from desktop.plots.panel import PlotsWidget
-from desktop.run_panel import RunPanel
-from desktop.space_editor import SpaceEditorWidget
+from desktop.run.run_panel import RunPanel
+from desktop.run.worker_pool import WorkerPool
+from desktop.setup.objective_panel import ObjectivePanel
+from desktop.setup.space_editor import SpaceEditorWidget
 from desktop.trial_feed import TrialFeed
-from desktop.trials_view import TrialsTableWidget
-from desktop.workers import WorkerPool
+from desktop.trials.view import TrialsTableWidget
 from engine.dask_executor import ClusterError, parse_cluster_address
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths

@@ -99,7 +99,7 @@ class StudySpec:
 
 
 _MAX_DIGITS = 4300  # CPython's limit on converting text to int (sys.get_int_max_str_digits)
-_LONG_NUMBER = re.compile(r"\d{%d,}" % (_MAX_DIGITS + 1))
+_LONG_NUMBER = re.compile(rf"\d{{{_MAX_DIGITS + 1},}}")
 
 
 def load_spec(path: str | Path) -> StudySpec:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.objective_panel import ObjectivePanel
+from desktop.setup.objective_panel import ObjectivePanel
 from engine.objectives.sklearn_catalog import (
     CLASSIFICATION,
     REGRESSION,
@@ -323,7 +323,7 @@ def test_an_unknown_kind_is_explained(panel):
 
 def test_browse_fills_the_field_with_the_chosen_file(panel, qtbot, tmp_path, monkeypatch):
     path = write_csv(tmp_path / "picked.csv", churn_rows())
-    monkeypatch.setattr("desktop.objective_forms.QFileDialog.getOpenFileName",
+    monkeypatch.setattr("desktop.setup.form_base.QFileDialog.getOpenFileName",
                         lambda *args: (str(path), "CSV files (*.csv)"))
     choose(child(panel, QComboBox, "dataset"), "\x00csv")
     field = child(panel, QLineEdit, "csv_path")

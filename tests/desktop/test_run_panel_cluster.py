@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings, Qt
 
 import desktop.main_window as main_window_module
 from desktop.main_window import MainWindow
-from desktop.run_panel import RunPanel
+from desktop.run.run_panel import RunPanel
 from engine import dask_executor
 from engine.spec import load_spec
 from engine.trial import TrialState

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from desktop.param_form import ParamFormWidget
-from desktop.param_row import (
+from desktop.setup.param_form import ParamFormWidget
+from desktop.setup.param_rows import (
     ParamRow,
     ParseError,
     format_value,
@@ -21,8 +21,8 @@ from desktop.param_row import (
     parse_values,
     validate,
 )
-from desktop.param_table import ParamTableModel
-from desktop.space_editor import SpaceEditorWidget
+from desktop.setup.param_table import ParamTableModel
+from desktop.setup.space_editor import SpaceEditorWidget
 from engine.space import CategoricalParam, Condition, FixedParam, FloatParam, IntParam
 
 RICH_SPACE = [

@@ -9,11 +9,11 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 
-from desktop.trial_code import python_code
 from desktop.trial_feed import TrialFeed
-from desktop.trials_filter import parse_filter
-from desktop.trials_model import NUMBER_ROLE, SORT_ROLE, TrialsModel
-from desktop.trials_view import TrialErrorDialog, TrialsTableWidget
+from desktop.trials.code_snippet import python_code
+from desktop.trials.filter_expr import parse_filter
+from desktop.trials.model import NUMBER_ROLE, SORT_ROLE, TrialsModel
+from desktop.trials.view import TrialErrorDialog, TrialsTableWidget
 from engine.objectives.sklearn_catalog import get_model
 from engine.space import CategoricalParam, Condition, FloatParam, IntParam
 from engine.spec import StudySpec
@@ -405,7 +405,7 @@ def test_export_json_of_all_trials(table, tmp_path):
 def test_the_export_button_saves_the_selection_where_the_user_chose(monkeypatch, table, tmp_path):
     path = tmp_path / "picked.json"
     monkeypatch.setattr(
-        "desktop.trials_view.QFileDialog.getSaveFileName", lambda *a, **k: (str(path), "")
+        "desktop.trials.view.QFileDialog.getSaveFileName", lambda *a, **k: (str(path), "")
     )
     select_numbers(table, [1, 5])
     menu = table.export_button.menu()
@@ -446,7 +446,7 @@ def test_hidden_columns_stay_hidden_when_a_new_study_opens(table, feed):
 
 
 def test_big_tables_re_sort_live_updates_on_a_timer(qtbot, monkeypatch, table, feed):
-    monkeypatch.setattr("desktop.trials_model.LIVE_RESORT_ROWS", 5)
+    monkeypatch.setattr("desktop.trials.model.LIVE_RESORT_ROWS", 5)
     table.sort_by(column(table.model, "value"), Qt.SortOrder.DescendingOrder)
     table.model._resort_timer.setInterval(10)
     study = feed.study

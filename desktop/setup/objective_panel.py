@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.objective_command_form import CommandFormWidget
-from desktop.objective_forms import FormRows, ObjectiveFormWidget, blocked, hint_label
-from desktop.objective_python_form import PythonFormWidget
-from desktop.objective_sklearn_form import SklearnFormWidget
+from desktop.setup.command_form import CommandFormWidget
+from desktop.setup.form_base import FormRows, ObjectiveFormWidget, blocked, hint_label
+from desktop.setup.python_form import PythonFormWidget
+from desktop.setup.sklearn_form import SklearnFormWidget
 
 CHECK_DELAY_MS = 150  # typing re-checks once it pauses, not on every key
 

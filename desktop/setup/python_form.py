@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from desktop.objective_forms import (
+from desktop.setup.form_base import (
     ObjectiveFormWidget,
     PathFieldWidget,
     Problem,

@@ -9,7 +9,7 @@ Sorting happens here with ``numpy.argsort`` (as Orange3's table model does) rath
 in a ``QSortFilterProxyModel``: the proxy compares rows through ``data()``, which at
 100,000 rows means millions of Python calls (measured: ~16 s per click). The proxy in
 this module only filters, and the filter itself is also evaluated with numpy here
-(:mod:`desktop.trials_filter`); the proxy merely looks the answer up.
+(:mod:`desktop.trials.filter_expr`); the proxy merely looks the answer up.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from desktop.trial_feed import TrialFeed
-from desktop.trials_columns import (
+from desktop.trials.columns import (
     HEAD_COLUMNS,
     STATE_CODE,
     STATE_LABEL,
@@ -52,7 +52,7 @@ from desktop.trials_columns import (
     raw_value,
     typed_key,
 )
-from desktop.trials_filter import TrialFilter, match_trials, parse_filter
+from desktop.trials.filter_expr import TrialFilter, match_trials, parse_filter
 from engine.export import scalar_metric_names
 from engine.space import Param
 from engine.study import Study

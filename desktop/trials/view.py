@@ -1,6 +1,6 @@
 """TrialsTableWidget: the sortable, filterable, exportable table of a study's trials.
 
-It shows a :class:`~desktop.trials_model.TrialsModel` through a filtering proxy, and shares
+It shows a :class:`~desktop.trials.model.TrialsModel` through a filtering proxy, and shares
 the selected trial with every other view through the :class:`~desktop.trial_feed.TrialFeed`.
 The view never changes the model except when the user sorts or filters.
 """
@@ -45,10 +45,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.trial_code import python_code
 from desktop.trial_feed import TrialFeed
-from desktop.trials_columns import STATE_LABEL, STATE_RGB, error_reason, format_number
-from desktop.trials_model import NUMBER_ROLE, TrialsModel, TrialsProxyModel
+from desktop.trials.code_snippet import python_code
+from desktop.trials.columns import STATE_LABEL, STATE_RGB, error_reason, format_number
+from desktop.trials.model import NUMBER_ROLE, TrialsModel, TrialsProxyModel
 from engine.export import write_csv, write_json
 from engine.spec import spec_to_dict
 from engine.trial import Trial, TrialState

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.space import CategoricalParam, FixedParam, FloatParam, IntParam, Param
+from engine.space import CategoricalParam, FixedParam, FloatParam, IntParam, Param, choice_key
 from engine.trial import Trial, TrialState
 
 STATES = tuple(TrialState)
@@ -216,8 +216,8 @@ def error_reason(error: str | None) -> str:
 def param_key_function(p: Param) -> Callable[[Any], float]:
     """How a parameter's values sort: by number, or by their place in the choices."""
     if isinstance(p, CategoricalParam) and not all(_is_number(c) for c in p.choices):
-        codes = {_choice_key(c): float(k) for k, c in enumerate(p.choices)}
-        return lambda v: np.nan if v is None else codes.get(_choice_key(v), np.nan)
+        codes = {choice_key(c): float(k) for k, c in enumerate(p.choices)}
+        return lambda v: np.nan if v is None else codes.get(choice_key(v), np.nan)
     if isinstance(p, FixedParam) and not _is_number(p.value):
         return lambda v: np.nan if v is None else 0.0
     return _as_float
@@ -239,15 +239,6 @@ def _whole_or_digits(digits: int) -> Callable[[float], str]:
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _choice_key(v: Any) -> tuple[str, Any]:
-    # True == 1 in a dict; a choice list may hold both, so keep the kinds apart.
-    if isinstance(v, bool):
-        return ("bool", v)
-    if isinstance(v, (int, float)):
-        return ("number", float(v))
-    return ("text", str(v))
 
 
 def _as_float(v: Any) -> float:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.objective_data import (
+from desktop.setup.csv_preview import (
     BUNDLED_INFO,
     METRIC_NAMES,
     MODEL_ABOUT,
@@ -32,7 +32,7 @@ from desktop.objective_data import (
     label_order,
     peek_csv,
 )
-from desktop.objective_forms import (
+from desktop.setup.form_base import (
     ObjectiveFormWidget,
     PathFieldWidget,
     Problem,

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.objective_forms import (
+from desktop.setup.form_base import (
     ObjectiveFormWidget,
     PathFieldWidget,
     Problem,

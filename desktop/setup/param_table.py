@@ -11,8 +11,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QTableView, QWidget
 
-from desktop.param_form import tooltip_html
-from desktop.param_row import ParamRow, RowProblem, condition_summary, values_summary
+from desktop.setup.param_form import tooltip_html
+from desktop.setup.param_rows import ParamRow, RowProblem, condition_summary, values_summary
 
 _KIND_SHORT = {"float": "number", "int": "integer", "categorical": "choice", "fixed": "fixed"}
 _Index = QModelIndex | QPersistentModelIndex

@@ -2,7 +2,7 @@
 
 Every edit re-validates the whole space (cheap: a few dozen parameters), so a problem
 appears on its field as soon as it is typed and clears as soon as it is fixed. The rows
-are kept as typed (:mod:`desktop.param_row`); engine parameters are built from them only
+are kept as typed (:mod:`desktop.setup.param_rows`); engine parameters are built from them only
 to validate and to hand out through :meth:`SpaceEditorWidget.params`.
 """
 
@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.param_form import PROBLEM_COLOR, ParamFormWidget, tooltip_html
-from desktop.param_row import (
+from desktop.setup.param_form import PROBLEM_COLOR, ParamFormWidget, tooltip_html
+from desktop.setup.param_rows import (
     ParamRow,
     RowProblem,
     Validation,
@@ -47,7 +47,7 @@ from desktop.param_row import (
     unique_name,
     validate,
 )
-from desktop.param_table import ParamTableModel, ParamTableView, with_faded_disabled
+from desktop.setup.param_table import ParamTableModel, ParamTableView, with_faded_disabled
 from engine.space import Param
 
 

@@ -1,6 +1,6 @@
 """The detail form of the space editor: every field of the selected parameter.
 
-The form shows a :class:`~desktop.param_row.ParamRow` and reports each user edit as
+The form shows a :class:`~desktop.setup.param_rows.ParamRow` and reports each user edit as
 ``edited(field, value)``; it never changes the row itself, so the editor stays the one
 place that applies edits and re-validates. Problems come back through ``show_problems``:
 the field gets a red outline and the message as its tooltip, and a message line appears
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.param_row import (
+from desktop.setup.param_rows import (
     GRID_LIST,
     GRID_SPREAD,
     LIST_SYNTAX_HELP,

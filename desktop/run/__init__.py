@@ -1,0 +1,1 @@
+"""Running a study: the run panel and the QThread pool over the engine's run loop."""

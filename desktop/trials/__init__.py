@@ -1,0 +1,1 @@
+"""The trials table: Qt-free columns and filter, the table model, its view."""

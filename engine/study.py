@@ -98,6 +98,8 @@ class Study:
                 spec.sampler, self.space, direction=spec.direction, seed=spec.seed,
                 options=spec.sampler_options,
             )
+            for t in self._trials:
+                self.sampler.after_trial(t)
             self.exhausted = False
 
     def close(self) -> None:
@@ -198,13 +200,15 @@ class Study:
         self._emit("intermediate", trial)
 
     def _put(self, trial: Trial) -> None:
-        # Counts and best are kept as trials change, so that asking stays O(1) at 100k trials.
+        # Counts, best and the sampler's own state are kept as trials change, so that asking
+        # stays O(1) at 100k trials.
         if trial.number < len(self._trials):
             self._counts[self._trials[trial.number].state] -= 1
             self._trials[trial.number] = trial
         else:
             self._trials.append(trial)
         self._counts[trial.state] += 1
+        self.sampler.after_trial(trial)
         if trial.state is TrialState.COMPLETE and (
             self._best is None or self._better(trial.value, self._best.value)
         ):

@@ -70,6 +70,16 @@ def make_sampler(
     for key in options:
         if key not in accepted:
             problems.append(f"sampler.{key}: unknown option for {name}; accepted: {listed}")
-    if problems:
-        raise ValueError("\n".join(problems))
-    return cls(space, direction=direction, seed=None if seed is None else int(seed), **options)
+    if direction in _DIRECTIONS and not any(p.startswith("seed") for p in problems):
+        # Build with the known options even when others are unknown, so that a bad value
+        # is reported in the same message as the unknown names.
+        known = {k: v for k, v in options.items() if k in accepted}
+        try:
+            sampler = cls(space, direction=direction, seed=None if seed is None else int(seed),
+                          **known)
+        except ValueError as exc:
+            problems.extend(str(exc).splitlines())
+        else:
+            if not problems:
+                return sampler
+    raise ValueError("\n".join(problems))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from engine.space import (
     decode_one,
     n_values,
 )
+from engine.space.grid import decode_group
 from engine.trial import Trial, TrialState, params_key
 
 # Up to this many configurations the free ones are listed outright when a sampler needs
@@ -29,38 +30,49 @@ ENUMERATE_LIMIT = 2**16
 _RANDOM_PICKS = 1000
 
 
-class TakenKeys:
-    """Call with the trials to get the keys of every configuration they hold.
+class Taken:
+    """The keys of every configuration that trials hold, kept as the study stores trials.
 
     Every state but interrupted holds its configuration: running trials so that parallel
-    workers get different ones, finished trials so that a resumed study skips them.
-
-    A key costs a JSON dump, so keys are remembered per params dict; a trial keeps its
-    params dict when it goes from running to complete, so each is dumped once. Keys are
-    looked up afresh on every call, so any history (longer, shorter, reordered) gives the
-    right answer.
+    workers get different ones, finished trials so that a resumed study skips them. Feed
+    it every stored trial (:meth:`observe`, from a sampler's ``after_trial``); a key is
+    one JSON dump per trial, made when the trial is first seen.
     """
 
     def __init__(self) -> None:
-        # id(params) -> (params, key); holding params keeps its id from being reused.
-        self._known: dict[int, tuple[dict[str, Any], str]] = {}
+        self._held: dict[int, str] = {}  # trial number -> key of the configuration it holds
+        self._count: Counter[str] = Counter()  # a re-run holds a key twice
+        self.fed = False
 
-    def __call__(self, trials: Sequence[Trial]) -> set[str]:
-        known = self._known
-        taken: set[str] = set()
-        for t in trials:
-            if t.state == TrialState.INTERRUPTED:
-                continue
-            params = t.params
-            entry = known.get(id(params))
-            if entry is None or entry[0] is not params:
-                entry = known[id(params)] = (params, params_key(params))
-            taken.add(entry[1])
-        if len(known) > 2 * len(trials) + 64:
-            # Forget trials no longer shown (another history), keeping the ones in use.
-            self._known = {id(t.params): known[id(t.params)] for t in trials
-                           if id(t.params) in known}
-        return taken
+    def observe(self, trial: Trial) -> str | None:
+        """Take in the trial's new state; returns the key it freed, if none holds it now."""
+        self.fed = True
+        old = self._held.get(trial.number)
+        if trial.state is not TrialState.INTERRUPTED:
+            if old is None:
+                key = self._held[trial.number] = params_key(trial.params)
+                self._count[key] += 1
+            return None
+        if old is None:
+            return None
+        del self._held[trial.number]
+        self._count[old] -= 1
+        if self._count[old]:
+            return None
+        del self._count[old]
+        return old
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._count
+
+    def __len__(self) -> int:
+        return len(self._count)
+
+
+def scan_taken(trials: Sequence[Trial]) -> set[str]:
+    """The keys trials hold, read from a whole history: for a caller that feeds no
+    ``after_trial`` (bayes's own no-repeat rule, until it adopts the hook)."""
+    return {params_key(t.params) for t in trials if t.state is not TrialState.INTERRUPTED}
 
 
 class Configurations:
@@ -101,11 +113,8 @@ class Configurations:
         return math.prod(self._count[p.name] for p in group)
 
     def _decode_group(self, group: Sequence[Param], index: int, out: dict[str, Value]) -> None:
-        # Mixed radix over independent siblings; the first sibling varies slowest.
-        for i, p in enumerate(group):
-            rest = self._weight(group[i + 1:])
-            self._decode_param(p, index // rest, out)
-            index %= rest
+        decode_group(group, index, self._count,
+                     lambda p, digit: self._decode_param(p, digit, out))
 
     def _decode_param(self, p: Param, index: int, out: dict[str, Value]) -> None:
         # Values without children count one each, so whole runs of them are skipped at once.
@@ -129,12 +138,16 @@ class NoRepeat:
 
     def __init__(self, space: SearchSpace):
         self.configurations = Configurations(space)
-        self._taken = TakenKeys()
+        self._taken = Taken()
         self._all_keys: list[str] | None = None
 
     @property
     def size(self) -> int:
         return self.configurations.size
+
+    def observe(self, trial: Trial) -> None:
+        """A stored trial (see :meth:`Sampler.after_trial`)."""
+        self._taken.observe(trial)
 
     def choose(
         self,
@@ -143,14 +156,17 @@ class NoRepeat:
         rng: np.random.Generator,
     ) -> dict[str, Value] | None:
         """The first candidate no trial holds; else a free configuration chosen uniformly
-        with ``rng``; ``None`` when the trials hold every configuration."""
-        taken = self._taken(trials)
+        with ``rng``; ``None`` when the trials hold every configuration.
+
+        ``trials`` is read only when no trial was ever observed (see :func:`scan_taken`).
+        """
+        taken = self._taken if self._taken.fed or not trials else scan_taken(trials)
         for params in candidates:
             if params_key(params) not in taken:
                 return params
         return self._free(taken, rng)
 
-    def _free(self, taken: set[str], rng: np.random.Generator) -> dict[str, Value] | None:
+    def _free(self, taken: Taken | set[str], rng: np.random.Generator) -> dict[str, Value] | None:
         configs = self.configurations
         if configs.size <= ENUMERATE_LIMIT:
             if self._all_keys is None:

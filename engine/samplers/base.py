@@ -17,6 +17,10 @@ class Sampler(ABC):
     included (``state == RUNNING``), so a sampler can avoid what others are testing now.
     It returns ``None`` when it has nothing left to suggest (an exhausted grid), which
     ends the study cleanly.
+
+    The study calls :meth:`after_trial` each time it stores a trial (as Optuna's
+    ``after_trial``): a sampler keeps what it needs from these calls instead of rescanning
+    the whole history on every ask, whose cost would then grow with the study.
     """
 
     name: str = ""
@@ -31,6 +35,11 @@ class Sampler(ABC):
     @abstractmethod
     def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
         """Params for a new trial, or ``None`` when the sampler is exhausted."""
+
+    def after_trial(self, trial: Trial) -> None:  # noqa: B027 - optional hook, as in Optuna
+        """The study stored ``trial``: it started (``RUNNING``), ended, or was read from
+        the study file on open (every stored trial, in order). Called under the study's
+        lock, before the next ``ask``; the default keeps nothing."""
 
     @property
     def size(self) -> int | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.samplers._discrete import TakenKeys
+from engine.samplers._discrete import Taken
 from engine.samplers.base import Sampler
 from engine.space import SearchSpace, Value
 from engine.trial import Trial, params_key
@@ -21,7 +21,8 @@ class GridSampler(Sampler):
     Cells come in the space's grid order, or with ``shuffle=True`` in a random order fixed
     by ``seed``. A cell is taken while a trial holds it (running, complete, failed or
     pruned), so parallel workers never get the same cell and a resumed study skips the
-    cells already done; the cell of an interrupted trial is suggested again.
+    cells already done; the cell of an interrupted trial is suggested again. What trials
+    hold is learnt from :meth:`after_trial`, so an ask costs the same at any study size.
     """
 
     name = "grid"
@@ -40,7 +41,7 @@ class GridSampler(Sampler):
         self.shuffle = shuffle
         self._size = space.grid_size()
         self._order = _Shuffle(self._size, seed) if shuffle else None
-        self._taken = TakenKeys()
+        self._taken = Taken()
         # Every position before the cursor holds a taken cell; _passed maps their keys to
         # their positions, so that a cell freed again can be found without a rescan.
         self._cursor = 0
@@ -51,13 +52,14 @@ class GridSampler(Sampler):
     def size(self) -> int:
         return self._size
 
+    def after_trial(self, trial: Trial) -> None:
+        freed = self._taken.observe(trial)
+        if freed is not None and freed in self._passed:
+            # A cell behind the cursor is free again (its trial was interrupted): go back.
+            self._cursor = min(self._cursor, self._passed.pop(freed))
+
     def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
-        taken = self._taken(trials)
-        if not self._passed.keys() <= taken:
-            # A cell behind the cursor is free again: its trial was interrupted, or this is
-            # another history. Go back to the first such cell.
-            self._cursor = min(pos for key, pos in self._passed.items() if key not in taken)
-            self._passed = {key: pos for key, pos in self._passed.items() if pos < self._cursor}
+        taken = self._taken
         while self._cursor < self._size:
             cell, key = self._cell_at(self._cursor)
             if key not in taken:

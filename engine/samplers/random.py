@@ -40,6 +40,10 @@ class RandomSampler(Sampler):
     def size(self) -> int | None:
         return None if self._no_repeat is None else self._no_repeat.size
 
+    def after_trial(self, trial: Trial) -> None:
+        if self._no_repeat is not None:
+            self._no_repeat.observe(trial)
+
     def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
         rng = np.random.default_rng([self._entropy, len(trials)])
         if self._no_repeat is None:

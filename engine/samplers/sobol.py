@@ -39,6 +39,10 @@ class SobolSampler(Sampler):
     def size(self) -> int | None:
         return None if self._no_repeat is None else self._no_repeat.size
 
+    def after_trial(self, trial: Trial) -> None:
+        if self._no_repeat is not None:
+            self._no_repeat.observe(trial)
+
     def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
         k = len(trials)
         params = self.space.decode(self._point(k))

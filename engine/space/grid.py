@@ -7,7 +7,7 @@ values that enable it, so cells are counted and decoded by index without enumera
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -64,3 +64,16 @@ class GridTree:
                 branches.append((v, children, math.prod(self.count[c.name] for c in children)))
             self.branches[p.name] = branches
             self.count[p.name] = sum(n for _, _, n in branches)
+
+
+def decode_group(
+    group: Sequence[Param], index: int, count: Mapping[str, int],
+    decode_param: Callable[[Param, int], None],
+) -> None:
+    """Split ``index`` among independent siblings, mixed radix (the first varies slowest):
+    sibling ``p`` gets a digit below ``count[p.name]``, handed to ``decode_param``."""
+    counts = [count[p.name] for p in group]
+    for i, p in enumerate(group):
+        rest = math.prod(counts[i + 1:])
+        decode_param(p, index // rest)
+        index %= rest

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from engine.space.encoding import decode_one, encode_one
-from engine.space.grid import GridTree
+from engine.space.grid import GridTree, decode_group
 from engine.space.params import FixedParam, FloatParam, Param, SpaceError, Value
 from engine.space.validation import can_take_exactly, find_problems
 
@@ -146,12 +146,8 @@ class SearchSpace:
         return self.__dict__["_grid_tree"]
 
     def _decode_group(self, group: list[Param], index: int, out: dict[str, Value]) -> None:
-        # Mixed radix over independent siblings; the first sibling varies slowest.
-        counts = [self._grid.count[p.name] for p in group]
-        for i, p in enumerate(group):
-            rest = math.prod(counts[i + 1:])
-            self._decode_param(p, index // rest, out)
-            index %= rest
+        decode_group(group, index, self._grid.count,
+                     lambda p, digit: self._decode_param(p, digit, out))
 
     def _decode_param(self, p: Param, index: int, out: dict[str, Value]) -> None:
         tree = self._grid

@@ -59,20 +59,31 @@ SPACES = {
 SIX = SearchSpace.of(CategoricalParam("a", ("x", "y")), CategoricalParam("b", (1, 2, 3)))
 
 
-def record(trials: list[Trial], params: dict, state: TrialState = COMPLETE) -> None:
+def record(sampler, trials: list[Trial], params: dict, state: TrialState = COMPLETE) -> None:
+    """Store a trial as a study does: in the history, and told to the sampler."""
     trials.append(Trial(len(trials), params, state))
+    sampler.after_trial(trials[-1])
+
+
+def told(sampler, history: list[Trial]):
+    """The sampler, told a stored history as a study told it on open."""
+    for t in history:
+        sampler.after_trial(t)
+    return sampler
 
 
 def run(sampler, n: int, trials: list[Trial] | None = None, state=COMPLETE) -> list[dict]:
-    """Ask up to n times as a study with one worker would; stop early at None."""
+    """Ask up to n times as a study with one worker would (``trials`` is a stored history,
+    told to the sampler first); stop early at None."""
     trials = [] if trials is None else trials
+    told(sampler, trials)
     out = []
     for _ in range(n):
         params = sampler.ask(trials)
         if params is None:
             break
         out.append(params)
-        record(trials, params, state)
+        record(sampler, trials, params, state)
     return out
 
 
@@ -217,6 +228,14 @@ def test_options_reach_the_sampler():
     assert keys(made) != keys(space.iter_grid())
 
 
+def test_a_bad_option_value_is_reported_with_the_unknown_ones():
+    with pytest.raises(ValueError) as info:
+        make_sampler("grid", SIX, options={"shuffle": "yes", "order": 1})
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith("sampler.order: unknown option for grid")
+    assert lines[1].startswith("sampler.shuffle = 'yes': expected true or false")
+
+
 def test_shuffle_must_be_true_or_false():
     with pytest.raises(ValueError, match=r"sampler.shuffle = 'yes': expected true or false"):
         make_sampler("grid", SIX, options={"shuffle": "yes"})
@@ -281,10 +300,11 @@ def test_threads_asking_through_a_lock_never_share_a_cell():
                 if params is None:
                     return
                 number = len(trials)
-                record(trials, params, RUNNING)
+                record(sampler, trials, params, RUNNING)
             time.sleep(0.0005)
             with lock:
                 trials[number] = trials[number].evolve(state=COMPLETE, value=0.0)
+                sampler.after_trial(trials[number])
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
@@ -309,29 +329,47 @@ def test_resumed_shuffled_grid_continues_the_same_order():
     assert run(GridSampler(GRID, seed=4, shuffle=True), 100, history) == whole[7:]
 
 
-def test_grid_follows_the_history_it_is_given_not_the_one_it_saw_before():
+def test_grid_suggests_a_passed_cell_again_when_its_trial_is_interrupted():
     sampler = GridSampler(GRID)
     trials: list[Trial] = []
     run(sampler, 100, trials)
     assert sampler.ask(trials) is None
-    # The same sampler, now shown a history where two trials were interrupted.
-    trials[9] = trials[9].evolve(state=INTERRUPTED)
-    trials[2] = trials[2].evolve(state=INTERRUPTED)
+    # Two trials the cursor passed long ago end interrupted: their cells are free again.
+    for n in (9, 2):
+        trials[n] = trials[n].evolve(state=INTERRUPTED)
+        sampler.after_trial(trials[n])
     assert sampler.ask(trials) == trials[2].params
-    # ...and a shorter history, as another study would have.
-    shorter = [t.evolve(state=COMPLETE) for t in trials[:5]]
-    assert sampler.ask(shorter) == list(GRID.iter_grid())[5]
+    record(sampler, trials, trials[2].params)
+    assert sampler.ask(trials) == trials[9].params
 
 
 def test_grid_reads_a_reloaded_history_afresh():
     space = SearchSpace.of(CategoricalParam("i", tuple(range(100))))
-    sampler = GridSampler(space)
     trials: list[Trial] = []
-    run(sampler, 200, trials)
-    # Reloaded from the study file: equal params, but new dicts, and fewer of them.
+    run(GridSampler(space), 200, trials)
+    # Reloaded from the study file (equal params in new dicts) and told to a new sampler.
     reloaded = [Trial(t.number, json.loads(json.dumps(t.params)), COMPLETE) for t in trials[:10]]
-    assert sampler.ask(reloaded) == {"i": 10}
-    assert sampler.ask(trials) is None
+    assert told(GridSampler(space), reloaded).ask(reloaded) == {"i": 10}
+    assert told(GridSampler(space), trials).ask(trials) is None
+
+
+class _Unscannable(list):
+    """A history whose trials cannot be walked: an ask that rescans them fails."""
+
+    def __iter__(self):
+        raise AssertionError("ask rescanned the whole history")
+
+
+@pytest.mark.parametrize("cls", [GridSampler, RandomSampler, SobolSampler])
+def test_an_ask_keeps_what_it_needs_instead_of_rescanning_the_history(cls):
+    # Asks used to rescan every trial (20,000 random asks took minutes); now what trials
+    # hold is learnt from after_trial, so an ask costs the same at any study size.
+    space = SearchSpace.of(IntParam("a", 0, 9, grid_points=10), IntParam("b", 0, 9, grid_points=10))
+    sampler = cls(space, seed=0)
+    trials = _Unscannable()
+    while (params := sampler.ask(trials)) is not None:
+        record(sampler, trials, params)
+    assert len(set(keys(t.params for t in list.__iter__(trials)))) == len(trials) == 100
 
 
 def test_a_huge_grid_is_walked_without_listing_its_cells():
@@ -410,9 +448,9 @@ def test_running_trials_hold_their_configuration(cls):
 def test_the_configuration_of_an_interrupted_trial_is_tried_again(cls):
     cells = list(SIX.iter_grid())
     history = [Trial(i, c, INTERRUPTED if i == 4 else COMPLETE) for i, c in enumerate(cells)]
-    sampler = cls(SIX, seed=0)
+    sampler = told(cls(SIX, seed=0), history)
     assert sampler.ask(history) == cells[4]
-    history.append(Trial(6, cells[4], COMPLETE))
+    record(sampler, history, cells[4])
     assert sampler.ask(history) is None
 
 
@@ -422,7 +460,8 @@ def test_a_big_discrete_space_never_repeats_even_when_almost_full(cls, monkeypat
     monkeypatch.setattr("engine.samplers._discrete.ENUMERATE_LIMIT", 10)
     space = SearchSpace.of(IntParam("n", 0, 199))
     free = {17, 88, 150}
-    history = [Trial(i, {"n": i}, COMPLETE) for i in range(200) if i not in free]
+    history = [Trial(k, {"n": i}, COMPLETE)
+               for k, i in enumerate(i for i in range(200) if i not in free)]
     sampler = cls(space, seed=1)
     suggestions = run(sampler, 10, history)
     assert sorted(p["n"] for p in suggestions) == sorted(free)
@@ -433,7 +472,7 @@ def test_a_big_discrete_space_never_repeats_even_when_almost_full(cls, monkeypat
 def test_a_repeat_is_replaced_by_any_free_configuration_not_always_the_same(cls):
     space = SearchSpace.of(CategoricalParam("c", tuple("abcdefghij")))
     history = [Trial(i, {"c": c}, COMPLETE) for i, c in enumerate("acegi")]
-    picks = [cls(space, seed=seed).ask(history)["c"] for seed in range(300)]
+    picks = [told(cls(space, seed=seed), history).ask(history)["c"] for seed in range(300)]
     counts = {c: picks.count(c) for c in "bdfhj"}
     assert sum(counts.values()) == 300
     # Uniform gives 60 each; always falling back to the first free one gives "b" about 180.
@@ -524,8 +563,9 @@ def test_sobol_draws_raise_no_balance_warning():
 
 def test_sobol_handles_a_space_without_dimensions():
     space = SearchSpace.of(FixedParam("a", 1))
-    sampler = SobolSampler(space, seed=0)
     assert space.dimension == 0
-    history = [Trial(0, {"a": 1}, INTERRUPTED)] * 5
+    history = [Trial(i, {"a": 1}, INTERRUPTED) for i in range(5)]
+    sampler = told(SobolSampler(space, seed=0), history)
     assert sampler.ask(history) == {"a": 1}
-    assert sampler.ask([*history, Trial(5, {"a": 1}, COMPLETE)]) is None
+    record(sampler, history, {"a": 1})
+    assert sampler.ask(history) is None

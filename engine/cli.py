@@ -17,7 +17,7 @@ from engine.export import write_csv, write_json
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
-from engine.runner import Runner
+from engine.runner import RunError, Runner
 from engine.samplers import make_sampler
 from engine.spec import SAMPLER_NAMES, SpecError, StudySpec, load_spec, spec_to_dict
 from engine.storage import StudyFileError
@@ -189,8 +189,8 @@ def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
         progress.finish()
         print(f"Stopped. {_resume_hint(study, args)}", file=out)
         return EXIT_INTERRUPTED
-    except (ExecutorError, StudyFileError) as exc:
-        # The run broke mid-way (scheduler gone, disk full): not bad input, so not exit 2.
+    except (ExecutorError, StudyFileError, RunError) as exc:
+        # The run broke mid-way (scheduler gone, disk full, a bug): not bad input, not exit 2.
         progress.finish()
         print(f"knobs run: error: {exc}", file=sys.stderr)
         print(_resume_hint(study, args), file=out)
@@ -210,6 +210,9 @@ def _print_summary(study: Study, out: TextIO) -> None:
     counts = study.counts()
     done = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     print(f"Done: {done or 'no trials'}.", file=out)
+    if study.fallbacks:
+        print(f"Warning: the {study.spec.sampler} sampler failed {study.fallbacks} time(s) "
+              f"({study.last_fallback}); those trials got random points.", file=out)
     best = study.best_trial
     if best is None:
         failed = [t for t in study.trials if t.state is TrialState.FAILED]

@@ -6,6 +6,7 @@ Qt-free and shared: the command line runs :func:`run_worker` on plain threads th
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -19,6 +20,14 @@ from engine.trial import TrialState
 
 if TYPE_CHECKING:
     from engine.dask_executor import DaskExecutor
+
+log = logging.getLogger(__name__)
+
+
+class RunError(Exception):
+    """The run stopped because of an error outside any trial's own code: a bug, or data
+    the engine cannot take (a step number too big to store, say). Finished trials are kept;
+    the message is one line that says what broke."""
 
 
 class RunControl:
@@ -63,11 +72,14 @@ def run_worker(
 ) -> None:
     """One worker's loop; returns when the budget is spent, the run stops or fails.
 
-    The run fails (``control.fail``) when the study file cannot be written, or when trials
-    can no longer run where they are sent (``ExecutorError``: a lost Dask scheduler); the
-    trial in flight then becomes interrupted, to run again when the study resumes.
+    The one error policy of both hosts: a trial's own failure fails that trial alone; any
+    other error stops the whole run (``control.fail``), with the trial in flight
+    interrupted to run again on resume: a study file that cannot be written, trials that
+    can no longer run where they are sent (``ExecutorError``: a lost Dask scheduler), or
+    anything unexpected (:class:`RunError`, traceback in the log).
     """
     timeout_s = study.spec.timeout_s
+    trial = None
     while True:
         control.wait_while_paused()
         if control.stopped:
@@ -86,7 +98,7 @@ def run_worker(
                     cancel=control.cancel,
                 )
             except ExecutorError as exc:
-                study.tell(trial.number, TrialState.INTERRUPTED, error=str(exc))
+                _interrupt(study, trial, str(exc))
                 control.fail(exc)
                 return
             study.tell(
@@ -96,6 +108,22 @@ def run_worker(
         except StudyFileError as exc:
             control.fail(exc)
             return
+        except Exception as exc:  # noqa: BLE001 - stops the run with a message, never quietly
+            log.exception("the run stopped: unexpected error in worker %s", slot.index)
+            error = RunError(f"the run stopped: {type(exc).__name__}: {exc}".splitlines()[0])
+            if trial is not None:
+                _interrupt(study, trial, str(error))
+            control.fail(error)
+            return
+
+
+def _interrupt(study: Study, trial, reason: str) -> None:
+    """Mark the trial in flight interrupted, if it is still running and the file takes it."""
+    try:
+        if study.trial(trial.number).state is TrialState.RUNNING:
+            study.tell(trial.number, TrialState.INTERRUPTED, error=reason)
+    except (StudyFileError, ValueError):
+        pass  # the run is failing already; reopening the file interrupts it anyway
 
 
 def default_workers() -> int:

@@ -8,6 +8,7 @@ same call, then listeners hear about it (``listener(event, trial)``) outside the
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -16,11 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.samplers import make_sampler
 from engine.samplers.base import Sampler
 from engine.spec import StudySpec, spec_from_dict, spec_to_dict
 from engine.storage import StudyFile, StudyFileError
 from engine.trial import Trial, TrialState
+
+log = logging.getLogger(__name__)
 
 Listener = Callable[[str, Trial], None]
 # Events: "started" (a trial was asked), "finished" (told), "intermediate" (a report).
@@ -54,6 +59,9 @@ class Study:
         self._clock_started: float | None = None
         self._queue: deque[dict[str, Any]] = deque()
         self.exhausted = False
+        # Asks the sampler failed (e.g. a GP fit that broke), answered with a random point.
+        self.fallbacks = 0
+        self.last_fallback: str | None = None
 
     # --- opening ---------------------------------------------------------------------
 
@@ -131,7 +139,7 @@ class Study:
             elif self.budget_spent():
                 return None
             else:
-                params = self.sampler.ask(self._trials)
+                params = self._sampler_ask()
                 if params is None:
                     self.exhausted = True
                     return None
@@ -143,6 +151,20 @@ class Study:
             self._put(trial)
         self._emit("started", trial)
         return trial
+
+    def _sampler_ask(self) -> dict[str, Any] | None:
+        # A sampler that breaks on one ask (a GP fit that fails on odd data) should cost one
+        # model-guided trial, not the run: that trial gets a uniform random point instead.
+        try:
+            return self.sampler.ask(self._trials)
+        except Exception as exc:  # noqa: BLE001 - logged, counted and shown in the summary
+            log.warning("the %s sampler failed (%s: %s); trial %d gets a random point",
+                        self.spec.sampler, type(exc).__name__, exc, len(self._trials),
+                        exc_info=True)
+            self.fallbacks += 1
+            self.last_fallback = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            rng = np.random.default_rng([len(self._trials), self.fallbacks])
+            return self.space.decode(rng.random(self.space.dimension))
 
     def enqueue(self, params: dict[str, Any]) -> None:
         """Run these params next, before the sampler's suggestions and beyond the budget.
@@ -230,6 +252,11 @@ class Study:
         """A snapshot of every trial; the trials themselves are immutable."""
         with self._lock:
             return list(self._trials)
+
+    def trial(self, number: int) -> Trial:
+        """The newest snapshot of one trial."""
+        with self._lock:
+            return self._trials[number]
 
     @property
     def direction(self) -> str:

@@ -170,3 +170,20 @@ def test_sigkill_mid_study_loses_no_finished_trial_and_resume_meets_the_budget(t
     assert all(by_number[t.number] == t for t in kept)  # untouched by the resume
     resumed.close()
 
+
+
+def test_an_unexpected_error_in_the_run_loop_stops_the_run_and_exits_non_zero(tmp_path):
+    # report(2**63, v) cannot be stored: it used to kill a worker thread, print "Done" and
+    # exit 0 with the budget unmet.
+    spec = write_spec(tmp_path, "def f(params, report):\n    if params['x'] > 0.5:\n"
+                      "        report(2**63, 1.0)\n    return params['x']\n", trials=40)
+    result = knobs("run", spec)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Done" not in result.stdout
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "the run stopped" in errors[0], result.stderr
+    assert "--resume" in result.stdout
+    trials = Study.open(tmp_path / "study.knobs", readonly=True).trials
+    assert len(trials) < 40
+    assert not any(t.state is TrialState.RUNNING for t in trials)
+    assert any(t.state is TrialState.INTERRUPTED for t in trials)

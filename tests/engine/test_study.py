@@ -3,6 +3,7 @@
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.objectives.python_function import PythonFunctionObjective
@@ -161,3 +162,21 @@ def test_an_enqueued_configuration_runs_next_even_when_the_budget_is_spent():
     assert study.ask() is None
     with pytest.raises(ValueError, match="do not fit"):
         study.enqueue({"x": 5.0})
+
+
+def test_a_sampler_that_fails_to_ask_costs_a_random_point_not_the_run(tmp_path):
+    study = Study.create(spec(trials=4), tmp_path / "s.knobs")
+    asks = []
+
+    def broken_ask(trials):
+        asks.append(len(trials))
+        if len(asks) == 2:
+            raise np.linalg.LinAlgError("the GP fit failed")
+        return {"x": 0.5}
+
+    study.sampler.ask = broken_ask
+    Runner(study, PythonFunctionObjective(FAULTY, "good"), workers=1).run()
+    assert study.counts()[TrialState.COMPLETE] == 4
+    assert study.fallbacks == 1 and "the GP fit failed" in study.last_fallback
+    assert study.space.contains(study.trials[1].params) and study.trials[1].params != {"x": 0.5}
+    study.close()

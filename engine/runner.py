@@ -79,8 +79,18 @@ def run_worker(
     anything unexpected (:class:`RunError`, traceback in the log).
     """
     timeout_s = study.spec.timeout_s
+    try:
+        _loop(study, objective, slot, control, timeout_s)
+    finally:
+        _checkpoint(study)
+
+
+def _loop(study: Study, objective: Objective, slot: Slot, control: RunControl,
+          timeout_s: float | None) -> None:
     trial = None
     while True:
+        if control.paused:
+            _checkpoint(study)  # a paused study's file is complete, ready to copy
         control.wait_while_paused()
         if control.stopped:
             return
@@ -115,6 +125,13 @@ def run_worker(
                 _interrupt(study, trial, str(error))
             control.fail(error)
             return
+
+
+def _checkpoint(study: Study) -> None:
+    try:
+        study.checkpoint()
+    except StudyFileError:
+        pass  # the trials are safe in the WAL; the next open checkpoints them
 
 
 def _interrupt(study: Study, trial, reason: str) -> None:

@@ -203,6 +203,17 @@ class StudyFile:
             except sqlite3.Error as exc:
                 raise StudyFileError(f"{target}: cannot write: {_reason(exc)}") from None
 
+    def checkpoint(self) -> None:
+        """Move what the WAL holds into the study file itself, so that the file alone (a
+        copy, a backup, a synced folder) is a complete study up to now."""
+        if self._lock is None:
+            return
+        with self._mutex:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:
+                raise StudyFileError(f"{self.path}: cannot save: {_reason(exc)}") from None
+
     def write_intermediate(self, number: int, step: int, value: float) -> None:
         self._write(
             "INSERT OR REPLACE INTO intermediate (trial, step, value) VALUES (?, ?, ?)",

@@ -28,6 +28,9 @@ from engine.trial import Trial, TrialState
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str, Trial], None]
+# While trials are written, the study file is checkpointed (the WAL moved into it) at most
+# this often, so that a copy of the .knobs file alone is never more than a moment behind.
+CHECKPOINT_S = 3.0
 # Events: "started" (a trial was asked), "finished" (told), "intermediate" (a report).
 EVENTS = ("started", "finished", "intermediate")
 
@@ -62,6 +65,7 @@ class Study:
         # Asks the sampler failed (e.g. a GP fit that broke), answered with a random point.
         self.fallbacks = 0
         self.last_fallback: str | None = None
+        self._checkpointed = time.monotonic()
 
     # --- opening ---------------------------------------------------------------------
 
@@ -72,6 +76,7 @@ class Study:
         file = None
         if path is not None:
             file = StudyFile.create(path, spec_to_dict(spec), overwrite=overwrite)
+            file.checkpoint()  # the file alone opens as this study from the start
         return cls(spec, file)
 
     @classmethod
@@ -244,6 +249,15 @@ class Study:
         # than running trials whose results would silently never reach the file.
         if self.file is not None:
             self.file.write_trial(trial)
+            if time.monotonic() - self._checkpointed >= CHECKPOINT_S:
+                self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Make the study file alone complete up to now (the run loop calls this on every
+        pause and at the end of a run, and the study every few seconds of writes)."""
+        if self.file is not None:
+            self.file.checkpoint()
+        self._checkpointed = time.monotonic()
 
     # --- what is known ---------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """Study ask/tell, the budget, and the run loop with real worker processes."""
 
+import os
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -179,4 +181,45 @@ def test_a_sampler_that_fails_to_ask_costs_a_random_point_not_the_run(tmp_path):
     assert study.counts()[TrialState.COMPLETE] == 4
     assert study.fallbacks == 1 and "the GP fit failed" in study.last_fallback
     assert study.space.contains(study.trials[1].params) and study.trials[1].params != {"x": 0.5}
+    study.close()
+
+
+def _open_copy(path: Path, folder: Path) -> list:
+    """The trials of a copy of the .knobs file alone (no -wal), as a backup would have."""
+    folder.mkdir()
+    copy = folder / path.name
+    copy.write_bytes(path.read_bytes())
+    study = Study.open(copy, readonly=True)
+    try:
+        return study.trials
+    finally:
+        study.close()
+
+
+def test_the_study_file_alone_is_a_complete_study_while_it_runs(tmp_path, monkeypatch):
+    path = tmp_path / "s.knobs"
+    study = Study.create(spec(trials=None, time_s=600), path)
+    assert _open_copy(path, tmp_path / "empty") == []  # openable before any trial
+    monkeypatch.setattr("engine.study.CHECKPOINT_S", 0.0)
+    runner = Runner(study, PythonFunctionObjective(FAULTY, "good"), workers=2)
+    finished = threading.Event()
+    unsubscribe = study.subscribe(
+        lambda event, t: study.n_finished >= 3 and finished.set())
+    runner.start()
+    try:
+        assert finished.wait(60)
+        runner.pause()  # every pause checkpoints: the copy then holds every finished trial
+        copied = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (
+            study.counts()[TrialState.RUNNING] == 0
+            and len(copied := _open_copy(path, tmp_path / f"c{len(os.listdir(tmp_path))}"))
+            == len(study.trials)
+        ):
+            time.sleep(0.05)
+        assert copied == study.trials
+        assert sum(t.state is TrialState.COMPLETE for t in copied) >= 3
+    finally:
+        unsubscribe()
+        runner.stop()
     study.close()

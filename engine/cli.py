@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from engine import session
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
 from engine.executors import ExecutorError
 from engine.export import write_csv, write_json
@@ -94,34 +95,31 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     spec_path = Path(args.spec)
     study_path = Path(args.out) if args.out else spec_path.with_suffix(STUDY_SUFFIX)
-    if args.resume:
-        study = Study.open(study_path)
-        try:
-            study.reconfigure(_apply_overrides(study.spec, args))
-            spec = study.spec
-            objective = _checked_objective(spec)
-            executor = _cluster_executor(args, spec)
-        except Exception:
-            study.close()
-            raise
-        print(f"Resuming {study_path}: {study.n_finished} finished trials kept.", file=out)
-    else:
-        if study_path.exists():
-            raise UsageError(
-                f"{study_path} exists already; add --resume to continue it, "
-                "or --out to write a new study file"
-            )
-        spec = load_spec(spec_path)
-        spec = replace(spec, objective=resolve_paths(spec.objective, spec_path.parent))
-        spec = _apply_overrides(spec, args)
-        objective = _checked_objective(spec)
-        executor = _cluster_executor(args, spec)  # connected before a file is written
-        try:
+    # The spec is read on resume too: it names the objective that runs and the run
+    # settings that may change; nothing stored in the study file runs unseen.
+    spec = load_spec(spec_path)
+    spec = replace(spec, objective=resolve_paths(spec.objective, spec_path.parent))
+    spec = _apply_overrides(spec, args)
+    problem = session.budget_problem(spec)
+    if problem:
+        raise UsageError(problem)
+    if not args.resume and study_path.exists():
+        raise UsageError(
+            f"{study_path} exists already; add --resume to continue it, "
+            "or --out to write a new study file"
+        )
+    objective = _checked_objective(spec)
+    executor = _cluster_executor(args, spec)  # connected before a file is written
+    try:
+        if args.resume:
+            study = session.resume(study_path, spec)
+            print(f"Resuming {study_path}: {study.n_finished} finished trials kept.", file=out)
+        else:
             study = Study.create(spec, study_path)
-        except Exception:
-            if executor is not None:
-                executor.close()
-            raise
+    except Exception:
+        if executor is not None:
+            executor.close()
+        raise
     try:
         return _run(study, objective, args, out, executor)
     finally:
@@ -177,8 +175,6 @@ def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
         # Without a worker count of its own, a study uses every thread of the cluster.
         workers = None if study.spec.workers else info.threads or None
     runner = Runner(study, objective, workers=workers, executor=executor)
-    if study.spec.trials is None and study.spec.time_s is None and study.sampler.size is None:
-        raise UsageError("no budget: give --trials, or budget.trials / budget.time_s in the spec")
     print(f"Study '{study.spec.name}': {objective.describe()}", file=out)
     print(f"{study.spec.sampler} search, {runner.workers} workers{where}, "
           f"saving to {study.file.path}", file=out)

@@ -187,3 +187,50 @@ def test_an_unexpected_error_in_the_run_loop_stops_the_run_and_exits_non_zero(tm
     assert len(trials) < 40
     assert not any(t.state is TrialState.RUNNING for t in trials)
     assert any(t.state is TrialState.INTERRUPTED for t in trials)
+
+
+def test_resume_reads_the_spec_and_applies_its_run_settings(tmp_path):
+    spec = write_spec(tmp_path, "def f(params):\n    return params['x']\n", trials=3)
+    assert knobs("run", spec).returncode == 0
+    missing = knobs("run", tmp_path / "nope.toml", "--out", tmp_path / "study.knobs", "--resume")
+    assert missing.returncode == 2 and "nope.toml" in missing.stderr
+    spec.write_text(spec.read_text().replace("trials = 3", "trials = 5"))  # a raised budget
+    result = knobs("run", spec, "--resume")
+    assert result.returncode == 0, result.stderr
+    study = Study.open(tmp_path / "study.knobs", readonly=True)
+    assert study.counts()[TrialState.COMPLETE] == 5 and study.spec.trials == 5
+    study.close()
+
+
+def test_resume_refuses_a_changed_search_naming_what_changed(tmp_path):
+    spec = write_spec(tmp_path, "def f(params):\n    return params['x']\n", trials=2)
+    assert knobs("run", spec).returncode == 0
+    before = (tmp_path / "study.knobs").read_bytes()
+    spec.write_text(spec.read_text().replace("high = 1.0", "high = 2.0"))
+    result = knobs("run", spec, "--resume")
+    assert result.returncode == 2
+    assert "parameters changed: x" in result.stderr
+    assert (tmp_path / "study.knobs").read_bytes() == before
+
+
+def test_resume_never_runs_a_stored_objective_the_spec_does_not_name(tmp_path):
+    spec = write_spec(tmp_path, "def f(params):\n    return params['x']\n", trials=2)
+    assert knobs("run", spec).returncode == 0
+    # The run's objective is always the one the spec names, and it must be the stored one:
+    # a spec naming another file is refused, and neither file runs.
+    (tmp_path / "evil.py").write_text("def f(params):\n    open('ran', 'w').close()\n"
+                                      "    return 0.0\n")
+    other = tmp_path / "other.toml"
+    other.write_text(spec.read_text().replace("obj.py", "evil.py").replace("trials = 2",
+                                                                          "trials = 4"))
+    result = knobs("run", other, "--out", tmp_path / "study.knobs", "--resume", cwd=tmp_path)
+    assert result.returncode == 2 and "objective changed: path" in result.stderr
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_spec_without_a_budget_exits_2_before_any_file_is_written(tmp_path):
+    spec = write_spec(tmp_path, "def f(params):\n    return params['x']\n")
+    spec.write_text(spec.read_text().replace("[budget]\ntrials = 6\n", ""))
+    result = knobs("run", spec)
+    assert result.returncode == 2 and "no budget" in result.stderr
+    assert not (tmp_path / "study.knobs").exists()

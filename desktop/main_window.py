@@ -31,6 +31,7 @@ from desktop.setup.objective_panel import ObjectivePanel
 from desktop.setup.space_editor import SpaceEditorWidget
 from desktop.trial_feed import TrialFeed
 from desktop.trials.view import TrialsTableWidget
+from engine import session
 from engine.dask_executor import ClusterError, parse_cluster_address
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
             QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation) or Path.home()
         ) / "Knobs"
         self._loading = False
+        self._space_edited = False  # the user changed the space since it was last set
         self._imported_from: Path | None = None
         self.setAcceptDrops(True)
         self._build_views()
@@ -113,7 +115,7 @@ class MainWindow(QMainWindow):
         self.direction.currentIndexChanged.connect(self._on_setup_changed)
         self.objective_panel.changed.connect(self._on_setup_changed)
         self.objective_panel.default_space_suggested.connect(self._on_objective_space_suggested)
-        self.space_editor.changed.connect(self._on_setup_changed)
+        self.space_editor.changed.connect(self._on_space_edited)
         self.run_panel.changed.connect(self._on_setup_changed)
         self.run_panel.run_requested.connect(self.run_study)
         self.run_panel.pause_requested.connect(self._on_run_pause)
@@ -199,7 +201,7 @@ class MainWindow(QMainWindow):
             self.name_edit.setText(spec.name)
             self.objective_panel.set_base_dir(spec_dir)
             self.objective_panel.set_settings(objective)
-            self.space_editor.set_params(spec.params)
+            self._set_space(spec.params)
             self.objective_panel.set_param_names([p.name for p in spec.params])
             self.direction.setCurrentIndex(max(0, self.direction.findData(spec.direction)))
             self.run_panel.load(spec)
@@ -238,11 +240,17 @@ class MainWindow(QMainWindow):
         self.setWindowModified(True)
         self._refresh_state()
 
+    def _on_space_edited(self) -> None:
+        if not self._loading:
+            self._space_edited = True
+        self._on_setup_changed()
+
     def _on_objective_space_suggested(self, params: list) -> None:
         if self._loading:
             return
         current = self.space_editor.params()
-        if current and list(current) != list(params) and self.space_editor.isVisible():
+        # Ask whenever the user's own edits would go, on whichever tab they made them.
+        if self._space_edited and current and list(current) != list(params):
             answer = QMessageBox.question(
                 self, "Replace the search space?",
                 "The chosen model comes with its own search space. Replace the parameters "
@@ -250,7 +258,11 @@ class MainWindow(QMainWindow):
             )
             if answer != QMessageBox.Yes:
                 return
+        self._set_space(params)
+
+    def _set_space(self, params) -> None:
         self.space_editor.set_params(params)
+        self._space_edited = False
 
     def _refresh_state(self) -> None:
         implied = self.objective_panel.direction()
@@ -277,11 +289,29 @@ class MainWindow(QMainWindow):
             ok = False
         else:
             reason, ok = "", True
-        run_text = "Continue" if continues else "Run"
+        plan = self._plan()
+        if continues:
+            run_text = "Continue"
+        elif plan is not None and plan.action == "new" and self.study is not None:
+            run_text = "Run as a new study"
+            reason = reason or (
+                f"The search changed ({'; '.join(plan.changes)}): Run starts a new study file, "
+                f"{plan.path.name}; the {len(self.study.trials)} trials so far stay in "
+                f"{self.study.file.path.name if self.study.file else 'the open study'}.")
+        else:
+            run_text = "Run"
         self.run_panel.set_can_run(ok, reason, run_text)
         if not self._busy:
-            self.run_panel.show_progress(self.study)  # the estimate follows Trials/Workers
+            # The estimate follows Trials/Workers, for the study that Run will add to.
+            new = plan is not None and plan.action != "continue"
+            self.run_panel.show_progress(None if new else self.study)
         self._update_title()
+
+    def _plan(self) -> session.RunPlan | None:
+        spec = self.current_spec()
+        if spec is None:
+            return None
+        return session.plan_run(self.study, spec, self._studies_folder(self.study))
 
     def _continues(self) -> bool:
         spec = self.current_spec()
@@ -323,12 +353,8 @@ class MainWindow(QMainWindow):
         if not self._may_discard():
             return False
         try:
-            try:
-                study = Study.open(path)
-            except StudyFileError as exc:
-                if "in use by another" not in str(exc):
-                    raise
-                study = Study.open(path, readonly=True)
+            study, readonly = session.open_study(path)
+            if readonly:
                 self.statusBar().showMessage(
                     "Opened read-only: another Knobs process is running this study.", 10_000)
         except (StudyFileError, SpecError) as exc:
@@ -337,6 +363,8 @@ class MainWindow(QMainWindow):
         self._close_study()
         self.study = study
         self.load_spec(study.spec, path.parent)
+        if prefs.is_confirmed(self.settings, path, study.spec.objective):
+            self._unconfirmed = None  # this user ran this study's code here before
         self.feed.set_study(study)
         self.run_panel.show_progress(study)
         self.setWindowModified(False)
@@ -380,6 +408,7 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot save", str(exc))
             return False
         self.setWindowModified(False)
+        self.statusBar().showMessage(f"Saved {self.study.file.path}", 5000)
         return True
 
     def save_as(self, target: str | Path) -> bool:
@@ -408,6 +437,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(False)
         self._remember(target)
         self._refresh_state()
+        self.statusBar().showMessage(f"Saved {target}", 5000)
         return True
 
     def _on_open_triggered(self) -> None:
@@ -516,51 +546,40 @@ class MainWindow(QMainWindow):
             if not confirm_objective(self, objective.describe()):
                 return
         self._unconfirmed = None
+        was = self.study.file.path if self.study is not None and self.study.file else None
         try:
             study = self._study_for(spec)
-        except StudyFileError as exc:
+        except (StudyFileError, OSError) as exc:
             show_error(self, "Cannot save the study", str(exc))
             return
+        if spec.objective.get("kind") in RUNS_CODE and study.file is not None:
+            prefs.add_confirmed(self.settings, study.file.path, study.spec.objective)
         self.pool = WorkerPool(study, objective, parent=self, cluster=cluster)
         self.pool.finished.connect(self._on_pool_finished)
         self.run_panel.mark_run_start(study.n_finished)
         self.run_panel.set_mode("running")
         self._set_setup_read_only(True)
         self.pool.start()
-        self.statusBar().showMessage(f"Running: {objective.describe()}", 5000)
+        where = study.file.path if study.file is not None else None
+        saving = f" Saving to {where}." if where is not None and where != was else ""
+        self.statusBar().showMessage(f"Running: {objective.describe()}.{saving}")
 
     def _study_for(self, spec: StudySpec) -> Study:
         """The study this run adds to: the open one if the search is the same, else new."""
         current = self.study
-        if current is not None and current.file is not None and not current.file.readonly \
-                and spec.same_search_as(current.spec):
-            current.reconfigure(spec)
-            self.setWindowModified(False)
-            return current
-        if current is not None and current.file is not None and not current.file.readonly \
-                and not current.trials:
-            current.close()  # an empty study file gets the new setup
-            study = Study.create(spec, current.file.path, overwrite=True)
-        else:
-            path = _free_path(self._studies_folder(current), spec.name)
-            study = Study.create(spec, path)
-            if current is not None:
-                current.close()
-            self._remember(path)
-        self.study = study
-        self.feed.set_study(study)
+        plan = session.plan_run(current, spec, self._studies_folder(current))
+        study = session.start(current, spec, plan)
+        if study is not current:
+            self.study = study
+            self.feed.set_study(study)
+            if plan.action == "new":
+                self._remember(plan.path)
         self.setWindowModified(False)
         return study
 
     def _studies_folder(self, current: Study | None) -> Path:
-        # Next to the open study, else next to an imported spec (as the CLI does), else in
-        # the user's Knobs folder: never inside the app's own example folder.
-        if current is not None and current.file is not None:
-            return current.file.path.parent
-        if self._imported_from is not None:
-            return self._imported_from
-        self.studies_folder.mkdir(parents=True, exist_ok=True)
-        return self.studies_folder
+        # Never inside the app's own example folder: see session.new_study_folder.
+        return session.new_study_folder(current, self._imported_from, self.studies_folder)
 
     def stop_study(self) -> None:
         if self.pool is not None and self.pool.running:
@@ -571,11 +590,14 @@ class MainWindow(QMainWindow):
         if self.pool is not None:
             self.pool.pause()
             self.run_panel.set_mode("paused")
+            self.statusBar().showMessage(
+                "Paused: running trials finish, no new ones start. Resume to go on.")
 
     def _on_run_resume(self) -> None:
         if self.pool is not None:
             self.pool.resume()
             self.run_panel.set_mode("running")
+            self.statusBar().showMessage("Running…")
 
     def _on_pool_finished(self, reason: str) -> None:
         self.feed.flush()
@@ -660,13 +682,3 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.NoFrame)
     return area
-
-
-def _free_path(folder: Path, name: str) -> Path:
-    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.strip()).strip("-")
-    stem = stem or "study"
-    path, n = folder / f"{stem}.knobs", 2
-    while path.exists():
-        path, n = folder / f"{stem}-{n}.knobs", n + 1
-    return path
-

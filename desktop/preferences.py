@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -12,6 +13,8 @@ WINDOW_STATE = "window/state"
 SPLITTER = "window/splitter"
 RECENT_FILES = "files/recent"
 LAST_FOLDER = "files/last_folder"
+# Study files whose code-running objective this user has run here: not confirmed again.
+CONFIRMED = "files/confirmed_objectives"
 
 MAX_RECENT = 10
 
@@ -32,3 +35,21 @@ def add_recent_file(settings: QSettings, path: str | Path) -> list[str]:
     files = [path, *(p for p in recent_files(settings) if p != path)][:MAX_RECENT]
     settings.setValue(RECENT_FILES, files)
     return files
+
+
+def _confirmed_key(path: str | Path, objective: dict) -> str:
+    return f"{Path(path).resolve()}\n{json.dumps(objective, sort_keys=True)}"
+
+
+def is_confirmed(settings: QSettings, path: str | Path, objective: dict) -> bool:
+    """True when this study file, with this very objective, was run here before."""
+    value = settings.value(CONFIRMED, [])
+    value = [value] if isinstance(value, str) else list(value or [])
+    return _confirmed_key(path, objective) in value
+
+
+def add_confirmed(settings: QSettings, path: str | Path, objective: dict) -> None:
+    value = settings.value(CONFIRMED, [])
+    value = [value] if isinstance(value, str) else list(value or [])
+    key = _confirmed_key(path, objective)
+    settings.setValue(CONFIRMED, [key, *(v for v in value if v != key)][:MAX_RECENT * 5])

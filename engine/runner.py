@@ -38,6 +38,8 @@ class RunControl:
         self._running = threading.Event()  # clear: paused, start no new trials
         self._running.set()
         self.error: Exception | None = None
+        self._waiting = 0  # workers parked by a pause: none of them starts a trial
+        self._waiting_lock = threading.Lock()
 
     def pause(self) -> None:
         self._running.clear()
@@ -63,8 +65,21 @@ class RunControl:
     def stopped(self) -> bool:
         return self.cancel.is_set()
 
+    @property
+    def waiting(self) -> int:
+        """How many workers are parked by the pause right now."""
+        return self._waiting
+
     def wait_while_paused(self) -> None:
-        self._running.wait()
+        if self._running.is_set():
+            return
+        with self._waiting_lock:
+            self._waiting += 1
+        try:
+            self._running.wait()
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
 
 
 def run_worker(

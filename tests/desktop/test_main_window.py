@@ -124,10 +124,12 @@ def test_pause_finishes_running_trials_and_starts_none_until_resumed(window, qtb
     qtbot.waitUntil(lambda: window.study.n_finished >= 2, timeout=30_000)
     qtbot.mouseClick(window.run_panel.pause_button, Qt.LeftButton)
     assert window.run_panel.pause_button.text() == "Resume"
-    qtbot.waitUntil(lambda: window.study.counts()[TrialState.RUNNING] == 0, timeout=30_000)
+    assert window.statusBar().currentMessage().startswith("Paused")
+    # Every worker parked by the pause: none can start a trial until Resume.
+    pool = window.pool
+    qtbot.waitUntil(lambda: pool.control.waiting == pool.workers, timeout=30_000)
     paused_at = window.study.n_finished
-    qtbot.wait(500)
-    assert window.study.n_finished == paused_at
+    assert window.study.counts()[TrialState.RUNNING] == 0
     qtbot.mouseClick(window.run_panel.pause_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: window.study.n_finished > paused_at, timeout=30_000)
     qtbot.mouseClick(window.run_panel.stop_button, Qt.LeftButton)

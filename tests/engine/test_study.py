@@ -132,9 +132,11 @@ def test_a_run_survives_every_kind_of_failure_and_meets_the_budget(tmp_path):
 def test_stop_interrupts_running_trials_and_keeps_finished_ones(tmp_path):
     study = Study.create(spec(trials=50), tmp_path / "s.knobs")
     runner = Runner(study, PythonFunctionObjective(FAULTY, "hangs"), workers=2)
+    both_running = threading.Event()
+    study.subscribe(lambda event, t: study.counts()[TrialState.RUNNING] == 2
+                    and both_running.set())
     runner.start()
-    while sum(t.state is TrialState.RUNNING for t in study.trials) < 2:
-        threading.Event().wait(0.05)
+    assert both_running.wait(60)
     runner.stop()
     assert [t.state for t in study.trials] == [TrialState.INTERRUPTED] * 2
     study.close()
@@ -146,7 +148,10 @@ def test_pause_starts_no_new_trials_until_resumed(tmp_path):
     runner = Runner(study, PythonFunctionObjective(FAULTY, "good"), workers=1)
     runner.pause()
     runner.start()
-    threading.Event().wait(0.5)
+    deadline = time.monotonic() + 30
+    while runner.control.waiting < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the worker is parked: from then on it can start nothing
+    assert runner.control.waiting == 1
     assert study.trials == []
     runner.resume()
     runner.wait()

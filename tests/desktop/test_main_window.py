@@ -247,3 +247,64 @@ def test_dropping_a_spec_file_onto_the_window_opens_it(window, qtbot, toy):
     window.dropEvent(event)
     qtbot.waitUntil(lambda: window.name_edit.text() == "toy training", timeout=5000)
     assert [p.name for p in window.space_editor.params()][0] == "learning_rate"
+
+
+def test_a_changed_space_after_trials_says_run_starts_a_new_study_file(window, qtbot, toy):
+    window.import_spec(toy)
+    window.run_panel.trials.setValue(2)
+    window.run_study()
+    first = window.study.file.path
+    assert f"Saving to {first}" in window.statusBar().currentMessage()  # says where it goes
+    wait_until_idle(qtbot, window)
+    params = list(window.space_editor.params())
+    wider = params[0].__class__(**{**params[0].__dict__, "high": params[0].high * 2})
+    window.space_editor.set_params([wider, *params[1:]])
+    button = window.run_panel.run_button
+    assert button.text() == "Run as a new study" and button.isEnabled()
+    assert f"parameters changed: {wider.name}" in button.toolTip()
+    assert "Run starts a new study file, toy-training-2.knobs" in button.toolTip()
+    assert window.run_panel.progress.format() == "No trials yet"  # the new study's estimate
+    window.run_study()
+    wait_until_idle(qtbot, window)
+    assert window.study.file.path != first and window.study.n_finished == 2
+    assert len(Study.open(first, readonly=True).trials) == 2  # the old study is kept
+
+
+def test_save_says_where_the_study_was_saved(window, qtbot, toy, tmp_path):
+    window.import_spec(toy)
+    assert window.save_as(tmp_path / "mine.knobs")
+    assert window.statusBar().currentMessage() == f"Saved {tmp_path / 'mine.knobs'}"
+
+
+def test_running_ones_own_study_again_does_not_ask_to_confirm_its_code(
+        window, qtbot, toy, monkeypatch):
+    asked = []
+    monkeypatch.setattr(main_window_module, "confirm_objective",
+                        lambda parent, text: asked.append(text) or True)
+    window.import_spec(toy)
+    window.run_panel.trials.setValue(2)
+    window.run_study()
+    wait_until_idle(qtbot, window)
+    assert len(asked) == 1  # a Python file from a spec: shown before its first run
+    path = window.study.file.path
+    window.setWindowModified(False)
+    assert window.open_path(path)
+    window.run_panel.trials.setValue(3)
+    window.run_study()
+    wait_until_idle(qtbot, window)
+    assert len(asked) == 1 and window.study.n_finished == 3
+
+
+def test_a_model_switch_asks_before_replacing_an_edited_space(window, qtbot, monkeypatch):
+    window.load_spec(load_spec(EXAMPLE_SPEC), EXAMPLE_SPEC.parent, from_file=False)
+    questions = []
+    monkeypatch.setattr(main_window_module.QMessageBox, "question",
+                        lambda *args, **kw: questions.append(args[1])
+                        or main_window_module.QMessageBox.No)
+    edited = list(window.space_editor.params())[:1]
+    window.space_editor.set_params(edited)  # the user's edit, as the editor reports it
+    window._space_edited = True
+    window.setup_tabs.setCurrentIndex(0)  # on "What to tune": the space editor is hidden
+    window.objective_panel.default_space_suggested.emit(list(load_spec(EXAMPLE_SPEC).params))
+    assert questions == ["Replace the search space?"]
+    assert window.space_editor.params() == edited

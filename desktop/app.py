@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from desktop import error_log
 from desktop.main_window import EXAMPLE_SPEC, MainWindow
 from engine.spec import load_spec
 
@@ -21,6 +22,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setStyle("Fusion")
     app.setStyleSheet((RESOURCES / "style.qss").read_text(encoding="utf-8"))
     app.setWindowIcon(QIcon(str(RESOURCES / "icons" / "knobs.svg")))
+    error_log.install()  # after the names: they decide the user's data folder
     return app
 
 

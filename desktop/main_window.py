@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -22,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import error_log
 from desktop import preferences as prefs
 from desktop.dialogs import confirm_objective, show_about, show_error, show_user_guide
 from desktop.plots.panel import PlotsWidget
@@ -159,7 +167,11 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&User guide", lambda: show_user_guide(self),
                      QKeySequence.HelpContents)
+        self._action(help_menu, "Open &log folder", self._on_open_log_folder)
         self._action(help_menu, "&About Knobs", lambda: show_about(self))
+
+    def _on_open_log_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(error_log.log_folder())))
 
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
@@ -464,8 +476,16 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot save the spec", "\n".join(self.setup_problems()))
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save the spec", self._folder(), SPEC_FILTER)
-        if path:
-            save_spec(spec, path if Path(path).suffix in (".toml", ".json") else path + ".toml")
+        if not path:
+            return
+        target = Path(path if Path(path).suffix in (".toml", ".json") else path + ".toml")
+        try:
+            save_spec(spec, target)
+        except OSError as exc:
+            show_error(self, "Cannot save the spec",
+                       f"{target}: cannot write: {exc.strerror or exc}")
+            return
+        self.statusBar().showMessage(f"Saved the spec to {target}", 5000)
 
     def _export_trials(self, fmt: str) -> None:
         if not self.feed.trials:

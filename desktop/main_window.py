@@ -334,7 +334,9 @@ class MainWindow(QMainWindow):
         spec = self.current_spec()
         if spec is None or self.study is None or spec.time_s is not None:
             return False
-        return spec.trials is not None and self.study.n_finished >= spec.trials
+        summary = self.feed.summary
+        finished = summary.n_finished if summary is not None else self.study.n_finished
+        return spec.trials is not None and finished >= spec.trials
 
     @property
     def _busy(self) -> bool:
@@ -629,7 +631,7 @@ class MainWindow(QMainWindow):
         if reason == "failed":
             show_error(self, "The study stopped", str(pool.error))
         else:
-            best = self.study.best_trial if self.study else None
+            best = self.feed.summary.best_trial if self.feed.summary else None
             text = {"done": "Study finished.", "stopped": "Stopped; finished trials are saved."}
             extra = f" Best: trial {best.number}." if best else ""
             self.statusBar().showMessage(text[reason] + extra, 10_000)
@@ -656,17 +658,18 @@ class MainWindow(QMainWindow):
         self.direction.setEnabled(not read_only and self.objective_panel.direction() is None)
 
     def _on_feed_updated(self, *_args) -> None:
-        study = self.study
-        if study is None:
+        # The feed's summary was taken on the worker side: no read through the study lock.
+        summary = self.feed.summary
+        if self.study is None or summary is None:
             self.counts_label.setText("No trials")
             return
-        counts = study.counts()
+        counts = summary.counts
         parts = [f"{counts[s]} {s.value}" for s in (TrialState.RUNNING, TrialState.COMPLETE,
                                                     TrialState.FAILED, TrialState.PRUNED)]
         if counts[TrialState.INTERRUPTED]:
             parts.append(f"{counts[TrialState.INTERRUPTED]} interrupted")
         self.counts_label.setText(" · ".join(parts))
-        self.run_panel.show_progress(study)
+        self.run_panel.show_progress(summary)
 
     # --- window events ---------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 The engine calls listeners from worker threads; this feed stores the newest snapshot of
 each changed trial and hands them over in batches on a GUI-thread timer, so the table and
-the plots repaint a few times a second however fast trials finish. Every view listens to
-the same feed, and selection is shared through it too.
+the plots repaint a few times a second however fast trials finish. With each batch goes
+a :class:`~engine.study.Summary` taken on the worker thread as it changed the study, so the
+window's refresh never reads back through the study's lock (a Bayesian ask may hold it for
+half a second). Every view listens to the same feed, and selection is shared through it too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import threading
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.study import Study
+from engine.study import Study, Summary
 from engine.trial import Trial
 
 FLUSH_MS = 200
@@ -22,7 +24,8 @@ class TrialFeed(QObject):
     """Relays one study at a time to the views.
 
     - ``reset(study)``: a different study (or none) is shown; rebuild from ``study.trials``.
-    - ``updated(trials)``: the newest snapshots of trials that changed, by trial number.
+    - ``updated(trials)``: the newest snapshots of trials that changed, by trial number;
+      ``summary`` then holds where the study stood after the last of those changes.
     - ``selected(number)``: the user picked a trial (-1: none) in any view.
     """
 
@@ -34,6 +37,7 @@ class TrialFeed(QObject):
         super().__init__(parent)
         self.study: Study | None = None
         self.selection = -1
+        self.summary: Summary | None = None
         self._unsubscribe = None
         self._pending: dict[int, Trial] = {}
         self._pending_lock = threading.Lock()
@@ -54,6 +58,7 @@ class TrialFeed(QObject):
             self._pending.clear()
         self.study = study
         self.selection = -1
+        self.summary = study.summary() if study is not None else None
         if study is not None:
             self._unsubscribe = study.subscribe(self._on_study_event)
         self.reset.emit(study)
@@ -70,6 +75,9 @@ class TrialFeed(QObject):
                 return
             batch = [self._pending[n] for n in sorted(self._pending)]
             self._pending.clear()
+        if self.study is not None:
+            # The worker that made the last change left this summary; no lock is taken.
+            self.summary = self.study.summary()
         self.updated.emit(batch)
 
     def _on_study_event(self, event: str, trial: Trial) -> None:

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,6 +33,19 @@ Listener = Callable[[str, Trial], None]
 CHECKPOINT_S = 3.0
 # Events: "started" (a trial was asked), "finished" (told), "intermediate" (a report).
 EVENTS = ("started", "finished", "intermediate")
+
+
+class Summary(NamedTuple):
+    """Where a study stands, taken in one go under its lock: what a window shows on every
+    refresh, made by the thread that changed the study so the GUI never waits on the lock.
+    """
+
+    counts: dict[TrialState, int]
+    n_finished: int
+    running: int
+    best_trial: Trial | None
+    total: int | None  # trials the study will have when done, if known
+    budget_left: int | None  # trials still to start, if the budget counts trials
 
 
 class Study:
@@ -57,6 +70,7 @@ class Study:
         self._best: Trial | None = None
         for t in trials or []:
             self._put(t)
+        self._snapshot()
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._clock_started: float | None = None
@@ -114,6 +128,7 @@ class Study:
             for t in self._trials:
                 self.sampler.after_trial(t)
             self.exhausted = False
+            self._snapshot()
 
     def close(self) -> None:
         if self.file is not None:
@@ -154,6 +169,7 @@ class Study:
             )
             self._save(trial)
             self._put(trial)
+            self._snapshot()
         self._emit("started", trial)
         return trial
 
@@ -209,6 +225,7 @@ class Study:
             )
             self._save(trial)
             self._put(trial)
+            self._snapshot()
         self._emit("finished", trial)
         return trial
 
@@ -289,6 +306,22 @@ class Study:
     def best_trial(self) -> Trial | None:
         return self._best
 
+    def summary(self) -> Summary:
+        """Counts, best, finished, budget left and running, consistent with each other.
+
+        Made by whichever thread changed the study, under its lock; reading it takes no
+        lock, so a window never waits on a sampler that holds it.
+        """
+        return self._summary
+
+    def _snapshot(self) -> None:
+        # Called under the lock after every change of the trials.
+        counts = dict(self._counts)
+        running = counts[TrialState.RUNNING]
+        finished = sum(n for state, n in counts.items() if state.is_finished)
+        left = None if self.spec.trials is None else max(0, self.spec.trials - finished - running)
+        self._summary = Summary(counts, finished, running, self._best, self.total, left)
+
     @property
     def total(self) -> int | None:
         """How many trials the study will have when done, if that is known."""
@@ -318,4 +351,4 @@ def _interrupted(trial: Trial) -> Trial:
     return trial.evolve(state=TrialState.INTERRUPTED, error="the app stopped while it ran")
 
 
-__all__ = ["Study", "StudyFileError", "EVENTS"]
+__all__ = ["EVENTS", "Study", "StudyFileError", "Summary"]

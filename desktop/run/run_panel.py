@@ -28,7 +28,7 @@ from engine.progress import eta_seconds, format_duration, format_value, planned_
 from engine.runner import default_workers
 from engine.samplers import SAMPLERS
 from engine.spec import StudySpec
-from engine.study import Study
+from engine.study import Study, Summary
 from engine.trial import TrialState
 
 # Shown in the order a newcomer should consider them; only samplers that exist are listed.
@@ -285,8 +285,12 @@ class RunPanel(QWidget):
         self._run_started = time.monotonic()
         self._finished_at_start = finished_before
 
-    def show_progress(self, study: Study | None) -> None:
-        """Trials done / total, best so far and the ETA at this run's pace."""
+    def show_progress(self, study: Study | Summary | None) -> None:
+        """Trials done / total, best so far and the ETA at this run's pace.
+
+        During a run the window passes the feed's :class:`Summary` (never the study, whose
+        lock a sampler may hold); idle, the study itself, for the estimate of a next run.
+        """
         if study is None:
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
@@ -314,7 +318,7 @@ class RunPanel(QWidget):
                               time.monotonic() - self._run_started, remaining)
             self.eta_label.setText(f"ETA {format_duration(eta)}" if eta is not None
                                    else "ETA …")
-        else:
+        elif isinstance(study, Study):
             self.eta_label.setText(self._estimate_text(study))
 
     def _estimate_text(self, study: Study) -> str:

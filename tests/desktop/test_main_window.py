@@ -308,3 +308,4 @@ def test_a_model_switch_asks_before_replacing_an_edited_space(window, qtbot, mon
     window.objective_panel.default_space_suggested.emit(list(load_spec(EXAMPLE_SPEC).params))
     assert questions == ["Replace the search space?"]
     assert window.space_editor.params() == edited
+

@@ -100,26 +100,44 @@ def cmd_run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     spec = load_spec(spec_path)
     spec = replace(spec, objective=resolve_paths(spec.objective, spec_path.parent))
     spec = _apply_overrides(spec, args)
-    problem = session.budget_problem(spec)
-    if problem:
-        raise UsageError(problem)
     if not args.resume and study_path.exists():
         raise UsageError(
             f"{study_path} exists already; add --resume to continue it, "
             "or --out to write a new study file"
         )
-    objective = _checked_objective(spec)
-    executor = _cluster_executor(args, spec)  # connected before a file is written
+    problem = session.budget_problem(spec)
+    if args.resume:
+        # The study file's own problems come first; the objective and the budget are
+        # checked before the resume writes anything.
+        objectives = []
+
+        def check() -> None:
+            objectives.append(_checked_objective(spec))
+            if problem:
+                raise UsageError(problem)
+
+        study = session.resume(study_path, spec, check=check)
+        objective = objectives[0]
+    else:
+        objective = _checked_objective(spec)
+        if problem:
+            raise UsageError(problem)
+        study = None
     try:
-        if args.resume:
-            study = session.resume(study_path, spec)
-            print(f"Resuming {study_path}: {study.n_finished} finished trials kept.", file=out)
-        else:
-            study = Study.create(spec, study_path)
+        executor = _cluster_executor(args, spec)  # connected before a file is written
     except Exception:
-        if executor is not None:
-            executor.close()
+        if study is not None:
+            study.close()
         raise
+    if study is not None:
+        print(f"Resuming {study_path}: {study.n_finished} finished trials kept.", file=out)
+    else:
+        try:
+            study = Study.create(spec, study_path)
+        except Exception:
+            if executor is not None:
+                executor.close()
+            raise
     try:
         return _run(study, objective, args, out, executor)
     finally:

@@ -8,6 +8,7 @@ answers and asks the user; ``engine.cli`` prints them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -120,12 +121,14 @@ def start(current: Study | None, spec: StudySpec, plan: RunPlan) -> Study:
     return study
 
 
-def resume(path: Path, spec: StudySpec) -> Study:
+def resume(path: Path, spec: StudySpec, check: Callable[[], None] | None = None) -> Study:
     """Continue the study in ``path`` with ``spec``'s run settings (budget, sampler,
     workers, timeout, seed); refuse, naming what changed, when ``spec`` is another search.
 
     The objective that runs is the one in ``spec``, which the user named, and it must equal
     the stored one: a command or Python file stored in a study is never run unseen.
+    ``check`` (e.g. that the objective can run) is called once the file is known to be a
+    study of this search, before anything is written to it.
     """
     study = Study.open(path)
     try:
@@ -134,6 +137,8 @@ def resume(path: Path, spec: StudySpec) -> Study:
             raise StudyFileError(
                 f"{path} holds another search than the spec, so it cannot be resumed with "
                 f"it ({'; '.join(changes)}): run without --resume and a new --out")
+        if check is not None:
+            check()
         study.reconfigure(spec)
     except Exception:
         study.close()

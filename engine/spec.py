@@ -397,7 +397,19 @@ def _read_condition(raw: Any, label: str, problems: list[str]) -> Condition | No
 
 
 def _as_float(v: Any) -> Any:
-    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+    if not isinstance(v, int) or isinstance(v, bool):
+        return v
+    try:
+        return float(v)
+    except OverflowError:
+        return v  # beyond any float: the space's own check names it ("below 1e308")
+
+
+def _finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # a whole number beyond any float
+        return False
 
 
 def _unknown(problems: list[str], where: str, table: Mapping, accepted: tuple[str, ...]) -> None:
@@ -449,7 +461,7 @@ class _Reader:
         v = t.get(key)
         if v is None:
             return None
-        if (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+        if (isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v)
                 or (positive and v <= 0)):
             self._bad(where, key, v, "a number greater than 0" if positive else "a number")
             return None

@@ -219,6 +219,10 @@ def test_a_huge_whole_number_is_a_problem_not_a_crash():
     with pytest.raises(SpecError, match=r"params\[0\] 'n'.high = 1000.*must be a number below "
                                         "1e308"):
         spec_from_dict(params({"name": "n", "type": "int", "low": 0, "high": 10**400}))
+    with pytest.raises(SpecError, match=r"params\[0\] 'x'.low = -1000.*must be a number"):
+        spec_from_dict(params({"name": "x", "type": "float", "low": -10**400, "high": 1}))
+    with pytest.raises(SpecError, match=r"timeout_s = 1000.*: expected a number greater than 0"):
+        spec_from_dict({**BASE, "timeout_s": 10**400})
 
 
 FILE_CASES = {
@@ -582,3 +586,37 @@ def _edited_examples(draw) -> str:
 @given(_edited_examples())
 def test_fuzzed_edits_of_the_example_specs_load_or_give_a_spec_error(text):
     _loads_or_says_why(text, "toml")
+
+
+# Objective settings as a spec could hold them: huge whole numbers, lists and tables where a
+# number is expected, text where a table is. Checking them must end in an ObjectiveError that
+# names the setting, never in OverflowError or TypeError from deep inside.
+_odd_values = (st.integers() | st.sampled_from([10**400, -10**400, 2**63, 2**62, 0.5, math.inf,
+                                                math.nan, True, "", "x", [], [1], {}, {"a": 1}])
+               | st.lists(_scalars, max_size=2) | st.dictionaries(st.text(max_size=3), _scalars,
+                                                                     max_size=2))
+_OBJECTIVE_KEYS = {
+    "sklearn": ["model", "dataset", "metric", "folds", "holdout", "seed", "n_threads",
+                "task", "csv", "target", "categorical", "ignore"],
+    "command": ["command", "workdir", "env", "score_regex", "timeout_s", "memory_limit_mb"],
+    "python": ["path", "function", "timeout_s", "memory_limit_mb"],
+}
+_objective_settings = st.sampled_from(sorted(_OBJECTIVE_KEYS)).flatmap(
+    lambda kind: st.fixed_dictionaries(
+        {"kind": st.just(kind)},
+        optional={k: _odd_values for k in _OBJECTIVE_KEYS[kind]}).map(
+        lambda d: {**({"model": "ridge", "dataset": "diabetes"} if kind == "sklearn" else {}),
+                   **({"command": "echo 1"} if kind == "command" else {}), **d}))
+
+
+@_FUZZ
+@given(_objective_settings)
+def test_fuzzed_objective_settings_are_named_problems_never_crashes(settings_):
+    from engine.objectives.registry import make_objective
+
+    try:
+        objective = make_objective(settings_)
+        objective.describe()
+        objective.check()
+    except ObjectiveError as exc:
+        assert str(exc).startswith("objective."), str(exc)

@@ -620,3 +620,18 @@ def test_fuzzed_objective_settings_are_named_problems_never_crashes(settings_):
         objective.check()
     except ObjectiveError as exc:
         assert str(exc).startswith("objective."), str(exc)
+
+
+def test_workers_and_memory_limits_beyond_any_machine_are_refused(tmp_path):
+    with pytest.raises(SpecError, match=r"workers = 1000000: expected a whole number from 1 "
+                                        r"to 1,024"):
+        spec_from_dict({**BASE, "workers": 1_000_000})
+    with pytest.raises(SpecError, match=r"memory_limit_mb = 4611686018427387904: expected a "
+                                        r"whole number from 64 to 16,777,216"):
+        spec_from_dict({**BASE, "memory_limit_mb": 2**62})
+    spec_file = tmp_path / "s.toml"
+    spec_file.write_text(tomli_w.dumps(BASE))
+    result = knobs("run", spec_file, "--workers", "1000000")
+    assert result.returncode == 2
+    assert "--workers: expected a whole number from 1 to 1024, got 1000000" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]

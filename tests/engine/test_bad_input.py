@@ -635,3 +635,22 @@ def test_workers_and_memory_limits_beyond_any_machine_are_refused(tmp_path):
     assert result.returncode == 2
     assert "--workers: expected a whole number from 1 to 1024, got 1000000" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
+def test_the_progress_line_shows_a_grid_beyond_any_float(tmp_path):
+    import io
+
+    from engine.progress import ProgressLine
+
+    many = [{"name": f"p{i}", "type": "categorical", "choices": list(range(10))}
+            for i in range(400)]  # 10^400 cells
+    spec = spec_from_dict({**BASE, "sampler": {"name": "grid"}, "params": many})
+    study = Study.create(spec, tmp_path / "big.knobs")
+    line = ProgressLine(study, io.StringIO())
+    trial = study.ask()
+    study.tell(trial.number, TrialState.COMPLETE, value=1.0)
+    try:
+        text = line.text()
+    finally:
+        study.close()
+    assert "1/about 10^400" in text and "ETA over a year" in text

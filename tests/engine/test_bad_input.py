@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -80,12 +81,12 @@ SPEC_CASES = {
                                               "maximize"),
     "seed negative": (spec_with(seed=-1), "seed = -1: expected a whole number >= 0"),
     "seed true": (spec_with(seed=True), "seed = true: expected a whole number >= 0"),
-    "workers": (spec_with(workers=0), "workers = 0: expected a whole number >= 1"),
+    "workers": (spec_with(workers=0), "workers = 0: expected a whole number from 1 to 1,024"),
     "timeout zero": (spec_with(timeout_s=0), "timeout_s = 0: expected a number greater than 0"),
     "timeout inf": (spec_with(timeout_s=math.inf),
                     "timeout_s = inf: expected a number greater than 0"),
     "memory limit": (spec_with(memory_limit_mb=10),
-                     "memory_limit_mb = 10: expected a whole number >= 64"),
+                     "memory_limit_mb = 10: expected a whole number from 64 to 16,777,216"),
     "budget not a table": (spec_with(budget=5), "budget = 5: expected a [budget] table"),
     "budget unknown": (spec_with(budget={"trails": 5}),
                        "budget.trails: unknown setting; accepted: trials, time_s"),
@@ -333,6 +334,21 @@ STUDY_CASES = {
                            "params[0] 'x'.high = -1.0: must be greater than low (0.0)"),
     "trial row damaged": (lambda p: _edit(p, "UPDATE trials SET state = 'exploded'"),
                           "a trial row is damaged: 'exploded' is not a valid TrialState"),
+    "value as text": (lambda p: _edit(p, "UPDATE trials SET value = 'high'"),
+                      "trial 0: value = 'high': expected a number or nothing"),
+    "value as blob": (lambda p: _edit(p, "UPDATE trials SET value = x'00ff'"),
+                      "trial 0: value = b'\\x00\\xff': expected a number or nothing"),
+    "params not an object": (lambda p: _edit(p, "UPDATE trials SET params = '[0.5]'"),
+                             "trial 0: params = '[0.5]': expected a JSON object"),
+    "started in the year 1e300": (lambda p: _edit(p, "UPDATE trials SET started_at = 1e300"),
+                                  "trial 0: started_at = 1e+300: expected seconds since 1970"),
+    "params outside the space": (
+        lambda p: _edit(p, "UPDATE trials SET params = '{\"x\": 5.0}'"),
+        "trial 0: params = {x = 5.0} do not fit the study's search space"),
+    "a value not among the choices": (
+        lambda p: _edit(p, "UPDATE trials SET params = '{\"x\": \"adam\"}'"),
+        "trial 0: params = {x = 'adam'} do not fit"),
+    "a FIFO": (lambda p: os.mkfifo(p), "not a regular file (a pipe or device)"),
 }
 
 
@@ -654,3 +670,44 @@ def test_the_progress_line_shows_a_grid_beyond_any_float(tmp_path):
     finally:
         study.close()
     assert "1/about 10^400" in text and "ETA over a year" in text
+
+
+def test_a_gap_in_trial_numbers_is_refused_for_writing_so_no_number_is_reused(tmp_path):
+    path = tmp_path / "gap.knobs"
+    _study(path)
+    file = StudyFile.open(path)
+    file.write_trial(Trial(2, {"x": 0.25}, TrialState.COMPLETE, value=0.25, started_at=3.0,
+                           finished_at=4.0))
+    file.close()
+    with pytest.raises(StudyFileError, match=r"trial 1 missing from the file; a study "
+                                             r"continued from it would reuse that number"):
+        Study.open(path)
+    study = Study.open(path, readonly=True)  # show and export still read it
+    assert [t.number for t in study.trials] == [0, 2]
+    study.close()
+
+
+def test_a_study_file_deleted_or_replaced_while_it_runs_stops_the_saving_loudly(tmp_path):
+    for how in ("deleted", "replaced"):
+        path = tmp_path / f"{how}.knobs"
+        study = Study.create(spec_from_dict(GOOD_SPEC), path)
+        first = study.ask()
+        study.tell(first.number, TrialState.COMPLETE, value=0.5)
+        path.unlink()
+        if how == "replaced":
+            path.write_bytes(b"someone else's file")
+        second = study.ask
+        with pytest.raises(StudyFileError, match="the study file was deleted or replaced "
+                                                 "while the study ran"):
+            second()
+        study.close()
+
+
+def test_show_and_export_of_a_type_confused_study_exit_2_with_the_reason(tmp_path):
+    path = tmp_path / "bad.knobs"
+    _edit(path, "UPDATE trials SET value = 'high'")
+    for args in (("show", path), ("export", path, "-o", tmp_path / "out.csv")):
+        result = knobs(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "trial 0: value = 'high': expected a number or nothing" in result.stderr
+    assert not (tmp_path / "out.csv").exists()

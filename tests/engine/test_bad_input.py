@@ -711,3 +711,14 @@ def test_show_and_export_of_a_type_confused_study_exit_2_with_the_reason(tmp_pat
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert "trial 0: value = 'high': expected a number or nothing" in result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_3000_long_condition_chain_closing_on_itself_is_one_cycle_problem():
+    # The old check searched a list at every step (cubic): this took 86 s; now milliseconds.
+    n = 3000
+    chain = [{"name": f"p{i}", "type": "categorical", "choices": ["a", "b"],
+              "condition": {f"p{(i - 1) % n}": ["a"]}} for i in range(n)]
+    with pytest.raises(SpecError) as info:
+        spec_from_dict({**BASE, "params": chain})
+    cycles = [p for p in info.value.problems if "conditions must not form a cycle" in p]
+    assert len(cycles) == 1 and cycles[0].startswith("params[0] 'p0'.condition = 'p0 -> p2999")

@@ -52,14 +52,19 @@ class GridTree:
     def __init__(self, params: Sequence[Param]):
         self.branches: dict[str, list[tuple[Value, list[Param], int]]] = {}
         self.count: dict[str, int] = {}
+        # Each parameter's conditional children, found once: scanning every parameter for
+        # every value made 10,000 parameters take seconds.
+        children_of: dict[str, list[Param]] = {}
+        for c in params:
+            if c.condition is not None:
+                children_of.setdefault(c.condition.parent, []).append(c)
         # Children come after parents in ``params``, so walking backwards counts leaves first.
         for p in reversed(params):
             branches = []
             for v in grid_values(p):
                 children = [
-                    c for c in params
-                    if c.condition is not None and c.condition.parent == p.name
-                    and any(same_value(v, cv) for cv in c.condition.values)
+                    c for c in children_of.get(p.name, ())
+                    if any(same_value(v, cv) for cv in c.condition.values)
                 ]
                 branches.append((v, children, math.prod(self.count[c.name] for c in children)))
             self.branches[p.name] = branches

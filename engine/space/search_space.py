@@ -147,11 +147,14 @@ class SearchSpace:
 
     def _decode_group(self, group: list[Param], index: int, out: dict[str, Value]) -> None:
         # Mixed radix over independent siblings; the first sibling varies slowest.
-        counts = [self._grid.count[p.name] for p in group]
-        for i, p in enumerate(group):
-            rest = math.prod(counts[i + 1:])
-            self._decode_param(p, index // rest, out)
-            index %= rest
+        # Digits are peeled off the last sibling first (one divmod each), not by a product
+        # over all later siblings per sibling, which was quadratic in their number.
+        digits = []
+        for p in reversed(group):
+            index, digit = divmod(index, self._grid.count[p.name])
+            digits.append(digit)
+        for p, digit in zip(group, reversed(digits)):
+            self._decode_param(p, digit, out)
 
     def _decode_param(self, p: Param, index: int, out: dict[str, Value]) -> None:
         tree = self._grid

@@ -14,15 +14,23 @@ from typing import TextIO
 from engine import session
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
 from engine.executors import ExecutorError
-from engine.export import write_csv, write_json
+from engine.export import overwrite_refusal, write_csv, write_json
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
 from engine.runner import RunError, Runner
 from engine.samplers import make_sampler
-from engine.spec import SAMPLER_NAMES, SpecError, StudySpec, load_spec, spec_to_dict
+from engine.spec import (
+    MAX_WORKERS,
+    SAMPLER_NAMES,
+    SpecError,
+    StudySpec,
+    load_spec,
+    spec_to_dict,
+)
 from engine.storage import StudyFileError
 from engine.study import Study
+from engine.terminal import VisibleWriter, visible
 from engine.trial import TrialState
 
 EXIT_FAILED = 1
@@ -54,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trials", type=_whole_number(), help="number of trials")
     run.add_argument("--timeout-s", type=_positive_number(),
                      help="seconds a trial may run before it is stopped and failed")
-    run.add_argument("--workers", type=_whole_number(),
-                     help="trials run at once (default: number of cores)")
+    run.add_argument("--workers", type=_whole_number(maximum=MAX_WORKERS),
+                     help=f"trials run at once, at most {MAX_WORKERS} (default: number of cores)")
     run.add_argument("--seed", type=_whole_number(minimum=0), help="random seed")
     run.add_argument("--out", help="study file to write (default: next to the spec, .knobs)")
     run.add_argument("--resume", action="store_true",
@@ -82,10 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().print_help()
         return 0
     try:
-        return commands[args.command](args)
+        # Names, errors and metrics come from files someone else may have written.
+        return commands[args.command](args, VisibleWriter(sys.stdout))
     except (UsageError, SpecError, ObjectiveError, StudyFileError, ValueError) as exc:
         for line in str(exc).splitlines():
-            print(f"knobs {args.command}: error: {line}", file=sys.stderr)
+            print(f"knobs {args.command}: error: {visible(line)}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
@@ -206,7 +215,7 @@ def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
     except (ExecutorError, StudyFileError, RunError) as exc:
         # The run broke mid-way (scheduler gone, disk full, a bug): not bad input, not exit 2.
         progress.finish()
-        print(f"knobs run: error: {exc}", file=sys.stderr)
+        print(f"knobs run: error: {visible(str(exc))}", file=sys.stderr)
         print(_resume_hint(study, args), file=out)
         return EXIT_FAILED
     progress.finish()
@@ -282,6 +291,9 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     fmt = args.format or target.suffix.lower().lstrip(".")
     if fmt not in ("csv", "json"):
         raise UsageError(f"-o {target}: cannot tell the format; add --format csv or --format json")
+    refusal = overwrite_refusal(target, args.study)
+    if refusal:
+        raise UsageError(f"-o {target}: {refusal}")
     study = Study.open(args.study, readonly=True)
     try:
         trials = study.trials
@@ -300,16 +312,17 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 # ---------------------------------------------------------------------------- argument types
 
 
-def _whole_number(minimum: int = 1):
+def _whole_number(minimum: int = 1, maximum: int | None = None):
+    accepted = (f"a whole number >= {minimum}" if maximum is None
+                else f"a whole number from {minimum} to {maximum}")
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a whole number >= {minimum}, got {text!r}"
-            ) from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
+            raise argparse.ArgumentTypeError(f"expected {accepted}, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected {accepted}, got {value}")
         return value
 
     return parse

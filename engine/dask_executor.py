@@ -23,7 +23,9 @@ import logging
 import pickle
 import queue
 import re
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -113,6 +115,7 @@ class DaskExecutor:
         self._lock = threading.Lock()
         self._client: Any = None
         self._cluster: Any = None
+        self._scratch: str | None = None
         self._failure: ClusterError | None = None
         self._closed = False
         self._inbox_lock = threading.Lock()
@@ -150,6 +153,12 @@ class DaskExecutor:
             client.close(timeout=5)
         if cluster is not None:
             cluster.close(timeout=10)
+        self._remove_scratch()
+
+    def _remove_scratch(self) -> None:
+        scratch, self._scratch = self._scratch, None
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     # --- internals -------------------------------------------------------------------
 
@@ -171,7 +180,11 @@ class DaskExecutor:
         distributed = _import_distributed()
         address = self.address.text
         if self.address.local_workers:
-            self._cluster = _local_cluster(distributed, self.address.local_workers)
+            # mkdtemp makes the folder 0700 whatever the umask: workers' spill files and
+            # locks stay private to this user and this run, and go when it ends.
+            self._scratch = tempfile.mkdtemp(prefix="knobs-dask-")
+            self._cluster = _local_cluster(distributed, self.address.local_workers,
+                                           self._scratch)
             address = self._cluster.scheduler_address
         try:
             _probe(address, self.connect_timeout_s)
@@ -188,6 +201,7 @@ class DaskExecutor:
             if self._cluster is not None:
                 self._cluster.close()
                 self._cluster = None
+            self._remove_scratch()
             if isinstance(exc, ClusterError):
                 raise
             raise ClusterError(_unreachable(address, self.connect_timeout_s, exc)) from None
@@ -432,17 +446,19 @@ def _import_distributed() -> Any:
     return distributed
 
 
-def _local_cluster(distributed: Any, n: int) -> Any:
+def _local_cluster(distributed: Any, n: int, scratch: str) -> Any:
     import dask
 
     # One retry after a worker dies, as the app allows on any cluster (see _ATTEMPTS).
-    with dask.config.set({"distributed.scheduler.allowed-failures": _ATTEMPTS - 1}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": _ATTEMPTS - 1,
+                          "temporary-directory": scratch}):
         try:
             return distributed.LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                 # The scheduler's web server listens even without a dashboard: on loopback,
                 # on a free port (8787 may be taken by another cluster).
                 dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+                local_directory=scratch,
             )
         except Exception as exc:  # noqa: BLE001 - any failure to start is told the same way
             raise ClusterError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -46,9 +47,45 @@ def trial_rows(
     return columns, rows
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def overwrite_refusal(target: str | Path, study_path: str | Path) -> str | None:
+    """Why an export must not be written to ``target``, or None if it may.
+
+    An export over the study it comes from (or over any other study file) would replace
+    every trial with a table of them; a FIFO or device would hang or go nowhere.
+    """
+    target = Path(target)
+    try:
+        if not target.exists():
+            return None
+        if target.is_dir():
+            return "is a folder; give a file name"
+        if not target.is_file():
+            return "is not a regular file (a pipe or device); give a file name"
+        if Path(study_path).exists() and os.path.samefile(target, study_path):
+            return "is the study being exported; give another file name"
+        with open(target, "rb") as f:
+            if f.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER:
+                return "is a study file (SQLite); Knobs does not write an export over one"
+    except OSError as exc:
+        return f"cannot check the file: {exc.strerror or exc}"
+    return None
+
+
+def _open_for_writing(path: str | Path, *, newline: str | None = None):
+    # Read-write for the owner and read-only for others whatever the umask: with umask 000
+    # a plain open() would leave the export writable by every user of the machine.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    if hasattr(os, "fchmod"):  # an existing file keeps its mode; take others' write away
+        os.fchmod(fd, os.fstat(fd).st_mode & 0o7755)
+    return open(fd, "w", newline=newline, encoding="utf-8")
+
+
 def write_csv(trials: Sequence[Trial], param_names: Sequence[str], path: str | Path) -> None:
     columns, rows = trial_rows(trials, param_names)
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with _open_for_writing(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
         writer.writerows(rows)
@@ -60,7 +97,8 @@ def write_json(trials: Sequence[Trial], path: str | Path, *, study: dict | None 
         "study": study or {},
         "trials": [trial_to_dict(t) for t in trials],
     }
-    Path(path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    with _open_for_writing(path) as f:
+        f.write(json.dumps(payload, indent=2) + "\n")
 
 
 def trial_to_dict(t: Trial) -> dict[str, Any]:

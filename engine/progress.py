@@ -25,7 +25,12 @@ def format_params(params: dict[str, Any]) -> list[str]:
             for k, v in params.items()]
 
 
+_YEAR_S = 365 * 24 * 3600
+
+
 def format_duration(seconds: float) -> str:
+    if not seconds < _YEAR_S:  # a grid of 1e308 cells, or inf: hours digits say nothing
+        return "over a year"
     seconds = int(round(seconds))
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
@@ -36,7 +41,16 @@ def eta_seconds(done_this_run: int, elapsed: float, remaining: int | None) -> fl
     """Time left at the pace of this run so far; unknown before the first trial ends."""
     if remaining is None or done_this_run == 0:
         return None
-    return elapsed / done_this_run * remaining
+    # A grid count can exceed any float; past 1e18 trials the ETA is "over a year" anyway.
+    return elapsed / done_this_run * min(remaining, 10**18)
+
+
+def format_count(n: int) -> str:
+    """A trial count; a grid larger than a person reads is shown as a power of ten."""
+    if n < 10**12:
+        return str(n)
+    # str() of a number with thousands of digits is refused by Python 3.11+; bits are not.
+    return f"about 10^{int(n.bit_length() * math.log10(2))}"
 
 
 def planned_seconds(durations: list[float], remaining: int, workers: int) -> float | None:
@@ -69,7 +83,8 @@ class ProgressLine:
         parts = []
         if total:
             filled = min(_BAR, math.floor(_BAR * finished / total))
-            parts.append(f"[{'#' * filled}{'.' * (_BAR - filled)}] {finished}/{total}")
+            parts.append(f"[{'#' * filled}{'.' * (_BAR - filled)}] "
+                         f"{finished}/{format_count(total)}")
         else:
             parts.append(f"{finished} trials")
         best = study.best_trial

@@ -38,6 +38,11 @@ else:  # pragma: no cover
 
 DIRECTIONS = ("minimize", "maximize")
 SAMPLER_NAMES = ("grid", "random", "sobol", "bayes")
+# Limits past which a run cannot work but would try: a million threads never start, and an
+# address-space cap beyond what setrlimit takes makes every trial process die at birth.
+MAX_WORKERS = 1024
+MAX_MEMORY_LIMIT_MB = 16 * 1024 * 1024  # 16 TiB
+
 _TOP_KEYS = ("name", "direction", "seed", "workers", "timeout_s", "memory_limit_mb",
              "budget", "sampler", "objective", "params")
 _BUDGET_KEYS = ("trials", "time_s")
@@ -240,9 +245,9 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
     name = r.text(data, "name", required=True) or ""
     direction = r.choice(data, "direction", DIRECTIONS, default="minimize")
     seed = r.integer(data, "seed", minimum=0)
-    workers = r.integer(data, "workers", minimum=1)
+    workers = r.integer(data, "workers", minimum=1, maximum=MAX_WORKERS)
     timeout_s = r.number(data, "timeout_s", positive=True)
-    memory_limit_mb = r.integer(data, "memory_limit_mb", minimum=64)
+    memory_limit_mb = r.integer(data, "memory_limit_mb", minimum=64, maximum=MAX_MEMORY_LIMIT_MB)
 
     budget = r.table(data, "budget")
     _unknown(problems, "budget.", budget, _BUDGET_KEYS)
@@ -397,7 +402,19 @@ def _read_condition(raw: Any, label: str, problems: list[str]) -> Condition | No
 
 
 def _as_float(v: Any) -> Any:
-    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+    if not isinstance(v, int) or isinstance(v, bool):
+        return v
+    try:
+        return float(v)
+    except OverflowError:
+        return v  # beyond any float: the space's own check names it ("below 1e308")
+
+
+def _finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # a whole number beyond any float
+        return False
 
 
 def _unknown(problems: list[str], where: str, table: Mapping, accepted: tuple[str, ...]) -> None:
@@ -436,12 +453,16 @@ class _Reader:
             return default
         return v
 
-    def integer(self, t: Mapping, key: str, *, minimum: int, where: str = "") -> int | None:
+    def integer(self, t: Mapping, key: str, *, minimum: int, maximum: int | None = None,
+                where: str = "") -> int | None:
         v = t.get(key)
         if v is None:
             return None
-        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-            self._bad(where, key, v, f"a whole number >= {minimum}")
+        if (isinstance(v, bool) or not isinstance(v, int) or v < minimum
+                or (maximum is not None and v > maximum)):
+            accepted = (f"a whole number >= {minimum}" if maximum is None
+                        else f"a whole number from {minimum} to {maximum:,}")
+            self._bad(where, key, v, accepted)
             return None
         return v
 
@@ -449,7 +470,7 @@ class _Reader:
         v = t.get(key)
         if v is None:
             return None
-        if (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+        if (isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v)
                 or (positive and v <= 0)):
             self._bad(where, key, v, "a number greater than 0" if positive else "a number")
             return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterable
@@ -60,6 +61,7 @@ class StudyFile:
         self._conn = conn
         self._lock = lock
         self._mutex = threading.Lock()
+        self._identity = _file_identity(path)
 
     @property
     def readonly(self) -> bool:
@@ -157,6 +159,17 @@ class StudyFile:
             "SELECT number, state, params, value, started_at, finished_at, worker, error, "
             "metrics FROM trials ORDER BY number"
         )
+        problems = [p for row in rows for p in _row_problems(row)]
+        if problems:
+            raise StudyFileError(f"{self.path}: a trial row is damaged: {problems[0]}")
+        numbers = [row[0] for row in rows]
+        if numbers and not self.readonly and numbers != list(range(len(numbers))):
+            missing = sorted(set(range(max(numbers) + 1)) - set(numbers))[:5]
+            raise StudyFileError(
+                f"{self.path}: trial {', '.join(map(str, missing))} missing from the file; "
+                "a study continued from it would reuse that number. Export its trials "
+                "(knobs export) or open it read-only"
+            )
         steps: dict[int, list[tuple[int, float]]] = {}
         for trial, step, value in self._query(
             "SELECT trial, step, value FROM intermediate ORDER BY trial, step"
@@ -224,6 +237,13 @@ class StudyFile:
         if self._lock is None:
             raise StudyFileError(f"{self.path}: opened read-only")
         with self._mutex:
+            # SQLite goes on writing to a deleted or replaced file's old inode, so a run
+            # would report success with every result gone: check the name still means it.
+            if _file_identity(self.path) != self._identity:
+                raise StudyFileError(
+                    f"{self.path}: the study file was deleted or replaced while the study "
+                    "ran; results from now on cannot be saved there"
+                )
             try:
                 with self._conn:
                     self._conn.executemany(sql, rows)
@@ -265,7 +285,62 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         raise StudyFileError(f"{path}: cannot open: {_reason(exc)}") from None
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+# A trial's times are seconds since 1970; beyond the year 9999 no clock or date type goes.
+_LATEST_TIME = 253402300799.0
+
+
+def _row_problems(row: tuple) -> list[str]:
+    """What in one trials row is not what Knobs writes there (a hand edit, another tool)."""
+    n, state, params, value, started, finished, worker, error, metrics = row
+    where = f"trial {n!r}"
+    out = []
+    if not isinstance(n, int) or n < 0:
+        out.append(f"{where}: number = {n!r}: expected a whole number >= 0")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        out.append(f"{where}: value = {_short(value)}: expected a number or nothing")
+    for name, t in (("started_at", started), ("finished_at", finished)):
+        if t is not None and (not isinstance(t, (int, float)) or not 0 <= t <= _LATEST_TIME):
+            out.append(f"{where}: {name} = {_short(t)}: expected seconds since 1970 "
+                       "before the year 10000")
+    for name, text in (("params", params), ("metrics", metrics)):
+        try:
+            decoded = json.loads(text) if isinstance(text, str) else None
+        except ValueError:
+            decoded = None
+        if not isinstance(decoded, dict):
+            out.append(f"{where}: {name} = {_short(text)}: expected a JSON object")
+    if worker is not None and not isinstance(worker, int):
+        out.append(f"{where}: worker = {_short(worker)}: expected a whole number or nothing")
+    if error is not None and not isinstance(error, str):
+        out.append(f"{where}: error = {_short(error)}: expected text or nothing")
+    return out
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_header(path: Path) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise StudyFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise StudyFileError(f"{path}: cannot read: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise StudyFileError(f"{path}: is a folder, not a study file")
+    if not stat.S_ISREG(mode):
+        # Opening a FIFO waits for a writer forever; a device is never a study.
+        raise StudyFileError(f"{path}: not a regular file (a pipe or device), not a study file")
     try:
         with open(path, "rb") as f:
             head = f.read(len(_SQLITE_MAGIC))

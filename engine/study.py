@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.samplers import make_sampler
 from engine.samplers.base import Sampler
+from engine.space import show_value
 from engine.spec import StudySpec, spec_from_dict, spec_to_dict
 from engine.storage import StudyFile, StudyFileError
 from engine.trial import Trial, TrialState
@@ -100,6 +101,7 @@ class Study:
         try:
             spec = spec_from_dict(file.spec(), source=str(path))
             trials = file.trials()
+            _check_params_fit(path, spec, trials)
         except Exception:
             file.close()
             raise
@@ -352,3 +354,14 @@ def _interrupted(trial: Trial) -> Trial:
 
 
 __all__ = ["EVENTS", "Study", "StudyFileError", "Summary"]
+
+
+def _check_params_fit(path: str | Path, spec: StudySpec, trials: list[Trial]) -> None:
+    # A row edited by hand or by another tool: a sampler told about a value outside the
+    # space (a categorical choice it does not have) fails deep inside a worker later.
+    for t in trials:
+        if not spec.space.contains(t.params):
+            raise StudyFileError(
+                f"{path}: trial {t.number}: params = {show_value(t.params)} do not fit the "
+                "study's search space; the file was changed outside Knobs"
+            )

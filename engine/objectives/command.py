@@ -44,6 +44,7 @@ from engine.objectives.command_template import (
     render,
     to_text,
 )
+from engine.space.params import show_value
 
 PYTHON_NAMES = ("python", "python3")
 TAIL_LINES = 20  # lines of stderr kept in a failed trial's reason
@@ -224,7 +225,10 @@ class CommandObjective(Objective):
 
     def _setting_problems(self) -> list[str]:
         problems = []
-        if self.workdir and not Path(self.workdir).is_dir():
+        if self.workdir and not isinstance(self.workdir, str):
+            problems.append(f"objective.workdir = {show_value(self.workdir)}: expected a folder "
+                            "path in quotes")
+        elif self.workdir and not _is_folder(self.workdir):
             problems.append(f"objective.workdir = {self.workdir!r}: no such folder")
         problems += _env_problems(self.env)
         if self.score_regex:
@@ -241,13 +245,28 @@ class CommandObjective(Objective):
                     )
         t = self.timeout_s
         if t is not None and (
-            isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t)
+            isinstance(t, bool) or not isinstance(t, (int, float)) or not _finite(t)
             or t <= 0
         ):
             problems.append(
-                f"objective.timeout_s = {t!r}: expected a number of seconds greater than 0"
+                f"objective.timeout_s = {show_value(t)}: "
+                "expected a number of seconds greater than 0"
             )
         return problems
+
+
+def _finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # a whole number beyond any float
+        return False
+
+
+def _is_folder(path: str) -> bool:
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):  # a name too long for the system, or with a NUL in it
+        return False
 
 
 def _env_problems(env: Any) -> list[str]:

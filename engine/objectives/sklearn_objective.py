@@ -48,6 +48,7 @@ from engine.objectives.sklearn_data import (
     load_csv,
     make_preprocessor,
 )
+from engine.space.params import show_value
 
 __all__ = [
     "METRICS", "SklearnObjective", "default_space", "direction_of", "metrics_for",
@@ -349,8 +350,12 @@ class SklearnObjective(Objective):
         with contextlib.suppress(ObjectiveError):
             name = get_model(self.model).name
         source = f"{self.csv} (target '{self.target}')" if self.csv else f"the {self.dataset} data"
-        how = (f"a {self.holdout:.0%} held-out split" if self.holdout is not None
-               else f"{self.n_folds}-fold cross-validation")
+        if self.holdout is None:
+            how = f"{show_value(self.n_folds)}-fold cross-validation"
+        elif _is_number(self.holdout) and 0 < self.holdout < 1:
+            how = f"a {self.holdout:.0%} held-out split"
+        else:  # describe() shows unchecked settings too; check() names the problem
+            how = f"a held-out split of {show_value(self.holdout)}"
         return f"{name} on {source}, scored by {self.metric or 'the default metric'} with {how}"
 
 

@@ -52,14 +52,19 @@ class GridTree:
     def __init__(self, params: Sequence[Param]):
         self.branches: dict[str, list[tuple[Value, list[Param], int]]] = {}
         self.count: dict[str, int] = {}
+        # Each parameter's conditional children, found once: scanning every parameter for
+        # every value made 10,000 parameters take seconds.
+        children_of: dict[str, list[Param]] = {}
+        for c in params:
+            if c.condition is not None:
+                children_of.setdefault(c.condition.parent, []).append(c)
         # Children come after parents in ``params``, so walking backwards counts leaves first.
         for p in reversed(params):
             branches = []
             for v in grid_values(p):
                 children = [
-                    c for c in params
-                    if c.condition is not None and c.condition.parent == p.name
-                    and any(same_value(v, cv) for cv in c.condition.values)
+                    c for c in children_of.get(p.name, ())
+                    if any(same_value(v, cv) for cv in c.condition.values)
                 ]
                 branches.append((v, children, math.prod(self.count[c.name] for c in children)))
             self.branches[p.name] = branches
@@ -72,8 +77,11 @@ def decode_group(
 ) -> None:
     """Split ``index`` among independent siblings, mixed radix (the first varies slowest):
     sibling ``p`` gets a digit below ``count[p.name]``, handed to ``decode_param``."""
-    counts = [count[p.name] for p in group]
-    for i, p in enumerate(group):
-        rest = math.prod(counts[i + 1:])
-        decode_param(p, index // rest)
-        index %= rest
+    # Digits are peeled off the last sibling first (one divmod each), not by a product over
+    # all later siblings per sibling, which was quadratic in their number.
+    digits = []
+    for p in reversed(group):
+        index, digit = divmod(index, count[p.name])
+        digits.append(digit)
+    for p, digit in zip(group, reversed(digits)):
+        decode_param(p, digit)

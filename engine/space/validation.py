@@ -192,21 +192,23 @@ def _cycle_problems(params: Sequence[Param]) -> list[Problem]:
         p.name: p.condition.parent for p in params
         if p.condition is not None and p.condition.parent != p.name
     }
-    reported: set[str] = set()
+    # Each parameter is walked once (``done``), and the current path is looked up in a
+    # dict: a 3,000-long chain validates in milliseconds, not the minutes a list search took.
+    done: set[str] = set()
     out = []
     for start in parent_of:
-        path, node = [], start
-        while node in parent_of and node not in path:
+        path: list[str] = []
+        on_path: dict[str, int] = {}
+        node = start
+        while node in parent_of and node not in on_path and node not in done:
+            on_path[node] = len(path)
             path.append(node)
             node = parent_of[node]
-        if node in path:
-            cycle = path[path.index(node):]
-            if not reported.intersection(cycle):
-                reported.update(cycle)
-                chain = " -> ".join([*cycle, cycle[0]])
-                out.append(
-                    Problem(cycle[0], "condition", chain, "conditions must not form a cycle")
-                )
+        if node in on_path:
+            cycle = path[on_path[node]:]
+            chain = " -> ".join([*cycle, cycle[0]])
+            out.append(Problem(cycle[0], "condition", chain, "conditions must not form a cycle"))
+        done.update(path)
     return out
 
 

@@ -394,3 +394,25 @@ def _wait_for_workers(address: str, n: int, timeout: float = 60) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_a_local_cluster_keeps_its_scratch_in_a_private_folder_removed_at_the_end(
+        tmp_path, monkeypatch):
+    import os
+    import stat
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old_umask = os.umask(0)
+    try:
+        ex = DaskExecutor("local:1")
+        ex._ensure_client()  # starts the cluster, as the first trial does
+        try:
+            scratch = [p for p in tmp_path.iterdir() if p.name.startswith("knobs-dask-")]
+            assert len(scratch) == 1 and list(tmp_path.iterdir()) == scratch
+            assert stat.S_IMODE(scratch[0].stat().st_mode) == 0o700
+        finally:
+            ex.close()
+    finally:
+        os.umask(old_umask)
+    assert list(tmp_path.iterdir()) == []

@@ -249,3 +249,61 @@ def test_each_promise_in_the_docs_names_tests_that_exist():
     assert len(named) >= 5
     for file, test in named:
         assert f"def {test}(" in (ROOT / file).read_text(), f"{file}::{test}"
+
+
+# --- text from files reaches the terminal escaped -------------------------------------
+
+HOSTILE = "\x1b]0;owned\x07\x1b[2J\x1b[H\u202e"  # set the title, clear, cursor home, bidi
+
+
+def test_escape_sequences_from_a_study_are_shown_escaped_by_show_and_run(tmp_path):
+    (tmp_path / "f.py").write_text(
+        "def f(params):\n    return {'value': params['x'], 'note" + "\\x1b[2J': 1.0}\n")
+    data = {"name": "evil" + HOSTILE, "budget": {"trials": 2},
+            "objective": {"kind": "python", "path": "f.py", "function": "f"},
+            "params": [{"name": "x", "type": "float", "low": 0.0, "high": 1.0}]}
+    spec_file = tmp_path / "evil.toml"
+    spec_file.write_text(tomli_w.dumps(data))
+    ran = knobs("run", spec_file, "--out", tmp_path / "evil.knobs")
+    shown = knobs("show", tmp_path / "evil.knobs")
+    for result in (ran, shown):
+        assert result.returncode == 0, result.stderr
+        text = result.stdout + result.stderr
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "evil\\x1b]0;owned\\x07\\x1b[2J\\x1b[H\\u202e" in shown.stdout
+
+
+def test_an_error_with_escape_sequences_is_printed_escaped(tmp_path):
+    spec_file = tmp_path / "bad.toml"
+    spec_file.write_text(tomli_w.dumps({"name": "x", "direction": "up" + HOSTILE}))
+    result = knobs("run", spec_file)
+    assert result.returncode == 2
+    assert "\x1b" not in result.stderr and "\\x1b]0;owned" in result.stderr
+
+
+# --- exports ---------------------------------------------------------------------------
+
+
+def test_an_export_over_a_study_file_is_refused_and_the_study_kept(trapped, tmp_path):
+    study = trapped["python study"]
+    before = study.read_bytes()
+    for target in (study, trapped["command study"]):
+        result = knobs("export", study, "--format", "csv", "-o", target)
+        assert result.returncode == 2
+        assert "study" in result.stderr and str(target) in result.stderr
+    assert study.read_bytes() == before
+    assert [t.value for t in saved_trials(study)] == [0.5]
+
+
+def test_an_export_is_not_writable_by_others_even_with_umask_000(trapped, tmp_path):
+    import subprocess
+    import sys
+    code = ("import os, sys; os.umask(0); from engine.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    for suffix in ("csv", "json"):
+        target = tmp_path / f"out.{suffix}"
+        done = subprocess.run([sys.executable, "-c", code, "export",
+                               str(trapped["python study"]), "-o", str(target)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert target.stat().st_mode & 0o022 == 0, oct(target.stat().st_mode)

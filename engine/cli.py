@@ -18,6 +18,7 @@ from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
 from engine.runner import Runner
+from engine.pruners import PRUNER_NAMES
 from engine.samplers import make_sampler
 from engine.spec import SAMPLER_NAMES, SpecError, StudySpec, load_spec, spec_to_dict
 from engine.storage import StudyFileError
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a study from a spec file, headless")
     run.add_argument("spec", help="study spec (.toml or .json)")
     run.add_argument("--sampler", choices=SAMPLER_NAMES, help="search method")
+    run.add_argument("--pruner", choices=PRUNER_NAMES,
+                     help="stop bad trials early (options from the spec's [pruner] table)")
     run.add_argument("--trials", type=_whole_number(), help="number of trials")
     run.add_argument("--timeout-s", type=_positive_number(),
                      help="seconds a trial may run before it is stopped and failed")
@@ -147,13 +150,16 @@ def _apply_overrides(spec: StudySpec, args: argparse.Namespace) -> StudySpec:
     changes = {
         key: value
         for key, value in (
-            ("sampler", args.sampler), ("trials", args.trials), ("timeout_s", args.timeout_s),
+            ("sampler", args.sampler), ("pruner", args.pruner), ("trials", args.trials),
+            ("timeout_s", args.timeout_s),
             ("workers", args.workers), ("seed", args.seed),
         )
         if value is not None
     }
     if args.sampler and args.sampler != spec.sampler:
         changes["sampler_options"] = {}  # options belong to the sampler they were written for
+    if args.pruner and args.pruner != spec.pruner:
+        changes["pruner_options"] = {}  # options belong to the pruner they were written for
     spec = replace(spec, **changes)
     # Catch a bad sampler/space pairing now, before a file is written.
     make_sampler(spec.sampler, spec.space, direction=spec.direction, seed=spec.seed,
@@ -180,7 +186,8 @@ def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
     if study.spec.trials is None and study.spec.time_s is None and study.sampler.size is None:
         raise UsageError("no budget: give --trials, or budget.trials / budget.time_s in the spec")
     print(f"Study '{study.spec.name}': {objective.describe()}", file=out)
-    print(f"{study.spec.sampler} search, {runner.workers} workers{where}, "
+    pruning = "" if study.spec.pruner == "none" else f", {study.spec.pruner} pruning"
+    print(f"{study.spec.sampler} search{pruning}, {runner.workers} workers{where}, "
           f"saving to {study.file.path}", file=out)
     progress = ProgressLine(study, stream=sys.stderr)
     try:

@@ -39,7 +39,7 @@ else:  # pragma: no cover
 DIRECTIONS = ("minimize", "maximize")
 SAMPLER_NAMES = ("grid", "random", "sobol", "bayes")
 _TOP_KEYS = ("name", "direction", "seed", "workers", "timeout_s", "memory_limit_mb",
-             "budget", "sampler", "objective", "params")
+             "budget", "sampler", "pruner", "objective", "params")
 _BUDGET_KEYS = ("trials", "time_s")
 _PARAM_KEYS = {
     "float": ("name", "type", "low", "high", "log", "step", "grid", "grid_points", "condition",
@@ -71,6 +71,8 @@ class StudySpec:
     direction: str = "minimize"
     sampler: str = "random"
     sampler_options: dict[str, Any] = field(default_factory=dict)
+    pruner: str = "none"
+    pruner_options: dict[str, Any] = field(default_factory=dict)
     trials: int | None = None
     time_s: float | None = None
     workers: int | None = None
@@ -88,7 +90,7 @@ class StudySpec:
     def same_search_as(self, other: StudySpec) -> bool:
         """True when trials of ``other`` are trials of this study too.
 
-        Run settings (sampler, budget, workers, timeout, seed) may differ: a study can
+        Run settings (sampler, pruner, budget, workers, timeout, seed) may differ: a study can
         start with random search and go on with another method.
         """
         return (self.params, self.objective, self.direction) == (
@@ -197,6 +199,8 @@ def spec_to_dict(spec: StudySpec) -> dict[str, Any]:
     if budget:
         out["budget"] = budget
     out["sampler"] = {"name": spec.sampler, **spec.sampler_options}
+    if spec.pruner != "none" or spec.pruner_options:
+        out["pruner"] = {"name": spec.pruner, **spec.pruner_options}
     out["objective"] = dict(spec.objective)
     out["params"] = [param_to_dict(p) for p in spec.params]
     return out
@@ -253,6 +257,8 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
     sampler = r.choice(sampler_table, "name", SAMPLER_NAMES, default="random", where="sampler.")
     sampler_options = {k: v for k, v in sampler_table.items() if k != "name"}
 
+    pruner, pruner_options = _read_pruner(r.table(data, "pruner"), problems)
+
     objective = r.table(data, "objective", required=True)
     if objective and not isinstance(objective.get("kind"), str):
         problems.append(
@@ -269,9 +275,22 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
         raise SpecError(problems, source)
     return StudySpec(
         name=name, params=tuple(params), objective=dict(objective), direction=direction,
-        sampler=sampler, sampler_options=sampler_options, trials=trials, time_s=time_s,
+        sampler=sampler, sampler_options=sampler_options, pruner=pruner,
+        pruner_options=pruner_options, trials=trials, time_s=time_s,
         workers=workers, timeout_s=timeout_s, memory_limit_mb=memory_limit_mb, seed=seed,
     )
+
+
+def _read_pruner(table: dict[str, Any], problems: list[str]) -> tuple[str, dict[str, Any]]:
+    from engine.pruners import pruner_problems
+
+    name = table.get("name", "none")
+    options = {k: v for k, v in table.items() if k != "name"}
+    found = pruner_problems(name, options)
+    problems.extend(found)
+    if found:
+        return "none", {}
+    return name, options
 
 
 def _checked_direction(data: Mapping, direction: str, objective: dict, problems: list[str]

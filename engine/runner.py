@@ -77,8 +77,8 @@ def run_worker(
             if trial is None:
                 return
 
-            def report(step: int, value: float, number: int = trial.number) -> None:
-                study.report(number, step, value)
+            def report(step: int, value: float, number: int = trial.number) -> str | None:
+                return study.report(number, step, value)
 
             try:
                 outcome = slot.run(

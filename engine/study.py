@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.pruners import make_pruner
 from engine.samplers import make_sampler
 from engine.samplers.base import Sampler
 from engine.spec import StudySpec, spec_from_dict, spec_to_dict
@@ -44,6 +45,8 @@ class Study:
             spec.sampler, self.space, direction=spec.direction, seed=spec.seed,
             options=spec.sampler_options,
         )
+        self.pruner = _pruner_of(spec)
+        self._stops: dict[int, tuple[str, int]] = {}  # trial -> (why it stops, at which step)
         self._trials: list[Trial] = []
         self._counts = dict.fromkeys(TrialState, 0)
         self._best: Trial | None = None
@@ -98,6 +101,7 @@ class Study:
                 spec.sampler, self.space, direction=spec.direction, seed=spec.seed,
                 options=spec.sampler_options,
             )
+            self.pruner = _pruner_of(spec)
             self.exhausted = False
 
     def close(self) -> None:
@@ -165,7 +169,12 @@ class Study:
         metrics: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> Trial:
-        """Record how a running trial ended; the trial is saved before this returns."""
+        """Record how a running trial ended; the trial is saved before this returns.
+
+        A PRUNED trial keeps its curve; its value is the last one it reported, and its
+        metrics say at which step it stopped (``stopped_at``) and which pruner stopped it
+        (``pruned_by``, with the rule in ``error``).
+        """
         if state is TrialState.RUNNING:
             raise ValueError("tell() records an ended trial; RUNNING is not an end state")
         if state is TrialState.COMPLETE and (value is None or not math.isfinite(value)):
@@ -174,6 +183,8 @@ class Study:
             current = self._trials[number]
             if current.state is not TrialState.RUNNING:
                 raise ValueError(f"trial {number} already ended as {current.state.value}")
+            if state is TrialState.PRUNED:
+                value, metrics, error = self._pruned_result(current, metrics, error)
             trial = current.evolve(
                 state=state, value=value, metrics=dict(metrics or {}), error=error,
                 finished_at=time.time(),
@@ -183,19 +194,42 @@ class Study:
         self._emit("finished", trial)
         return trial
 
-    def report(self, number: int, step: int, value: float) -> None:
-        """Store an intermediate value (e.g. score after an epoch) of a running trial."""
-        if not math.isfinite(value):
-            return  # a NaN loss mid-training says nothing a plot can show
+    def _pruned_result(self, current: Trial, metrics: dict[str, Any] | None, error: str | None
+                       ) -> tuple[float | None, dict[str, Any], str | None]:
+        decided = self._stops.pop(current.number, None)
+        last = current.intermediate[-1] if current.intermediate else (None, None)
+        reason, step = decided or (error or "stopped early", last[0])
+        out = {**(metrics or {}), "stopped_at": step,
+               "pruned_by": self.pruner.name if decided else None}
+        return last[1], out, reason
+
+    def report(self, number: int, step: int, value: float) -> str | None:
+        """Store an intermediate value (e.g. score after an epoch) of a running trial.
+
+        Returns why the trial should stop now (the pruner's rule, as a sentence), or
+        ``None`` to let it go on. A trial told to stop keeps being told so.
+        """
         with self._lock:
+            if number in self._stops:
+                return self._stops[number][0]
             current = self._trials[number]
+            if not math.isfinite(value):
+                # A NaN loss mid-training says nothing a plot can show; only a pruner may act.
+                reason = self.pruner.should_prune_nonfinite(current, int(step), value)
+                if reason is not None:
+                    self._stops[number] = (reason, int(step))
+                return reason
             steps = dict(current.intermediate)
             steps[int(step)] = float(value)
             trial = current.evolve(intermediate=tuple(sorted(steps.items())))
             if self.file is not None:
                 self.file.write_intermediate(number, int(step), float(value))
             self._trials[number] = trial
+            reason = self.pruner.should_prune(trial, self._trials)
+            if reason is not None:
+                self._stops[number] = (reason, int(step))
         self._emit("intermediate", trial)
+        return reason
 
     def _put(self, trial: Trial) -> None:
         # Counts and best are kept as trials change, so that asking stays O(1) at 100k trials.
@@ -267,6 +301,11 @@ class Study:
         """True when the budget is spent and nothing is running."""
         with self._lock:
             return self.budget_spent() and not self._counts[TrialState.RUNNING]
+
+
+def _pruner_of(spec: StudySpec):
+    return make_pruner(spec.pruner, direction=spec.direction, seed=spec.seed,
+                       options=spec.pruner_options)
 
 
 def _interrupted(trial: Trial) -> Trial:

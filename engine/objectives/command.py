@@ -15,6 +15,9 @@ Settings (the ``[objective]`` table of a spec):
 - ``score_regex``: optional regular expression with one group around the score.
 - ``timeout_s``: optional; the program and all its children are ended after this many seconds.
 
+When a pruner stops the trial, the program's process group gets SIGTERM (a script may
+catch it to save a checkpoint) and SIGKILL a few seconds later; the trial ends PRUNED.
+
 How the score and progress are read from stdout: :mod:`engine.objectives._command_output`.
 A non-zero exit, a missing score or a timeout fail the trial with the exit code (or signal)
 and the last lines of stderr.
@@ -36,7 +39,14 @@ from typing import Any
 
 from engine.objectives._command_output import OutputParser, ScoreError
 from engine.objectives._command_process import RunResult, run_streaming
-from engine.objectives.base import Evaluation, Objective, ObjectiveError, Reporter, TrialFailure
+from engine.objectives.base import (
+    Evaluation,
+    Objective,
+    ObjectiveError,
+    Reporter,
+    TrialFailure,
+    TrialPruned,
+)
 from engine.objectives.command_template import (
     TemplateError,
     parse_template,
@@ -110,10 +120,9 @@ class CommandObjective(Objective):
         argv = self._argv(params)
         parser = OutputParser(self.score_regex or None)
 
-        def on_line(line: str) -> None:
+        def on_line(line: str) -> bool:
             progress = parser.feed(line)
-            if progress is not None:
-                report(*progress)
+            return progress is not None and bool(report(*progress))
 
         try:
             result = run_streaming(
@@ -126,6 +135,8 @@ class CommandObjective(Objective):
                 f"cannot start {argv[0]!r}{where}: {exc.strerror or exc}\n"
                 f"Command: {shlex.join(argv)}"
             ) from None
+        if result.stopped:
+            raise TrialPruned()
         reason = self._failure_reason(result)
         if reason is None:
             try:

@@ -24,7 +24,14 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from engine.objectives.base import Evaluation, Objective, ObjectiveError, Reporter, TrialFailure
+from engine.objectives.base import (
+    Evaluation,
+    Objective,
+    ObjectiveError,
+    Reporter,
+    TrialFailure,
+    TrialPruned,
+)
 from engine.objectives.sklearn_catalog import (
     CLASSIFICATION,
     DEFAULT_METRIC,
@@ -445,7 +452,8 @@ def _run_stages(run: _Run, folds, report: Reporter) -> tuple[list[float], float]
         curves.append([run.score(y_test, out) for out in stages])
     # Folds may stop at different iterations; a finished fold keeps its last score.
     for step in range(max(len(c) for c in curves)):
-        report(step + 1, float(np.mean([c[min(step, len(c) - 1)] for c in curves])))
+        if report(step + 1, float(np.mean([c[min(step, len(c) - 1)] for c in curves]))):
+            raise TrialPruned()
     return [c[-1] for c in curves], fit_time
 
 
@@ -539,7 +547,8 @@ def _run_epochs(run: _Run, folds, report: Reporter) -> tuple[list[float], float]
                 raise _fit_failure(run, fold_runs.index(f), e) from None
             fit_time += time.perf_counter() - start
             f.score = f.evaluate()
-        report(epoch, float(np.mean([f.score for f in fold_runs])))
+        if report(epoch, float(np.mean([f.score for f in fold_runs]))):
+            raise TrialPruned()  # the epochs not trained are the compute saved
     return [f.finish() for f in fold_runs], fit_time
 
 

@@ -19,6 +19,7 @@ from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
 from engine.runner import Runner
 from engine.pruners import PRUNER_NAMES
+from engine.pruners.savings import savings
 from engine.samplers import make_sampler
 from engine.spec import SAMPLER_NAMES, SpecError, StudySpec, load_spec, spec_to_dict
 from engine.storage import StudyFileError
@@ -217,6 +218,8 @@ def _print_summary(study: Study, out: TextIO) -> None:
     counts = study.counts()
     done = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     print(f"Done: {done or 'no trials'}.", file=out)
+    if study.spec.pruner != "none":
+        print(f"Pruning: {savings(study.trials).text()}.", file=out)
     best = study.best_trial
     if best is None:
         failed = [t for t in study.trials if t.state is TrialState.FAILED]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
-from engine.objectives.base import Objective, TrialFailure, TrialPruned
+from engine.objectives.base import WORKER_ENV, Objective, TrialFailure, TrialPruned
 from engine.trial import TrialState
 
 _POLL_S = 0.05
@@ -196,7 +196,7 @@ class ProcessSlot:
         parent, child = ex._ctx.Pipe()
         self._proc = ex._ctx.Process(
             target=_worker_main,
-            args=(child, ex.threads_per_worker, ex.memory_limit_mb, os.getpid()),
+            args=(child, ex.threads_per_worker, ex.memory_limit_mb, os.getpid(), self.index),
             name=f"knobs-worker-{self.index}",
             daemon=True,
         )
@@ -280,10 +280,13 @@ def _kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
 
 
 def _worker_main(
-    conn: Connection, threads: int | None, memory_limit_mb: int | None, owner: int
+    conn: Connection, threads: int | None, memory_limit_mb: int | None, owner: int,
+    slot: int = 0,
 ) -> None:
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)
+    # Which worker slot this is: a command's {worker} and its device come from it.
+    os.environ[WORKER_ENV] = str(slot)
     # Ctrl-C in a terminal is the app's to handle; it stops workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_owner(owner)

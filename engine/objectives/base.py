@@ -19,6 +19,11 @@ from typing import Any
 Reporter = Callable[[int, float], "bool | None"]
 
 
+# Set in each worker process to its slot's number (0, 1, …): a command's {worker} and
+# devices use it, so that parallel trials can each have their own GPU.
+WORKER_ENV = "KNOBS_WORKER"
+
+
 class ObjectiveError(ValueError):
     """The objective's settings are wrong; raised before any trial runs."""
 

@@ -228,3 +228,58 @@ def test_a_nan_report_is_not_stored_but_threshold_stops_it(tmp_path):
     ended = study.tell(trial.number, TrialState.PRUNED)
     assert ended.intermediate == ((1, 0.5),) and ended.value == 0.5
     assert ended.metrics["stopped_at"] == 2
+
+
+DEVICE_SCRIPT = """
+import json, os, sys
+print(json.dumps({"value": 1.0, "slot": int(sys.argv[1]),
+                  "device": os.environ.get("CUDA_VISIBLE_DEVICES")}))
+"""
+
+
+def test_each_worker_slot_gets_its_own_device(tmp_path):
+    (tmp_path / "show.py").write_text(DEVICE_SCRIPT)
+    objective = {"kind": "command", "command": "python show.py {worker}",
+                 "workdir": str(tmp_path), "devices": ["3", "5"]}
+    make_objective(objective).check(["x"])  # {worker} is no unknown parameter
+    study = Study.create(spec(tmp_path, objective, pruner="none", options={}, trials=6))
+    run(study, workers=2)
+    for t in study.trials:
+        assert t.state is TrialState.COMPLETE
+        assert t.metrics["slot"] == t.worker
+        assert t.metrics["device"] == ["3", "5"][t.worker]
+
+
+def test_bad_devices_are_named():
+    objective = make_objective({"kind": "command", "command": "python x.py",
+                                "devices": "0,1"})
+    with pytest.raises(Exception, match=r"objective.devices = '0,1': expected a list of"):
+        objective.check(["x"])
+
+
+def test_savings_count_steps_run_against_full_length():
+    from engine.pruners.savings import savings
+    from engine.trial import Trial
+
+    trials = [Trial(0, {}, TrialState.COMPLETE, intermediate=tuple((k, 0.1) for k in range(1, 11))),
+              Trial(1, {}, TrialState.PRUNED, intermediate=((1, 0.9),)),
+              Trial(2, {}, TrialState.PRUNED, intermediate=((1, 0.9), (2, 0.8), (3, 0.7))),
+              Trial(3, {}, TrialState.RUNNING, intermediate=((1, 0.9),))]
+    s = savings(trials)
+    assert (s.steps_run, s.steps_full) == (14, 30)
+    assert s.text("epochs") == "14 of 30 epochs run; 53% saved"
+
+
+def test_headless_run_of_the_command_example_with_asha(tmp_path):
+    """The numpy/scikit-learn twin of the PyTorch example, as `main.py run --pruner asha`."""
+    from tests.engine.processes import ROOT, knobs
+
+    out = tmp_path / "s.knobs"
+    done = knobs("run", ROOT / "resources/examples/command.toml", "--pruner", "asha",
+                 "--trials", "8", "--workers", "2", "--out", out, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "asha pruning" in done.stdout and "% saved." in done.stdout
+    study = Study.open(out, readonly=True)
+    pruned = [t for t in study.trials if t.state is TrialState.PRUNED]
+    assert pruned and all(t.metrics["stopped_at"] < 15 for t in pruned)
+    study.close()

@@ -91,7 +91,7 @@ def main() -> None:
         # flush: when stdout is a pipe, Python would otherwise hold lines back until the end.
         print(f"step={epoch} value={accuracy():.4f}", flush=True)
 
-    result = {"value": round(accuracy(), 4), "final_loss": round(float(loss), 4),
+    result = {"value": round(accuracy(), 4), "final_loss": round(loss.item(), 4),
               "fit_seconds": round(time.perf_counter() - started, 3), "device": str(device)}
     print(json.dumps(result), flush=True)
 

@@ -17,9 +17,9 @@ from engine.export import write_csv, write_json
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
-from engine.runner import Runner
 from engine.pruners import PRUNER_NAMES
 from engine.pruners.savings import savings
+from engine.runner import Runner
 from engine.samplers import make_sampler
 from engine.spec import SAMPLER_NAMES, SpecError, StudySpec, load_spec, spec_to_dict
 from engine.storage import StudyFileError

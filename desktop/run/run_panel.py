@@ -23,8 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.run.pruner_box import PrunerBox
 from engine import dask_executor
 from engine.progress import eta_seconds, format_duration, format_value, planned_seconds
+from engine.pruners.fidelity import step_unit
+from engine.pruners.savings import savings
 from engine.runner import default_workers
 from engine.samplers import SAMPLERS
 from engine.spec import StudySpec
@@ -88,6 +91,10 @@ class RunPanel(QWidget):
         self.shuffle.setToolTip("With a budget smaller than the grid, a shuffled grid samples "
                                 "the whole grid instead of its first corner.")
 
+        self.pruning = PrunerBox()
+        self.pruning.setToolTip("Stop trials whose learning curve is visibly going nowhere, "
+                                "to spend the compute on promising ones.")
+
         self.trials = QSpinBox()
         self.trials.setRange(1, 1_000_000)
         self.trials.setToolTip("How many trials to finish (failed ones count too).")
@@ -142,6 +149,7 @@ class RunPanel(QWidget):
         form.addRow("Search method", self.method)
         form.addRow("", self.method_help)
         form.addRow("", self.shuffle)
+        form.addRow("Stop bad trials early", self.pruning)
         form.addRow("Trials", self.trials)
         form.addRow("Time limit", time_row)
         form.addRow("Workers", self.workers)
@@ -173,6 +181,8 @@ class RunPanel(QWidget):
         status = QHBoxLayout()
         status.addWidget(self.best_label, 1)
         status.addWidget(self.eta_label)
+        self.savings_label = QLabel("")
+        self.savings_label.setObjectName("hint")
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setObjectName("problem")
@@ -184,6 +194,7 @@ class RunPanel(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.progress)
         layout.addLayout(status)
+        layout.addWidget(self.savings_label)
         layout.addStretch(1)
 
         self.method.currentIndexChanged.connect(self._on_method_changed)
@@ -193,6 +204,7 @@ class RunPanel(QWidget):
             w.valueChanged.connect(self.changed)
         for w in (self.shuffle, self.use_time, self.use_seed):
             w.toggled.connect(self.changed)
+        self.pruning.changed.connect(self.changed)
         self.run_button.clicked.connect(self.run_requested)
         self.pause_button.clicked.connect(self._on_pause_clicked)
         self.stop_button.clicked.connect(self.stop_requested)
@@ -226,6 +238,7 @@ class RunPanel(QWidget):
         self.seed.setValue(spec.seed or 0)
         for w in widgets:
             w.blockSignals(False)
+        self.pruning.load(spec)
         self._on_method_changed()
         self.minutes.setEnabled(self.use_time.isChecked())
         self.seed.setEnabled(self.use_seed.isChecked())
@@ -234,7 +247,7 @@ class RunPanel(QWidget):
         """The spec with this panel's settings."""
         sampler = self.method.currentData()
         options = {"shuffle": True} if sampler == "grid" and self.shuffle.isChecked() else {}
-        return spec.evolve(
+        return self.pruning.apply(spec).evolve(
             sampler=sampler,
             sampler_options=options,
             trials=self.trials.value(),
@@ -258,7 +271,7 @@ class RunPanel(QWidget):
         busy = mode != "idle"
         for w in (self.method, self.shuffle, self.trials, self.use_time, self.minutes,
                   self.workers, self.timeout, self.use_seed, self.seed, self.where,
-                  self.address, self.test_button):
+                  self.address, self.test_button, self.pruning):
             w.setEnabled(not busy)
         if not busy:
             self.minutes.setEnabled(self.use_time.isChecked())
@@ -293,6 +306,7 @@ class RunPanel(QWidget):
             self.progress.setFormat("No trials yet")
             self.best_label.setText("Best so far: –")
             self.eta_label.setText("")
+            self.savings_label.setText("")
             return
         finished = study.n_finished
         total = study.total
@@ -308,6 +322,7 @@ class RunPanel(QWidget):
             f"Best so far: {format_value(best.value)} (trial {best.number})" if best
             else "Best so far: –"
         )
+        self.savings_label.setText(self._savings_text(study))
         if self._mode in ("running", "paused"):
             remaining = None if total is None else max(0, total - finished)
             eta = eta_seconds(finished - self._finished_at_start,
@@ -316,6 +331,13 @@ class RunPanel(QWidget):
                                    else "ETA …")
         else:
             self.eta_label.setText(self._estimate_text(study))
+
+    def _savings_text(self, study: Study) -> str:
+        """Compute used and saved by pruning, e.g. "312 of 1,000 epochs run; 69% saved"."""
+        trials = study.trials
+        if not any(t.state is TrialState.PRUNED for t in trials):
+            return ""
+        return savings(trials).text(step_unit(study.spec.objective))
 
     def _estimate_text(self, study: Study) -> str:
         """Before a run: what the planned trials should take, once some have run."""

@@ -4,7 +4,6 @@ objective kind, and the study file records the pruned trial; resume decides the 
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import textwrap
 import time
@@ -13,13 +12,11 @@ from pathlib import Path
 import pytest
 
 from engine import executors
-from engine.executors import LocalProcessExecutor
 from engine.objectives.command import CommandObjective
-from engine.objectives.python_function import PythonFunctionObjective
 from engine.objectives.registry import make_objective
 from engine.runner import Runner
-from engine.spec import StudySpec
 from engine.space import FloatParam, IntParam
+from engine.spec import StudySpec
 from engine.study import Study
 from engine.trial import TrialState
 
@@ -35,8 +32,11 @@ def f(params, report):
 """
 
 
+X = (FloatParam("x", 0.0, 1.0),)
+
+
 def spec(tmp_path: Path, objective: dict, *, pruner="asha", options=None, trials=8,
-         params=(FloatParam("x", 0.0, 1.0),)) -> StudySpec:
+         params=X) -> StudySpec:
     return StudySpec(name="p", params=tuple(params), objective=objective, seed=3,
                      trials=trials, workers=1, pruner=pruner,
                      pruner_options={"min_steps": 1, "eta": 2} if options is None else options)

@@ -115,3 +115,25 @@ def test_successive_halving_in_the_window_prunes_and_shows_the_compute_saved(qtb
     assert "epochs run" not in panel.savings_label.text()  # a Python function: "steps"
     assert "steps run;" in panel.savings_label.text()
     assert panel.savings_label.text().endswith("% saved")
+
+
+def test_the_table_shows_steps_and_where_a_pruned_trial_stopped(qtbot, window):
+    panel = window.run_panel
+    choose(panel, "asha")
+    panel.trials.setValue(8)
+    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.pool is None, timeout=60_000)
+    window.feed.flush()
+    model = window.table.model
+    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert "Steps" in titles and "Stopped at" in titles and "Pruned by" in titles
+    steps, stopped = titles.index("Steps"), titles.index("Stopped at")
+    for row in range(model.rowCount()):
+        trial = model.trial_at(row)
+        shown_steps = model.data(model.index(row, steps))
+        shown_stop = model.data(model.index(row, stopped))
+        assert shown_steps == str(trial.intermediate[-1][0])
+        if trial.state is TrialState.PRUNED:
+            assert shown_stop == str(trial.metrics["stopped_at"]) == shown_steps
+        else:
+            assert shown_stop in ("", None)

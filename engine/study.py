@@ -171,7 +171,8 @@ class Study:
     ) -> Trial:
         """Record how a running trial ended; the trial is saved before this returns.
 
-        A PRUNED trial keeps its curve; its value is the last one it reported, and its
+        A PRUNED trial keeps its curve; its value is the last one it reported (unless one is
+        given), and its
         metrics say at which step it stopped (``stopped_at``) and which pruner stopped it
         (``pruned_by``, with the rule in ``error``).
         """
@@ -184,7 +185,8 @@ class Study:
             if current.state is not TrialState.RUNNING:
                 raise ValueError(f"trial {number} already ended as {current.state.value}")
             if state is TrialState.PRUNED:
-                value, metrics, error = self._pruned_result(current, metrics, error)
+                last, metrics, error = self._pruned_result(current, metrics, error)
+                value = last if value is None else value
             trial = current.evolve(
                 state=state, value=value, metrics=dict(metrics or {}), error=error,
                 finished_at=time.time(),

@@ -29,8 +29,9 @@ class AshaPruner(Pruner):
     def first_step(self) -> int:
         return self.min_steps
 
-    def rungs(self, trial_number: int | None = None) -> tuple[int, ...]:
-        return rung_steps(self.min_steps, self.eta, self.max_steps)
+    def rungs(self, trial_number: int | None = None, upto: int | None = None
+              ) -> tuple[int, ...]:
+        return rung_steps(self.min_steps, self.eta, self.max_steps, upto=upto)
 
     def should_prune(self, trial: Trial, trials: Sequence[Trial]) -> str | None:
         return self._decide(trial, competitors(trials, trial), self.min_steps, "asha")

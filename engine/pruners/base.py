@@ -31,8 +31,10 @@ class Pruner(ABC):
         """No trial is ever stopped at a step below this one (the warm-up)."""
         return 0
 
-    def rungs(self, trial_number: int | None = None) -> tuple[int, ...]:
-        """The steps where decisions are taken, when they are fixed (for plot guides)."""
+    def rungs(self, trial_number: int | None = None, upto: int | None = None
+              ) -> tuple[int, ...]:
+        """The steps where decisions are taken, when they are fixed (for plot guides); up
+        to ``upto`` when they go on for ever."""
         return ()
 
     @abstractmethod

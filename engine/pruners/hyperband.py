@@ -41,9 +41,10 @@ class HyperbandPruner(AshaPruner):
         rng = np.random.default_rng([self.seed or 0, trial_number])
         return int(rng.choice(self.n_brackets, p=self._weights))
 
-    def rungs(self, trial_number: int | None = None) -> tuple[int, ...]:
+    def rungs(self, trial_number: int | None = None, upto: int | None = None
+              ) -> tuple[int, ...]:
         b = 0 if trial_number is None else self.bracket(trial_number)
-        return rung_steps(self._first_rung(b), self.eta, self.max_steps)
+        return rung_steps(self._first_rung(b), self.eta, self.max_steps, upto=upto)
 
     def _first_rung(self, b: int) -> int:
         return self.min_steps * self.eta ** b

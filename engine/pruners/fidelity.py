@@ -27,13 +27,13 @@ def no_steps_reason(objective: Mapping[str, Any]) -> str | None:
 
 
 def step_unit(objective: Mapping[str, Any]) -> str:
-    """What one step is called for this objective: epochs, iterations or steps."""
+    """What one step is called for this objective: epochs, iterations, trees or steps."""
     if objective.get("kind") == "sklearn":
-        from engine.objectives.sklearn_catalog import EPOCHS, get_model
+        from engine.objectives.sklearn_catalog import EPOCHS, STAGES, TREES, get_model
 
         try:
-            return "epochs" if get_model(str(objective.get("model"))).iterative == EPOCHS \
-                else "iterations"
+            kind = get_model(str(objective.get("model"))).iterative
         except (KeyError, ValueError):
             return "steps"
+        return {EPOCHS: "epochs", STAGES: "iterations", TREES: "trees"}.get(kind, "steps")
     return "steps"

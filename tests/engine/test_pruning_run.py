@@ -15,7 +15,7 @@ from engine import executors
 from engine.objectives.command import CommandObjective
 from engine.objectives.registry import make_objective
 from engine.runner import Runner
-from engine.space import FloatParam, IntParam
+from engine.space import FixedParam, FloatParam, IntParam
 from engine.spec import StudySpec
 from engine.study import Study
 from engine.trial import TrialState
@@ -283,3 +283,23 @@ def test_headless_run_of_the_command_example_with_asha(tmp_path):
     pruned = [t for t in study.trials if t.state is TrialState.PRUNED]
     assert pruned and all(t.metrics["stopped_at"] < 15 for t in pruned)
     study.close()
+
+
+@pytest.mark.parametrize(("model", "size"), [("random_forest_classifier", "n_estimators"),
+                                             ("hist_gradient_boosting_classifier", "max_iter")])
+def test_forests_and_boosting_grow_in_steps_and_stop_growing_when_pruned(tmp_path, model, size):
+    objective = {"kind": "sklearn", "model": model, "dataset": "wine", "metric": "accuracy",
+                 "folds": 2, "seed": 0, "n_threads": 1}
+    params = (FixedParam(size, 50),)
+    full = Study.create(spec(tmp_path, objective, pruner="none", options={}, trials=1,
+                             params=params).evolve(direction="maximize"))
+    run(full)
+    assert full.trials[0].state is TrialState.COMPLETE
+    assert [s for s, _ in full.trials[0].intermediate] == list(range(2, 51, 2))
+    pruned = Study.create(spec(tmp_path, objective, pruner="threshold", trials=1,
+                               options={"lower": 1.01}, params=params
+                               ).evolve(direction="maximize"))
+    run(pruned)
+    (trial,) = pruned.trials
+    assert trial.state is TrialState.PRUNED
+    assert trial.intermediate == full.trials[0].intermediate[:1]  # 2 trees grown, not 50

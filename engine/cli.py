@@ -184,7 +184,8 @@ def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
         # Without a worker count of its own, a study uses every thread of the cluster.
         workers = None if study.spec.workers else info.threads or None
     runner = Runner(study, objective, workers=workers, executor=executor)
-    if study.spec.trials is None and study.spec.time_s is None and study.sampler.size is None:
+    if (study.spec.trials is None and study.spec.time_s is None and study.spec.steps is None
+            and study.sampler.size is None):
         raise UsageError("no budget: give --trials, or budget.trials / budget.time_s in the spec")
     print(f"Study '{study.spec.name}': {objective.describe()}", file=out)
     pruning = "" if study.spec.pruner == "none" else f", {study.spec.pruner} pruning"
@@ -267,6 +268,8 @@ def _budget_text(spec: StudySpec) -> str:
         parts.append(f"{spec.trials} trials")
     if spec.time_s is not None:
         parts.append(f"{spec.time_s:g} s")
+    if spec.steps is not None:
+        parts.append(f"{spec.steps} steps")
     return " or ".join(parts) or "until the sampler is exhausted"
 
 

@@ -40,7 +40,7 @@ DIRECTIONS = ("minimize", "maximize")
 SAMPLER_NAMES = ("grid", "random", "sobol", "bayes")
 _TOP_KEYS = ("name", "direction", "seed", "workers", "timeout_s", "memory_limit_mb",
              "budget", "sampler", "pruner", "objective", "params")
-_BUDGET_KEYS = ("trials", "time_s")
+_BUDGET_KEYS = ("trials", "time_s", "steps")
 _PARAM_KEYS = {
     "float": ("name", "type", "low", "high", "log", "step", "grid", "grid_points", "condition",
               "help"),
@@ -75,6 +75,7 @@ class StudySpec:
     pruner_options: dict[str, Any] = field(default_factory=dict)
     trials: int | None = None
     time_s: float | None = None
+    steps: int | None = None  # a budget of reported steps (epochs), summed over trials
     workers: int | None = None
     timeout_s: float | None = None
     memory_limit_mb: int | None = None
@@ -195,7 +196,8 @@ def spec_to_dict(spec: StudySpec) -> dict[str, Any]:
     for key in ("seed", "workers", "timeout_s", "memory_limit_mb"):
         if getattr(spec, key) is not None:
             out[key] = getattr(spec, key)
-    budget = {k: v for k, v in (("trials", spec.trials), ("time_s", spec.time_s)) if v is not None}
+    budget = {k: v for k, v in (("trials", spec.trials), ("time_s", spec.time_s),
+                                ("steps", spec.steps)) if v is not None}
     if budget:
         out["budget"] = budget
     out["sampler"] = {"name": spec.sampler, **spec.sampler_options}
@@ -252,6 +254,7 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
     _unknown(problems, "budget.", budget, _BUDGET_KEYS)
     trials = r.integer(budget, "trials", minimum=1, where="budget.")
     time_s = r.number(budget, "time_s", positive=True, where="budget.")
+    steps = r.integer(budget, "steps", minimum=1, where="budget.")
 
     sampler_table = r.table(data, "sampler")
     sampler = r.choice(sampler_table, "name", SAMPLER_NAMES, default="random", where="sampler.")
@@ -276,7 +279,7 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
     return StudySpec(
         name=name, params=tuple(params), objective=dict(objective), direction=direction,
         sampler=sampler, sampler_options=sampler_options, pruner=pruner,
-        pruner_options=pruner_options, trials=trials, time_s=time_s,
+        pruner_options=pruner_options, trials=trials, time_s=time_s, steps=steps,
         workers=workers, timeout_s=timeout_s, memory_limit_mb=memory_limit_mb, seed=seed,
     )
 

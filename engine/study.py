@@ -48,10 +48,12 @@ class Study:
         self.pruner = _pruner_of(spec)
         self._stops: dict[int, tuple[str, int]] = {}  # trial -> (why it stops, at which step)
         self._trials: list[Trial] = []
+        self._steps_used = 0  # last reported step of every trial, summed (budget.steps)
         self._counts = dict.fromkeys(TrialState, 0)
         self._best: Trial | None = None
         for t in trials or []:
             self._put(t)
+            self._steps_used += t.intermediate[-1][0] if t.intermediate else 0
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._clock_started: float | None = None
@@ -222,6 +224,8 @@ class Study:
                     self._stops[number] = (reason, int(step))
                 return reason
             steps = dict(current.intermediate)
+            last = current.intermediate[-1][0] if current.intermediate else 0
+            self._steps_used += max(0, int(step) - last)
             steps[int(step)] = float(value)
             trial = current.evolve(intermediate=tuple(sorted(steps.items())))
             if self.file is not None:
@@ -286,8 +290,14 @@ class Study:
         limits = [n for n in (self.spec.trials, self.sampler.size) if n is not None]
         return min(limits) if limits else None
 
+    @property
+    def steps_used(self) -> int:
+        """Steps (epochs) the trials have reported, summed: what ``budget.steps`` counts."""
+        return self._steps_used
+
     def budget_spent(self) -> bool:
-        """True when no new trial should start (finished + running reach the budget)."""
+        """True when no new trial should start (finished + running reach the budget, or the
+        trials have reported ``budget.steps`` steps)."""
         with self._lock:
             if self.exhausted:
                 return True
@@ -295,6 +305,8 @@ class Study:
                 started = self.n_finished + self._counts[TrialState.RUNNING]
                 if started >= self.spec.trials:
                     return True
+            if self.spec.steps is not None and self._steps_used >= self.spec.steps:
+                return True
             if self.spec.time_s is not None and self._clock_started is not None:
                 return time.monotonic() - self._clock_started >= self.spec.time_s
             return False

@@ -104,6 +104,14 @@ class RunPanel(QWidget):
         self.minutes.setDecimals(1)
         self.minutes.setSuffix(" min")
         self.minutes.setValue(30)
+        self.use_steps = QCheckBox("Stop after")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 100_000_000)
+        self.steps.setValue(1000)
+        self.steps.setSuffix(" steps")
+        self.steps.setToolTip("A budget of compute: the steps (epochs, iterations) all trials "
+                              "report, summed. With pruning, stopped trials cost only the "
+                              "steps they ran.")
         self.workers = QSpinBox()
         self.workers.setRange(1, 256)
         self.workers.setToolTip("Trials that run at the same time, each in its own process. "
@@ -121,6 +129,9 @@ class RunPanel(QWidget):
         time_row = QHBoxLayout()
         time_row.addWidget(self.use_time)
         time_row.addWidget(self.minutes, 1)
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.use_steps)
+        steps_row.addWidget(self.steps, 1)
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.use_seed)
         seed_row.addWidget(self.seed, 1)
@@ -152,6 +163,7 @@ class RunPanel(QWidget):
         form.addRow("Stop bad trials early", self.pruning)
         form.addRow("Trials", self.trials)
         form.addRow("Time limit", time_row)
+        form.addRow("Step budget", steps_row)
         form.addRow("Workers", self.workers)
         form.addRow("Trial timeout", self.timeout)
         form.addRow("Seed", seed_row)
@@ -199,10 +211,11 @@ class RunPanel(QWidget):
 
         self.method.currentIndexChanged.connect(self._on_method_changed)
         self.use_time.toggled.connect(self.minutes.setEnabled)
+        self.use_steps.toggled.connect(self.steps.setEnabled)
         self.use_seed.toggled.connect(self.seed.setEnabled)
-        for w in (self.trials, self.minutes, self.workers, self.timeout, self.seed):
+        for w in (self.trials, self.minutes, self.steps, self.workers, self.timeout, self.seed):
             w.valueChanged.connect(self.changed)
-        for w in (self.shuffle, self.use_time, self.use_seed):
+        for w in (self.shuffle, self.use_time, self.use_steps, self.use_seed):
             w.toggled.connect(self.changed)
         self.pruning.changed.connect(self.changed)
         self.run_button.clicked.connect(self.run_requested)
@@ -223,7 +236,8 @@ class RunPanel(QWidget):
     def load(self, spec: StudySpec) -> None:
         """Show a spec's run settings without announcing each one as a change."""
         widgets = (self.method, self.shuffle, self.trials, self.use_time, self.minutes,
-                   self.workers, self.timeout, self.use_seed, self.seed)
+                   self.use_steps, self.steps, self.workers, self.timeout, self.use_seed,
+                   self.seed)
         for w in widgets:
             w.blockSignals(True)
         index = self.method.findData(spec.sampler)
@@ -232,6 +246,8 @@ class RunPanel(QWidget):
         self.trials.setValue(spec.trials or 50)
         self.use_time.setChecked(spec.time_s is not None)
         self.minutes.setValue((spec.time_s or 1800) / 60)
+        self.use_steps.setChecked(spec.steps is not None)
+        self.steps.setValue(spec.steps or 1000)
         self.workers.setValue(spec.workers or default_workers())
         self.timeout.setValue(int(spec.timeout_s or 0))
         self.use_seed.setChecked(spec.seed is not None)
@@ -241,6 +257,7 @@ class RunPanel(QWidget):
         self.pruning.load(spec)
         self._on_method_changed()
         self.minutes.setEnabled(self.use_time.isChecked())
+        self.steps.setEnabled(self.use_steps.isChecked())
         self.seed.setEnabled(self.use_seed.isChecked())
 
     def apply(self, spec: StudySpec) -> StudySpec:
@@ -252,6 +269,7 @@ class RunPanel(QWidget):
             sampler_options=options,
             trials=self.trials.value(),
             time_s=self.minutes.value() * 60 if self.use_time.isChecked() else None,
+            steps=self.steps.value() if self.use_steps.isChecked() else None,
             workers=self.workers.value(),
             timeout_s=float(self.timeout.value()) if self.timeout.value() else None,
             seed=self.seed.value() if self.use_seed.isChecked() else None,
@@ -270,11 +288,12 @@ class RunPanel(QWidget):
         self._mode = mode
         busy = mode != "idle"
         for w in (self.method, self.shuffle, self.trials, self.use_time, self.minutes,
-                  self.workers, self.timeout, self.use_seed, self.seed, self.where,
+                  self.use_steps, self.steps, self.workers, self.timeout, self.use_seed, self.seed, self.where,
                   self.address, self.test_button, self.pruning):
             w.setEnabled(not busy)
         if not busy:
             self.minutes.setEnabled(self.use_time.isChecked())
+            self.steps.setEnabled(self.use_steps.isChecked())
             self.seed.setEnabled(self.use_seed.isChecked())
         self.run_button.setEnabled(not busy and self._can_run)
         self.pause_button.setEnabled(mode in ("running", "paused"))

@@ -137,3 +137,19 @@ def test_the_table_shows_steps_and_where_a_pruned_trial_stopped(qtbot, window):
             assert shown_stop == str(trial.metrics["stopped_at"]) == shown_steps
         else:
             assert shown_stop in ("", None)
+
+
+def test_a_step_budget_sits_beside_trials_and_time(qtbot, panel):
+    spec = load_spec(EXAMPLES / "mlp_digits.toml")
+    panel.load(spec)
+    assert not panel.steps.isEnabled()
+    assert panel.apply(spec).steps is None
+    qtbot.mouseClick(panel.use_steps, Qt.LeftButton)
+    assert panel.steps.isEnabled()
+    panel.steps.setValue(500)
+    out = panel.apply(spec)
+    assert out.steps == 500
+    other = RunPanel()
+    qtbot.addWidget(other)
+    other.load(out)
+    assert other.use_steps.isChecked() and other.steps.value() == 500

@@ -303,3 +303,18 @@ def test_forests_and_boosting_grow_in_steps_and_stop_growing_when_pruned(tmp_pat
     (trial,) = pruned.trials
     assert trial.state is TrialState.PRUNED
     assert trial.intermediate == full.trials[0].intermediate[:1]  # 2 trees grown, not 50
+
+
+def test_a_budget_in_steps_counts_the_compute_not_the_trials(tmp_path):
+    s = spec(tmp_path, python_objective(tmp_path, CURVES), trials=None).evolve(steps=40)
+    study = Study.create(s, tmp_path / "s.knobs")
+    run(study)
+    used = [t.intermediate[-1][0] for t in study.trials]
+    assert sum(used) >= 40 and sum(used[:-1]) < 40  # the last trial started under budget
+    assert study.steps_used == sum(used)
+    assert any(t.state is TrialState.PRUNED for t in study.trials)  # so more than 40 / 9
+    assert len(study.trials) > 5
+    study.close()
+    again = Study.open(tmp_path / "s.knobs", readonly=True)
+    assert again.spec.steps == 40 and again.steps_used == sum(used) and again.budget_spent()
+    again.close()

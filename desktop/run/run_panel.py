@@ -288,8 +288,8 @@ class RunPanel(QWidget):
         self._mode = mode
         busy = mode != "idle"
         for w in (self.method, self.shuffle, self.trials, self.use_time, self.minutes,
-                  self.use_steps, self.steps, self.workers, self.timeout, self.use_seed, self.seed, self.where,
-                  self.address, self.test_button, self.pruning):
+                  self.use_steps, self.steps, self.workers, self.timeout, self.use_seed,
+                  self.seed, self.where, self.address, self.test_button, self.pruning):
             w.setEnabled(not busy)
         if not busy:
             self.minutes.setEnabled(self.use_time.isChecked())

@@ -286,6 +286,7 @@ class MainWindow(QMainWindow):
         self.direction.setToolTip(
             "Set by the metric you chose." if implied else "Whether a lower or higher score wins."
         )
+        self.run_panel.pruning.set_objective(self.objective_panel.settings())
         problems = self.setup_problems()
         readonly = self.study is not None and self.study.file is not None \
             and self.study.file.readonly

@@ -18,6 +18,8 @@ from engine.export import overwrite_refusal, write_csv, write_json
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
+from engine.pruners import PRUNER_NAMES
+from engine.pruners.savings import savings
 from engine.runner import RunError, Runner
 from engine.samplers import make_sampler
 from engine.spec import (
@@ -59,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a study from a spec file, headless")
     run.add_argument("spec", help="study spec (.toml or .json)")
     run.add_argument("--sampler", choices=SAMPLER_NAMES, help="search method")
+    run.add_argument("--pruner", choices=PRUNER_NAMES,
+                     help="stop bad trials early (options from the spec's [pruner] table)")
     run.add_argument("--trials", type=_whole_number(), help="number of trials")
     run.add_argument("--timeout-s", type=_positive_number(),
                      help="seconds a trial may run before it is stopped and failed")
@@ -172,13 +176,16 @@ def _apply_overrides(spec: StudySpec, args: argparse.Namespace) -> StudySpec:
     changes = {
         key: value
         for key, value in (
-            ("sampler", args.sampler), ("trials", args.trials), ("timeout_s", args.timeout_s),
+            ("sampler", args.sampler), ("pruner", args.pruner), ("trials", args.trials),
+            ("timeout_s", args.timeout_s),
             ("workers", args.workers), ("seed", args.seed),
         )
         if value is not None
     }
     if args.sampler and args.sampler != spec.sampler:
         changes["sampler_options"] = {}  # options belong to the sampler they were written for
+    if args.pruner and args.pruner != spec.pruner:
+        changes["pruner_options"] = {}  # options belong to the pruner they were written for
     spec = replace(spec, **changes)
     # Catch a bad sampler/space pairing now, before a file is written.
     make_sampler(spec.sampler, spec.space, direction=spec.direction, seed=spec.seed,
@@ -203,7 +210,8 @@ def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
         workers = None if study.spec.workers else info.threads or None
     runner = Runner(study, objective, workers=workers, executor=executor)
     print(f"Study '{study.spec.name}': {objective.describe()}", file=out)
-    print(f"{study.spec.sampler} search, {runner.workers} workers{where}, "
+    pruning = "" if study.spec.pruner == "none" else f", {study.spec.pruner} pruning"
+    print(f"{study.spec.sampler} search{pruning}, {runner.workers} workers{where}, "
           f"saving to {study.file.path}", file=out)
     progress = ProgressLine(study, stream=sys.stderr)
     try:
@@ -236,6 +244,8 @@ def _print_summary(study: Study, out: TextIO) -> None:
     if study.fallbacks:
         print(f"Warning: the {study.spec.sampler} sampler failed {study.fallbacks} time(s) "
               f"({study.last_fallback}); those trials got random points.", file=out)
+    if study.spec.pruner != "none":
+        print(f"Pruning: {savings(study.trials).text()}.", file=out)
     best = study.best_trial
     if best is None:
         failed = [t for t in study.trials if t.state is TrialState.FAILED]
@@ -283,6 +293,8 @@ def _budget_text(spec: StudySpec) -> str:
         parts.append(f"{spec.trials} trials")
     if spec.time_s is not None:
         parts.append(f"{spec.time_s:g} s")
+    if spec.steps is not None:
+        parts.append(f"{spec.steps} steps")
     return " or ".join(parts) or "until the sampler is exhausted"
 
 

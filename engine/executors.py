@@ -27,13 +27,15 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
-from engine.objectives.base import Objective, TrialFailure
+from engine.objectives.base import WORKER_ENV, Objective, TrialFailure, TrialPruned
 from engine.trial import TrialState
 
 _POLL_S = 0.05
 _OWNER_CHECK_S = 0.5
 _TRACEBACK_LINES = 12
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+PRUNE_GRACE_S = 5.0  # time a trial told to stop gets to return before it is ended
+TERM_GRACE_S = 3.0  # then: SIGTERM to its process group, and SIGKILL after this long
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Slot(Protocol):
         params: Mapping[str, Any],
         *,
         timeout_s: float | None = None,
-        report: Callable[[int, float], None] | None = None,
+        report: Callable[[int, float], str | None] | None = None,
         cancel: threading.Event | None = None,
     ) -> Outcome: ...
 
@@ -126,6 +128,7 @@ class ProcessSlot:
         self._executor = executor
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self._prune_by: float | None = None  # set when the trial in flight was told to stop
 
     def run(
         self,
@@ -133,10 +136,16 @@ class ProcessSlot:
         params: Mapping[str, Any],
         *,
         timeout_s: float | None = None,
-        report: Callable[[int, float], None] | None = None,
+        report: Callable[[int, float], str | None] | None = None,
         cancel: threading.Event | None = None,
     ) -> Outcome:
-        """Run one trial to its end; blocks the calling thread, never the child's failure."""
+        """Run one trial to its end; blocks the calling thread, never the child's failure.
+
+        ``report(step, value)`` is called for each intermediate value; when it returns a
+        reason, the trial is told to stop and ends PRUNED: the objective's own answer if
+        it stops within ``PRUNE_GRACE_S``, otherwise its process group gets SIGTERM, then
+        SIGKILL ``TERM_GRACE_S`` later.
+        """
         try:
             self._ensure_started()
             self._conn.send(("run", objective, dict(params)))
@@ -144,7 +153,11 @@ class ProcessSlot:
             self._kill()
             return Outcome(TrialState.FAILED, error=f"could not start the trial: {exc}")
         deadline = None if not timeout_s else time.monotonic() + timeout_s
+        self._prune_by = None
         while True:
+            if self._prune_by is not None and time.monotonic() >= self._prune_by:
+                self._kill(graceful=True)
+                return Outcome(TrialState.PRUNED)
             if cancel is not None and cancel.is_set():
                 self._kill()
                 return Outcome(TrialState.INTERRUPTED, error="stopped before it finished")
@@ -183,7 +196,7 @@ class ProcessSlot:
         parent, child = ex._ctx.Pipe()
         self._proc = ex._ctx.Process(
             target=_worker_main,
-            args=(child, ex.threads_per_worker, ex.memory_limit_mb, os.getpid()),
+            args=(child, ex.threads_per_worker, ex.memory_limit_mb, os.getpid(), self.index),
             name=f"knobs-worker-{self.index}",
             daemon=True,
         )
@@ -192,13 +205,20 @@ class ProcessSlot:
         self._conn = parent
 
     def _handle(
-        self, message: tuple, report: Callable[[int, float], None] | None
+        self, message: tuple, report: Callable[[int, float], str | None] | None
     ) -> Outcome | None:
         tag = message[0]
         if tag == "report":
-            if report is not None:
-                report(message[1], message[2])
+            reason = report(message[1], message[2]) if report is not None else None
+            if reason is not None and self._prune_by is None:
+                self._prune_by = time.monotonic() + PRUNE_GRACE_S
+            try:
+                self._conn.send(("stop",) if reason is not None else ("go",))
+            except (OSError, ValueError):
+                pass  # the child is gone; its sentinel says so next
             return None
+        if tag == "pruned" or self._prune_by is not None:
+            return Outcome(TrialState.PRUNED)  # told to stop: how it ended changes nothing
         if tag == "done":
             return Outcome(TrialState.COMPLETE, value=message[1], metrics=message[2])
         if tag == "failed":
@@ -211,13 +231,17 @@ class ProcessSlot:
         self._kill()
         return Outcome(TrialState.FAILED, error=describe_exit(code))
 
-    def _kill(self) -> None:
+    def _kill(self, graceful: bool = False) -> None:
         proc, self._proc = self._proc, None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
         if proc is None:
             return
+        if graceful and proc.is_alive() and hasattr(os, "killpg"):
+            # A trial that was told to stop and kept going may still save a checkpoint.
+            _kill_group(proc.pid, signal.SIGTERM)
+            proc.join(TERM_GRACE_S)
         if proc.is_alive():
             _kill_group(proc.pid)
             # A child killed before it made its own process group is not reached by
@@ -241,11 +265,11 @@ def describe_exit(code: int | None) -> str:
     return f"the worker process exited with code {code} before returning a value"
 
 
-def _kill_group(pid: int) -> None:
+def _kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
     # The child leads its own process group, so this also ends what the trial spawned.
     try:
         if hasattr(os, "killpg"):
-            os.killpg(pid, signal.SIGKILL)
+            os.killpg(pid, sig)
         else:  # pragma: no cover - Windows
             os.kill(pid, signal.SIGTERM)
     except (ProcessLookupError, PermissionError):
@@ -256,10 +280,13 @@ def _kill_group(pid: int) -> None:
 
 
 def _worker_main(
-    conn: Connection, threads: int | None, memory_limit_mb: int | None, owner: int
+    conn: Connection, threads: int | None, memory_limit_mb: int | None, owner: int,
+    slot: int = 0,
 ) -> None:
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)
+    # Which worker slot this is: a command's {worker} and its device come from it.
+    os.environ[WORKER_ENV] = str(slot)
     # Ctrl-C in a terminal is the app's to handle; it stops workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_owner(owner)
@@ -272,7 +299,9 @@ def _worker_main(
         if message[0] == "quit":
             return
         _, objective, params = message
-        conn.send(_evaluate(objective, params, conn))
+        result = _evaluate(objective, params, conn)
+        _end_strays()
+        conn.send(result)
 
 
 def _watch_owner(owner: int) -> None:
@@ -304,18 +333,55 @@ def _alive(pid: int) -> bool:
 
 
 def _evaluate(objective: Objective, params: dict[str, Any], conn: Connection) -> tuple:
-    def report(step: int, value: float) -> None:
-        conn.send(("report", int(step), float(value)))
+    stopped = False
+
+    def report(step: int, value: float) -> bool:
+        # Each report waits for the parent's answer, so a trial stops at the very step
+        # the pruner judged: "stopped at" is the same however busy the machine is.
+        nonlocal stopped
+        if not stopped:
+            conn.send(("report", int(step), float(value)))
+            stopped = conn.recv()[0] == "stop"
+        return stopped
 
     try:
         evaluation = objective.evaluate(params, report)
+    except TrialPruned:
+        return ("pruned",)
     except TrialFailure as exc:
+        if stopped:
+            return ("pruned",)
         return ("failed", str(exc))
     except MemoryError:
         return ("failed", "MemoryError: the trial ran out of memory")
     except BaseException as exc:  # noqa: BLE001 - a user's code may raise anything
+        if stopped:
+            return ("pruned",)
         return ("failed", _describe_exception(exc))
+    if stopped:
+        return ("pruned",)
     return ("done", evaluation.value, evaluation.metrics)
+
+
+def _end_strays() -> None:
+    """End processes a trial started and left running (they share our process group).
+
+    Python objectives' children (a multiprocessing pool, a subprocess) would otherwise
+    outlive their trial and pile up over a study. Linux only: other systems lack /proc.
+    """
+    if not hasattr(os, "getpgid") or not os.path.isdir("/proc"):
+        return
+    me, group = os.getpid(), os.getpgid(0)
+    if group != me:
+        return  # not our own group (setpgid failed): nothing here is surely ours
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            if os.getpgid(int(entry)) == group:
+                os.kill(int(entry), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _describe_exception(exc: BaseException) -> str:

@@ -114,8 +114,8 @@ def _loop(study: Study, objective: Objective, slot: Slot, control: RunControl,
             if trial is None:
                 return
 
-            def report(step: int, value: float, number: int = trial.number) -> None:
-                study.report(number, step, value)
+            def report(step: int, value: float, number: int = trial.number) -> str | None:
+                return study.report(number, step, value)
 
             try:
                 outcome = slot.run(

@@ -96,13 +96,14 @@ def free_path(folder: Path, name: str) -> Path:
 
 def budget_problem(spec: StudySpec) -> str | None:
     """A run without an end is refused before any file is written."""
-    if spec.trials is not None or spec.time_s is not None:
+    if spec.trials is not None or spec.time_s is not None or spec.steps is not None:
         return None
     sampler = make_sampler(spec.sampler, spec.space, direction=spec.direction, seed=spec.seed,
                            options=spec.sampler_options)
     if sampler.size is not None:
         return None
-    return "no budget: give --trials, or budget.trials / budget.time_s in the spec"
+    return ("no budget: give --trials, or budget.trials / budget.time_s / budget.steps "
+            "in the spec")
 
 
 def start(current: Study | None, spec: StudySpec, plan: RunPlan) -> Study:

@@ -44,8 +44,8 @@ MAX_WORKERS = 1024
 MAX_MEMORY_LIMIT_MB = 16 * 1024 * 1024  # 16 TiB
 
 _TOP_KEYS = ("name", "direction", "seed", "workers", "timeout_s", "memory_limit_mb",
-             "budget", "sampler", "objective", "params")
-_BUDGET_KEYS = ("trials", "time_s")
+             "budget", "sampler", "pruner", "objective", "params")
+_BUDGET_KEYS = ("trials", "time_s", "steps")
 _PARAM_KEYS = {
     "float": ("name", "type", "low", "high", "log", "step", "grid", "grid_points", "condition",
               "help"),
@@ -76,8 +76,11 @@ class StudySpec:
     direction: str = "minimize"
     sampler: str = "random"
     sampler_options: dict[str, Any] = field(default_factory=dict)
+    pruner: str = "none"
+    pruner_options: dict[str, Any] = field(default_factory=dict)
     trials: int | None = None
     time_s: float | None = None
+    steps: int | None = None  # a budget of reported steps (epochs), summed over trials
     workers: int | None = None
     timeout_s: float | None = None
     memory_limit_mb: int | None = None
@@ -93,7 +96,7 @@ class StudySpec:
     def same_search_as(self, other: StudySpec) -> bool:
         """True when trials of ``other`` are trials of this study too.
 
-        Run settings (sampler, budget, workers, timeout, seed) may differ: a study can
+        Run settings (sampler, pruner, budget, workers, timeout, seed) may differ: a study can
         start with random search and go on with another method.
         """
         return (self.params, self.objective, self.direction) == (
@@ -198,10 +201,13 @@ def spec_to_dict(spec: StudySpec) -> dict[str, Any]:
     for key in ("seed", "workers", "timeout_s", "memory_limit_mb"):
         if getattr(spec, key) is not None:
             out[key] = getattr(spec, key)
-    budget = {k: v for k, v in (("trials", spec.trials), ("time_s", spec.time_s)) if v is not None}
+    budget = {k: v for k, v in (("trials", spec.trials), ("time_s", spec.time_s),
+                                ("steps", spec.steps)) if v is not None}
     if budget:
         out["budget"] = budget
     out["sampler"] = {"name": spec.sampler, **spec.sampler_options}
+    if spec.pruner != "none" or spec.pruner_options:
+        out["pruner"] = {"name": spec.pruner, **spec.pruner_options}
     out["objective"] = dict(spec.objective)
     out["params"] = [param_to_dict(p) for p in spec.params]
     return out
@@ -253,10 +259,13 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
     _unknown(problems, "budget.", budget, _BUDGET_KEYS)
     trials = r.integer(budget, "trials", minimum=1, where="budget.")
     time_s = r.number(budget, "time_s", positive=True, where="budget.")
+    steps = r.integer(budget, "steps", minimum=1, where="budget.")
 
     sampler_table = r.table(data, "sampler")
     sampler = r.choice(sampler_table, "name", SAMPLER_NAMES, default="random", where="sampler.")
     sampler_options = {k: v for k, v in sampler_table.items() if k != "name"}
+
+    pruner, pruner_options = _read_pruner(r.table(data, "pruner"), problems)
 
     objective = r.table(data, "objective", required=True)
     if objective and not isinstance(objective.get("kind"), str):
@@ -274,9 +283,22 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
         raise SpecError(problems, source)
     return StudySpec(
         name=name, params=tuple(params), objective=dict(objective), direction=direction,
-        sampler=sampler, sampler_options=sampler_options, trials=trials, time_s=time_s,
+        sampler=sampler, sampler_options=sampler_options, pruner=pruner,
+        pruner_options=pruner_options, trials=trials, time_s=time_s, steps=steps,
         workers=workers, timeout_s=timeout_s, memory_limit_mb=memory_limit_mb, seed=seed,
     )
+
+
+def _read_pruner(table: dict[str, Any], problems: list[str]) -> tuple[str, dict[str, Any]]:
+    from engine.pruners import pruner_problems
+
+    name = table.get("name", "none")
+    options = {k: v for k, v in table.items() if k != "name"}
+    found = pruner_problems(name, options)
+    problems.extend(found)
+    if found:
+        return "none", {}
+    return name, options
 
 
 def _checked_direction(data: Mapping, direction: str, objective: dict, problems: list[str]

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from engine.pruners import make_pruner
 from engine.samplers import make_sampler
 from engine.samplers.base import Sampler
 from engine.space import show_value
@@ -66,11 +67,15 @@ class Study:
             spec.sampler, self.space, direction=spec.direction, seed=spec.seed,
             options=spec.sampler_options,
         )
+        self.pruner = _pruner_of(spec)
+        self._stops: dict[int, tuple[str, int]] = {}  # trial -> (why it stops, at which step)
         self._trials: list[Trial] = []
+        self._steps_used = 0  # last reported step of every trial, summed (budget.steps)
         self._counts = dict.fromkeys(TrialState, 0)
         self._best: Trial | None = None
         for t in trials or []:
             self._put(t)
+            self._steps_used += t.intermediate[-1][0] if t.intermediate else 0
         self._snapshot()
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
@@ -129,6 +134,7 @@ class Study:
             )
             for t in self._trials:
                 self.sampler.after_trial(t)
+            self.pruner = _pruner_of(spec)
             self.exhausted = False
             self._snapshot()
 
@@ -212,7 +218,13 @@ class Study:
         metrics: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> Trial:
-        """Record how a running trial ended; the trial is saved before this returns."""
+        """Record how a running trial ended; the trial is saved before this returns.
+
+        A PRUNED trial keeps its curve; its value is the last one it reported (unless one is
+        given), and its
+        metrics say at which step it stopped (``stopped_at``) and which pruner stopped it
+        (``pruned_by``, with the rule in ``error``).
+        """
         if state is TrialState.RUNNING:
             raise ValueError("tell() records an ended trial; RUNNING is not an end state")
         if state is TrialState.COMPLETE and (value is None or not math.isfinite(value)):
@@ -221,6 +233,9 @@ class Study:
             current = self._trials[number]
             if current.state is not TrialState.RUNNING:
                 raise ValueError(f"trial {number} already ended as {current.state.value}")
+            if state is TrialState.PRUNED:
+                last, metrics, error = self._pruned_result(current, metrics, error)
+                value = last if value is None else value
             trial = current.evolve(
                 state=state, value=value, metrics=dict(metrics or {}), error=error,
                 finished_at=time.time(),
@@ -231,19 +246,44 @@ class Study:
         self._emit("finished", trial)
         return trial
 
-    def report(self, number: int, step: int, value: float) -> None:
-        """Store an intermediate value (e.g. score after an epoch) of a running trial."""
-        if not math.isfinite(value):
-            return  # a NaN loss mid-training says nothing a plot can show
+    def _pruned_result(self, current: Trial, metrics: dict[str, Any] | None, error: str | None
+                       ) -> tuple[float | None, dict[str, Any], str | None]:
+        decided = self._stops.pop(current.number, None)
+        last = current.intermediate[-1] if current.intermediate else (None, None)
+        reason, step = decided or (error or "stopped early", last[0])
+        out = {**(metrics or {}), "stopped_at": step,
+               "pruned_by": self.pruner.name if decided else None}
+        return last[1], out, reason
+
+    def report(self, number: int, step: int, value: float) -> str | None:
+        """Store an intermediate value (e.g. score after an epoch) of a running trial.
+
+        Returns why the trial should stop now (the pruner's rule, as a sentence), or
+        ``None`` to let it go on. A trial told to stop keeps being told so.
+        """
         with self._lock:
+            if number in self._stops:
+                return self._stops[number][0]
             current = self._trials[number]
+            if not math.isfinite(value):
+                # A NaN loss mid-training says nothing a plot can show; only a pruner may act.
+                reason = self.pruner.should_prune_nonfinite(current, int(step), value)
+                if reason is not None:
+                    self._stops[number] = (reason, int(step))
+                return reason
             steps = dict(current.intermediate)
+            last = current.intermediate[-1][0] if current.intermediate else 0
+            self._steps_used += max(0, int(step) - last)
             steps[int(step)] = float(value)
             trial = current.evolve(intermediate=tuple(sorted(steps.items())))
             if self.file is not None:
                 self.file.write_intermediate(number, int(step), float(value))
             self._trials[number] = trial
+            reason = self.pruner.should_prune(trial, self._trials)
+            if reason is not None:
+                self._stops[number] = (reason, int(step))
         self._emit("intermediate", trial)
+        return reason
 
     def _put(self, trial: Trial) -> None:
         # Counts, best and the sampler's own state are kept as trials change, so that asking
@@ -330,8 +370,14 @@ class Study:
         limits = [n for n in (self.spec.trials, self.sampler.size) if n is not None]
         return min(limits) if limits else None
 
+    @property
+    def steps_used(self) -> int:
+        """Steps (epochs) the trials have reported, summed: what ``budget.steps`` counts."""
+        return self._steps_used
+
     def budget_spent(self) -> bool:
-        """True when no new trial should start (finished + running reach the budget)."""
+        """True when no new trial should start (finished + running reach the budget, or the
+        trials have reported ``budget.steps`` steps)."""
         with self._lock:
             if self.exhausted:
                 return True
@@ -339,6 +385,8 @@ class Study:
                 started = self.n_finished + self._counts[TrialState.RUNNING]
                 if started >= self.spec.trials:
                     return True
+            if self.spec.steps is not None and self._steps_used >= self.spec.steps:
+                return True
             if self.spec.time_s is not None and self._clock_started is not None:
                 return time.monotonic() - self._clock_started >= self.spec.time_s
             return False
@@ -347,6 +395,11 @@ class Study:
         """True when the budget is spent and nothing is running."""
         with self._lock:
             return self.budget_spent() and not self._counts[TrialState.RUNNING]
+
+
+def _pruner_of(spec: StudySpec):
+    return make_pruner(spec.pruner, direction=spec.direction, seed=spec.seed,
+                       options=spec.pruner_options)
 
 
 def _interrupted(trial: Trial) -> Trial:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from desktop.plots import _style as style
@@ -11,6 +12,8 @@ from desktop.plots._base import TrialPlotWidget
 from desktop.plots.history import STATE_NAMES
 from desktop.trial_feed import TrialFeed
 from engine.analysis import learning_curves
+from engine.study import Study
+from engine.trial import TrialState
 
 NO_CURVES = "This objective reports no intermediate values."
 ANTIALIAS_MAX_CURVES = 2_000
@@ -20,7 +23,8 @@ class LearningPlotWidget(TrialPlotWidget):
     """One curve per trial that reported intermediate values, coloured by its state.
 
     All curves of a state are one item with a connect array, so thousands of trials cost
-    a handful of items.
+    a handful of items. A pruned trial's curve ends in a marker where it was stopped; the
+    study's pruner checkpoints (ASHA rungs) are dashed vertical guides.
     """
 
     title = "Learning curves"
@@ -33,8 +37,17 @@ class LearningPlotWidget(TrialPlotWidget):
             self.plot.addItem(curve)
         self.selection = pg.PlotCurveItem(pen=style.pen(style.SELECTED, 3), antialias=True)
         self.plot.addItem(self.selection)
+        colour = style.STATE_COLOURS[TrialState.PRUNED]
+        self.stops = pg.ScatterPlotItem(symbol="t1", size=9, pen=style.pen(colour, 1),
+                                        brush=pg.mkBrush(colour))
+        self.plot.addItem(self.stops)
+        self.rung_lines: list[pg.InfiniteLine] = []
+        self._rung_pen = pg.mkPen(style.STATE_COLOURS[TrialState.PRUNED], width=1,
+                                  style=Qt.DashLine)
         self.legend = style.add_legend(self.graphics)
         self._curves = None
+        self._study: Study | None = None
+        feed.reset.connect(self._on_feed_reset)
 
     def _render(self) -> None:
         if not self.columns.n_steps.any():
@@ -62,11 +75,36 @@ class LearningPlotWidget(TrialPlotWidget):
             if n_curves:
                 legend.append(style.state_entry(state, style.LINE_GLYPH))
         style.set_legend(self.legend, legend[::-1])
+        ends = lc.offsets[1:] - 1
+        pruned = lc.states == style.STATE_CODES[TrialState.PRUNED]
+        self.stops.setData(lc.steps[ends[pruned]].astype(float), lc.values[ends[pruned]])
+        self._show_rungs(float(lc.steps.max()) if lc.steps.size else 0.0)
         self._curves = lc
         self.shown = lc.numbers
         self._set_pick_points(lc.steps, lc.values, np.repeat(lc.numbers, lengths))
 
+    def _show_rungs(self, last_step: float) -> None:
+        pruner = self._study.pruner if self._study is not None else None
+        upto = int(max(last_step, 1))
+        rungs = [r for r in (pruner.rungs(upto=upto) if pruner else ()) if r <= upto]
+        while len(self.rung_lines) < len(rungs):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=self._rung_pen)
+            self.plot.addItem(line)
+            self.rung_lines.append(line)
+        for i, line in enumerate(self.rung_lines):
+            line.setVisible(i < len(rungs))
+            if i < len(rungs):
+                line.setValue(rungs[i])
+
+    def _on_feed_reset(self, study: Study | None) -> None:
+        # The panel may have drawn this study before this slot ran: place the guides now.
+        self._study = study
+        lc = self._curves
+        self._show_rungs(float(lc.steps.max()) if lc is not None and lc.steps.size else 0.0)
+
     def _clear(self) -> None:
+        self.stops.setData([], [])
+        self._show_rungs(0.0)
         for curve in self.curves.values():
             curve.setData([], [])
         self.selection.setData([], [])

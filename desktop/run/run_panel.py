@@ -23,8 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.run.pruner_box import PrunerBox
 from engine import dask_executor
 from engine.progress import eta_seconds, format_duration, format_value, planned_seconds
+from engine.pruners.fidelity import step_unit
+from engine.pruners.savings import savings
 from engine.runner import default_workers
 from engine.samplers import SAMPLERS
 from engine.spec import StudySpec
@@ -88,6 +91,10 @@ class RunPanel(QWidget):
         self.shuffle.setToolTip("With a budget smaller than the grid, a shuffled grid samples "
                                 "the whole grid instead of its first corner.")
 
+        self.pruning = PrunerBox()
+        self.pruning.setToolTip("Stop trials whose learning curve is visibly going nowhere, "
+                                "to spend the compute on promising ones.")
+
         self.trials = QSpinBox()
         self.trials.setRange(1, 1_000_000)
         self.trials.setToolTip("How many trials to finish (failed ones count too).")
@@ -97,6 +104,14 @@ class RunPanel(QWidget):
         self.minutes.setDecimals(1)
         self.minutes.setSuffix(" min")
         self.minutes.setValue(30)
+        self.use_steps = QCheckBox("Stop after")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 100_000_000)
+        self.steps.setValue(1000)
+        self.steps.setSuffix(" steps")
+        self.steps.setToolTip("A budget of compute: the steps (epochs, iterations) all trials "
+                              "report, summed. With pruning, stopped trials cost only the "
+                              "steps they ran.")
         self.workers = QSpinBox()
         self.workers.setRange(1, 256)
         self.workers.setToolTip("Trials that run at the same time, each in its own process. "
@@ -114,6 +129,9 @@ class RunPanel(QWidget):
         time_row = QHBoxLayout()
         time_row.addWidget(self.use_time)
         time_row.addWidget(self.minutes, 1)
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.use_steps)
+        steps_row.addWidget(self.steps, 1)
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.use_seed)
         seed_row.addWidget(self.seed, 1)
@@ -142,8 +160,10 @@ class RunPanel(QWidget):
         form.addRow("Search method", self.method)
         form.addRow("", self.method_help)
         form.addRow("", self.shuffle)
+        form.addRow("Stop bad trials early", self.pruning)
         form.addRow("Trials", self.trials)
         form.addRow("Time limit", time_row)
+        form.addRow("Step budget", steps_row)
         form.addRow("Workers", self.workers)
         form.addRow("Trial timeout", self.timeout)
         form.addRow("Seed", seed_row)
@@ -173,6 +193,8 @@ class RunPanel(QWidget):
         status = QHBoxLayout()
         status.addWidget(self.best_label, 1)
         status.addWidget(self.eta_label)
+        self.savings_label = QLabel("")
+        self.savings_label.setObjectName("hint")
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setObjectName("problem")
@@ -184,15 +206,18 @@ class RunPanel(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.progress)
         layout.addLayout(status)
+        layout.addWidget(self.savings_label)
         layout.addStretch(1)
 
         self.method.currentIndexChanged.connect(self._on_method_changed)
         self.use_time.toggled.connect(self.minutes.setEnabled)
+        self.use_steps.toggled.connect(self.steps.setEnabled)
         self.use_seed.toggled.connect(self.seed.setEnabled)
-        for w in (self.trials, self.minutes, self.workers, self.timeout, self.seed):
+        for w in (self.trials, self.minutes, self.steps, self.workers, self.timeout, self.seed):
             w.valueChanged.connect(self.changed)
-        for w in (self.shuffle, self.use_time, self.use_seed):
+        for w in (self.shuffle, self.use_time, self.use_steps, self.use_seed):
             w.toggled.connect(self.changed)
+        self.pruning.changed.connect(self.changed)
         self.run_button.clicked.connect(self.run_requested)
         self.pause_button.clicked.connect(self._on_pause_clicked)
         self.stop_button.clicked.connect(self.stop_requested)
@@ -211,7 +236,8 @@ class RunPanel(QWidget):
     def load(self, spec: StudySpec) -> None:
         """Show a spec's run settings without announcing each one as a change."""
         widgets = (self.method, self.shuffle, self.trials, self.use_time, self.minutes,
-                   self.workers, self.timeout, self.use_seed, self.seed)
+                   self.use_steps, self.steps, self.workers, self.timeout, self.use_seed,
+                   self.seed)
         for w in widgets:
             w.blockSignals(True)
         index = self.method.findData(spec.sampler)
@@ -220,25 +246,30 @@ class RunPanel(QWidget):
         self.trials.setValue(spec.trials or 50)
         self.use_time.setChecked(spec.time_s is not None)
         self.minutes.setValue((spec.time_s or 1800) / 60)
+        self.use_steps.setChecked(spec.steps is not None)
+        self.steps.setValue(spec.steps or 1000)
         self.workers.setValue(spec.workers or default_workers())
         self.timeout.setValue(int(spec.timeout_s or 0))
         self.use_seed.setChecked(spec.seed is not None)
         self.seed.setValue(spec.seed or 0)
         for w in widgets:
             w.blockSignals(False)
+        self.pruning.load(spec)
         self._on_method_changed()
         self.minutes.setEnabled(self.use_time.isChecked())
+        self.steps.setEnabled(self.use_steps.isChecked())
         self.seed.setEnabled(self.use_seed.isChecked())
 
     def apply(self, spec: StudySpec) -> StudySpec:
         """The spec with this panel's settings."""
         sampler = self.method.currentData()
         options = {"shuffle": True} if sampler == "grid" and self.shuffle.isChecked() else {}
-        return spec.evolve(
+        return self.pruning.apply(spec).evolve(
             sampler=sampler,
             sampler_options=options,
             trials=self.trials.value(),
             time_s=self.minutes.value() * 60 if self.use_time.isChecked() else None,
+            steps=self.steps.value() if self.use_steps.isChecked() else None,
             workers=self.workers.value(),
             timeout_s=float(self.timeout.value()) if self.timeout.value() else None,
             seed=self.seed.value() if self.use_seed.isChecked() else None,
@@ -257,11 +288,12 @@ class RunPanel(QWidget):
         self._mode = mode
         busy = mode != "idle"
         for w in (self.method, self.shuffle, self.trials, self.use_time, self.minutes,
-                  self.workers, self.timeout, self.use_seed, self.seed, self.where,
-                  self.address, self.test_button):
+                  self.use_steps, self.steps, self.workers, self.timeout, self.use_seed,
+                  self.seed, self.where, self.address, self.test_button, self.pruning):
             w.setEnabled(not busy)
         if not busy:
             self.minutes.setEnabled(self.use_time.isChecked())
+            self.steps.setEnabled(self.use_steps.isChecked())
             self.seed.setEnabled(self.use_seed.isChecked())
         self.run_button.setEnabled(not busy and self._can_run)
         self.pause_button.setEnabled(mode in ("running", "paused"))
@@ -297,6 +329,7 @@ class RunPanel(QWidget):
             self.progress.setFormat("No trials yet")
             self.best_label.setText("Best so far: –")
             self.eta_label.setText("")
+            self.savings_label.setText("")
             return
         finished = study.n_finished
         total = study.total
@@ -312,6 +345,7 @@ class RunPanel(QWidget):
             f"Best so far: {format_value(best.value)} (trial {best.number})" if best
             else "Best so far: –"
         )
+        self.savings_label.setText(self._savings_text(study))
         if self._mode in ("running", "paused"):
             remaining = None if total is None else max(0, total - finished)
             eta = eta_seconds(finished - self._finished_at_start,
@@ -320,6 +354,13 @@ class RunPanel(QWidget):
                                    else "ETA …")
         elif isinstance(study, Study):
             self.eta_label.setText(self._estimate_text(study))
+
+    def _savings_text(self, study: Study) -> str:
+        """Compute used and saved by pruning, e.g. "312 of 1,000 epochs run; 69% saved"."""
+        trials = study.trials
+        if not any(t.state is TrialState.PRUNED for t in trials):
+            return ""
+        return savings(trials).text(step_unit(study.spec.objective))
 
     def _estimate_text(self, study: Study) -> str:
         """Before a run: what the planned trials should take, once some have run."""

@@ -34,7 +34,7 @@ STATE_RGB = {
 class TrialColumn:
     """One column of the table.
 
-    ``kind`` is one of number, state, value, param, metric, duration, started, worker;
+    ``kind`` is one of number, state, value, param, metric, steps, duration, started, worker;
     ``name`` is the parameter or metric name (for the other kinds, the kind itself).
     """
 
@@ -55,6 +55,8 @@ HEAD_COLUMNS = (
     TrialColumn("value", "value", "Value", help="The objective's value for the trial."),
 )
 TAIL_COLUMNS = (
+    TrialColumn("steps", "steps", "Steps",
+                help="The last step the trial reported (epochs, iterations), if any."),
     TrialColumn("duration", "duration", "Duration", help="How long the trial ran."),
     TrialColumn("started", "started", "Started", numeric=False,
                 help="When the trial started (local time)."),
@@ -69,8 +71,18 @@ def param_column(p: Param) -> TrialColumn:
     return TrialColumn("param", p.name, p.name, numeric=numeric, help=p.help)
 
 
+# Metrics Knobs itself records for pruned trials (engine.study), shown with plain titles.
+_PRUNING_METRICS = {
+    "stopped_at": ("Stopped at", "The step at which a pruner stopped the trial."),
+    "pruned_by": ("Pruned by", "Which pruner stopped the trial; its rule is in the details."),
+}
+
+
 def metric_column(name: str, taken: set[str]) -> TrialColumn:
     """A metric's column; one named like another column (``value``) gets a distinct title."""
+    if name in _PRUNING_METRICS:
+        title, help_text = _PRUNING_METRICS[name]
+        return TrialColumn("metric", name, title, numeric=name == "stopped_at", help=help_text)
     title = f"{name} (metric)" if name.lower() in taken else name
     return TrialColumn("metric", name, title, help=f"Metric '{name}' reported by the objective.")
 
@@ -255,4 +267,5 @@ _FIXED_KEYS: dict[str, Callable[[Trial], float]] = {
     "duration": lambda t: np.nan if t.duration is None else t.duration,
     "started": lambda t: np.nan if t.started_at is None else t.started_at,
     "worker": lambda t: np.nan if t.worker is None else float(t.worker),
+    "steps": lambda t: float(t.intermediate[-1][0]) if t.intermediate else np.nan,
 }

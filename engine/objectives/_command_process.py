@@ -5,7 +5,8 @@ POSIX only (Linux, macOS): it relies on sessions, process groups and ``waitid``.
 The program is started with ``start_new_session=True``, so it and every child it forks share
 a process group that we can signal at once. The group is ended
 
-- on timeout: SIGTERM to the group, then SIGKILL after a short grace period;
+- on timeout, or when ``on_stdout_line`` returns True (a pruner stopped the trial): SIGTERM
+  to the group, then SIGKILL after a short grace period;
 - when the program exits: SIGKILL to whatever it left behind (a background child would
   otherwise keep our pipes open and outlive the trial);
 - when the caller raises (a stop request, an error in a callback): SIGKILL at once;
@@ -57,6 +58,7 @@ class RunResult:
     timed_out: bool
     stderr_tail: list[str] = field(default_factory=list)
     stdout_tail: list[str] = field(default_factory=list)
+    stopped: bool = False  # on_stdout_line asked for the program to end
 
 
 def run_streaming(
@@ -65,7 +67,7 @@ def run_streaming(
     cwd: str | None,
     env: Mapping[str, str],
     timeout_s: float | None,
-    on_stdout_line: Callable[[str], None],
+    on_stdout_line: Callable[[str], bool | None],
     tail_lines: int = 20,
 ) -> RunResult:
     """Run ``argv`` (never through a shell), calling ``on_stdout_line`` for each line.
@@ -98,17 +100,19 @@ def run_streaming(
 def _pump(
     proc: subprocess.Popen,
     timeout_s: float | None,
-    on_stdout_line: Callable[[str], None],
+    on_stdout_line: Callable[[str], bool | None],
     tail_lines: int,
 ) -> RunResult:
     stderr_tail: deque[str] = deque(maxlen=tail_lines)
     stdout_tail: deque[str] = deque(maxlen=5)
+    stop = False
 
     def on_stdout(line: str) -> None:
+        nonlocal stop
         if line.strip():
             stdout_tail.append(line)
-        on_stdout_line(line)
-
+        if on_stdout_line(line) and not stop:
+            stop = True
     def on_stderr(line: str) -> None:
         if line.strip():
             stderr_tail.append(line)
@@ -128,7 +132,7 @@ def _pump(
                 drain_until = now + _DRAIN_S
             if drain_until is not None and (not sel.get_map() or now >= drain_until):
                 break  # the pipes are closed, or a process outside the group holds them
-            if drain_until is None and deadline is not None and now >= deadline:
+            if drain_until is None and (stop or deadline is not None and now >= deadline):
                 if kill_at is None:
                     _signal_group(proc.pid, signal.SIGTERM)
                     kill_at = now + TERM_GRACE_S
@@ -142,7 +146,8 @@ def _pump(
     finally:
         sel.close()
     proc.wait()
-    return RunResult(proc.returncode, kill_at is not None, list(stderr_tail), list(stdout_tail))
+    timed_out = kill_at is not None and not stop
+    return RunResult(proc.returncode, timed_out, list(stderr_tail), list(stdout_tail), stop)
 
 
 def _read_ready(sel: selectors.BaseSelector, wait_s: float) -> None:

@@ -14,11 +14,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # report(step, value): called by an objective while a trial runs, e.g. score per epoch.
-Reporter = Callable[[int, float], None]
+# It returns True when the trial should stop now (a pruner judged it hopeless); the
+# objective then stops its work and raises TrialPruned (or simply returns).
+Reporter = Callable[[int, float], "bool | None"]
+
+
+# Set in each worker process to its slot's number (0, 1, …): a command's {worker} and
+# devices use it, so that parallel trials can each have their own GPU.
+WORKER_ENV = "KNOBS_WORKER"
 
 
 class ObjectiveError(ValueError):
     """The objective's settings are wrong; raised before any trial runs."""
+
+
+class TrialPruned(Exception):
+    """Raised inside a worker by an objective that stopped because ``report`` said so."""
 
 
 class TrialFailure(Exception):

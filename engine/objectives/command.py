@@ -14,6 +14,12 @@ Settings (the ``[objective]`` table of a spec):
   while they run rather than all at the end.
 - ``score_regex``: optional regular expression with one group around the score.
 - ``timeout_s``: optional; the program and all its children are ended after this many seconds.
+- ``devices``: optional list of device ids (e.g. ``["0", "1"]``); worker slot ``w`` runs its
+  trials with ``CUDA_VISIBLE_DEVICES`` set to ``devices[w % len(devices)]``, so four
+  workers on four GPUs never share one. ``{worker}`` in the template is the slot's number.
+
+When a pruner stops the trial, the program's process group gets SIGTERM (a script may
+catch it to save a checkpoint) and SIGKILL a few seconds later; the trial ends PRUNED.
 
 How the score and progress are read from stdout: :mod:`engine.objectives._command_output`.
 A non-zero exit, a missing score or a timeout fail the trial with the exit code (or signal)
@@ -36,7 +42,15 @@ from typing import Any
 
 from engine.objectives._command_output import OutputParser, ScoreError
 from engine.objectives._command_process import RunResult, run_streaming
-from engine.objectives.base import Evaluation, Objective, ObjectiveError, Reporter, TrialFailure
+from engine.objectives.base import (
+    WORKER_ENV,
+    Evaluation,
+    Objective,
+    ObjectiveError,
+    Reporter,
+    TrialFailure,
+    TrialPruned,
+)
 from engine.objectives.command_template import (
     TemplateError,
     parse_template,
@@ -48,6 +62,7 @@ from engine.space.params import show_value
 
 PYTHON_NAMES = ("python", "python3")
 TAIL_LINES = 20  # lines of stderr kept in a failed trial's reason
+WORKER = "worker"  # the placeholder for the worker slot's number
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -60,6 +75,7 @@ class CommandObjective(Objective):
     env: dict[str, Any] = field(default_factory=dict, hash=False)
     score_regex: str = ""
     timeout_s: float | None = None
+    devices: tuple[Any, ...] = ()
 
     kind = "command"
     path_settings = ("workdir",)
@@ -75,6 +91,7 @@ class CommandObjective(Objective):
             env=dict(env) if isinstance(env, Mapping) else env,
             score_regex=str(settings.get("score_regex") or ""),
             timeout_s=settings.get("timeout_s"),
+            devices=_as_devices(settings.get("devices")),
         )
 
     def to_settings(self) -> dict[str, Any]:
@@ -87,6 +104,8 @@ class CommandObjective(Objective):
             out["score_regex"] = self.score_regex
         if self.timeout_s is not None:
             out["timeout_s"] = self.timeout_s
+        if self.devices:
+            out["devices"] = list(self.devices)
         return out
 
     def placeholders(self) -> list[str]:
@@ -104,6 +123,7 @@ class CommandObjective(Objective):
         """
         problems = self._command_problems(param_names)
         problems += self._setting_problems()
+        problems += _device_problems(self.devices)
         if problems:
             raise ObjectiveError("\n".join(problems))
 
@@ -111,10 +131,9 @@ class CommandObjective(Objective):
         argv = self._argv(params)
         parser = OutputParser(self.score_regex or None)
 
-        def on_line(line: str) -> None:
+        def on_line(line: str) -> bool:
             progress = parser.feed(line)
-            if progress is not None:
-                report(*progress)
+            return progress is not None and bool(report(*progress))
 
         try:
             result = run_streaming(
@@ -127,6 +146,8 @@ class CommandObjective(Objective):
                 f"cannot start {argv[0]!r}{where}: {exc.strerror or exc}\n"
                 f"Command: {shlex.join(argv)}"
             ) from None
+        if result.stopped:
+            raise TrialPruned()
         reason = self._failure_reason(result)
         if reason is None:
             try:
@@ -155,7 +176,7 @@ class CommandObjective(Objective):
             # Checked here too, not only in check(): a value must never choose the program.
             if not args or any(not isinstance(part, str) for part in args[0]):
                 raise TemplateError("the program name must be plain text, without placeholders")
-            argv = render(args, params)
+            argv = render(args, {WORKER: _worker_slot(), **params})
         except TemplateError as exc:
             raise TrialFailure(f"objective.command = {self.command!r}: {exc}") from None
         if argv[0] in PYTHON_NAMES:
@@ -168,6 +189,8 @@ class CommandObjective(Objective):
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
         env.update({str(k): to_text(v) for k, v in self.env.items()})
+        if self.devices:
+            env["CUDA_VISIBLE_DEVICES"] = to_text(self.devices[_worker_slot() % len(self.devices)])
         return env
 
     def _failure_reason(self, result: RunResult) -> str | None:
@@ -200,7 +223,7 @@ class CommandObjective(Objective):
             problems += self._program_problems(args[0][0])
         if param_names is not None:
             known = list(param_names)
-            unknown = [n for n in placeholder_names(args) if n not in known]
+            unknown = [n for n in placeholder_names(args) if n not in known and n != WORKER]
             if unknown:
                 listed = ", ".join(f"{{{n}}}" for n in unknown)
                 accepted = ", ".join(known) or "none"
@@ -267,6 +290,30 @@ def _is_folder(path: str) -> bool:
         return Path(path).is_dir()
     except (OSError, ValueError):  # a name too long for the system, or with a NUL in it
         return False
+
+
+def _worker_slot() -> int:
+    try:
+        return int(os.environ.get(WORKER_ENV, "0"))
+    except ValueError:
+        return 0
+
+
+def _as_devices(raw: Any) -> Any:
+    # Kept as given when it is not a list, so that check() can name the mistake.
+    if raw is None:
+        return ()
+    return tuple(raw) if isinstance(raw, list) else raw
+
+
+def _device_problems(devices: Any) -> list[str]:
+    if not isinstance(devices, tuple) or any(
+            isinstance(d, bool) or not isinstance(d, (str, int)) or str(d).strip() == ""
+            for d in devices):
+        shown = list(devices) if isinstance(devices, tuple) else devices
+        return [f"objective.devices = {shown!r}: expected a list of device ids such as "
+                "[\"0\", \"1\"] (one per worker slot, used in turn)"]
+    return []
 
 
 def _env_problems(env: Any) -> list[str]:

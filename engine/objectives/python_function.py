@@ -3,6 +3,10 @@
 The function is called in a worker process with the params dict and, if it accepts a
 second argument, a ``report(step, value)`` callback for intermediate values. It returns a
 number, or a dict with ``value`` and any extra metrics to store.
+
+``report`` returns True when a pruner stopped the trial: the function should then return
+at once (what it returns is ignored; the trial ends PRUNED with its last reported value).
+One that keeps going is ended like a command, after a short grace period.
 """
 
 from __future__ import annotations

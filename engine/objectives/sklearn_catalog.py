@@ -59,7 +59,10 @@ TASKS = (CLASSIFICATION, REGRESSION)
 
 # How an entry can report a learning curve while it trains.
 EPOCHS = "epochs"  # partial_fit one pass over the data at a time (MLP)
-STAGES = "stages"  # staged predictions after fitting, one per boosting iteration
+STAGES = "stages"  # boosting iterations, added a few at a time (warm_start, max_iter)
+TREES = "trees"  # forest trees, added a few at a time (warm_start, n_estimators)
+# The constructor argument that counts the steps of a model that grows by warm_start.
+GROWS_BY = {STAGES: "max_iter", TREES: "n_estimators"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class ModelEntry:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     needs_scaling: bool = False  # distance- or gradient-based models want scaled inputs
     scale_target: bool = False  # the model is sensitive to the scale of a numeric target
-    iterative: str | None = None  # EPOCHS, STAGES or None
+    iterative: str | None = None  # EPOCHS, STAGES, TREES or None
     translate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     extra_names: tuple[str, ...] = ()  # accepted param names that are not constructor args
 
@@ -269,11 +272,11 @@ _ENTRIES = (
     ),
     ModelEntry(
         "random_forest_classifier", "Random forest", CLASSIFICATION, RandomForestClassifier,
-        _forest_params(),
+        _forest_params(), iterative=TREES,
     ),
     ModelEntry(
         "extra_trees_classifier", "Extra trees", CLASSIFICATION, ExtraTreesClassifier,
-        _forest_params(),
+        _forest_params(), iterative=TREES,
     ),
     ModelEntry(
         "hist_gradient_boosting_classifier", "Gradient boosting", CLASSIFICATION,
@@ -327,7 +330,7 @@ _ENTRIES = (
     ),
     ModelEntry(
         "random_forest_regressor", "Random forest", REGRESSION, RandomForestRegressor,
-        _forest_params(),
+        _forest_params(), iterative=TREES,
     ),
     ModelEntry(
         "hist_gradient_boosting_regressor", "Gradient boosting", REGRESSION,

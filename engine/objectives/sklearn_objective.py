@@ -24,15 +24,22 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from engine.objectives.base import Evaluation, Objective, ObjectiveError, Reporter, TrialFailure
+from engine.objectives.base import (
+    Evaluation,
+    Objective,
+    ObjectiveError,
+    Reporter,
+    TrialFailure,
+    TrialPruned,
+)
 from engine.objectives.sklearn_catalog import (
     CLASSIFICATION,
     DEFAULT_METRIC,
     EPOCHS,
+    GROWS_BY,
     MAXIMIZE,
     METRICS,
     PROBA_METRICS,
-    STAGES,
     ModelEntry,
     default_space,
     direction_of,
@@ -332,8 +339,8 @@ class SklearnObjective(Objective):
             folds = self.splits(data)
             if entry.iterative == EPOCHS:
                 scores, fit_time = _run_epochs(run, folds, report)
-            elif entry.iterative == STAGES:
-                scores, fit_time = _run_stages(run, folds, report)
+            elif entry.iterative in GROWS_BY:
+                scores, fit_time = _run_growing(run, folds, report)
             else:
                 scores, fit_time = _run_plain(run, folds)
         value = float(np.mean(scores))
@@ -410,6 +417,9 @@ class _Run:
             raise TrialFailure(f"could not compute {self.metric}: {e}") from None
 
 
+_MAX_CURVE_POINTS = 25  # a model growing by warm_start reports at most this many steps
+
+
 def _fit_failure(run: _Run, fold: int, e: Exception) -> TrialFailure:
     return TrialFailure(f"{run.entry.name} failed to train on fold {fold + 1}: {e}")
 
@@ -431,27 +441,34 @@ def _run_plain(run: _Run, folds) -> tuple[list[float], float]:
     return scores, fit_time
 
 
-def _run_stages(run: _Run, folds, report: Reporter) -> tuple[list[float], float]:
-    """Boosting: fit each fold, then score every stage; report the mean curve at the end."""
-    curves, fit_time = [], 0.0
-    for i, (train, test) in enumerate(folds):
-        X_train, y_train, X_test, y_test = run.fold(train, test)
+def _run_growing(run: _Run, folds, report: Reporter) -> tuple[list[float], float]:
+    """Boosting and forests: grow every fold's model a few iterations (trees) at a time with
+    warm_start, reporting the mean score after each chunk, so that a pruned trial stops
+    growing and the iterations not trained are the compute saved."""
+    size = GROWS_BY[run.entry.iterative]
+    fold_data = [run.fold(train, test) for train, test in folds]
+    models = []
+    for _ in fold_data:
         est = run.estimator()
-        start = time.perf_counter()
-        try:
-            est.fit(X_train, y_train)
-        except (ValueError, ArithmeticError) as e:
-            raise _fit_failure(run, i, e) from None
-        fit_time += time.perf_counter() - start
-        if run.is_classification:
-            stages = (run.full_proba(est.classes_, p) for p in est.staged_predict_proba(X_test))
-        else:
-            stages = est.staged_predict(X_test)
-        curves.append([run.score(y_test, out) for out in stages])
-    # Folds may stop at different iterations; a finished fold keeps its last score.
-    for step in range(max(len(c) for c in curves)):
-        report(step + 1, float(np.mean([c[min(step, len(c) - 1)] for c in curves])))
-    return [c[-1] for c in curves], fit_time
+        est.set_params(warm_start=True)
+        models.append(est)
+    total = int(models[0].get_params()[size])
+    chunk = max(1, -(-total // _MAX_CURVE_POINTS))
+    scores, fit_time, grown = [0.0] * len(models), 0.0, 0
+    while grown < total:
+        grown = min(total, grown + chunk)
+        for i, (est, (X_train, y_train, X_test, y_test)) in enumerate(zip(models, fold_data)):
+            est.set_params(**{size: grown})
+            start = time.perf_counter()
+            try:
+                est.fit(X_train, y_train)
+            except (ValueError, ArithmeticError) as e:
+                raise _fit_failure(run, i, e) from None
+            fit_time += time.perf_counter() - start
+            scores[i] = run.score(y_test, run.outputs(est, X_test))
+        if report(grown, float(np.mean(scores))):
+            raise TrialPruned()
+    return scores, fit_time
 
 
 class _EpochFold:
@@ -544,7 +561,8 @@ def _run_epochs(run: _Run, folds, report: Reporter) -> tuple[list[float], float]
                 raise _fit_failure(run, fold_runs.index(f), e) from None
             fit_time += time.perf_counter() - start
             f.score = f.evaluate()
-        report(epoch, float(np.mean([f.score for f in fold_runs])))
+        if report(epoch, float(np.mean([f.score for f in fold_runs]))):
+            raise TrialPruned()  # the epochs not trained are the compute saved
     return [f.finish() for f in fold_runs], fit_time
 
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from engine.samplers._discrete import NoRepeat
+from engine.samplers._pruned import pruned_as_complete
 from engine.samplers.base import Sampler
 from engine.samplers.sobol import SobolSampler
 from engine.space import CategoricalParam, FixedParam, SearchSpace, Value, decode_one, encode_one
@@ -86,7 +87,9 @@ class BayesSampler(Sampler):
     becomes sure about them, so workers asking in parallel are sent elsewhere. Failed and
     pruned trials count as the worst value seen so far, so that the sampler steers away
     from configurations that crash without letting them stretch the scale of the values.
-    Interrupted trials are ignored.
+    A pruned trial is modelled at the full-length value of the complete trials that stood
+    at its rank when it stopped (:mod:`engine.samplers._pruned`). Interrupted trials are
+    ignored.
 
     With a seed the suggestions depend only on the history of asks (the model's last fit
     warm-starts the next). In a purely discrete space no configuration is suggested twice.
@@ -144,6 +147,7 @@ class BayesSampler(Sampler):
     # --- ask --------------------------------------------------------------------------
 
     def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
+        trials = pruned_as_complete(trials, self.direction)  # the rule: samplers/_pruned.py
         n_complete = sum(1 for t in trials if _usable(t))
         started = sum(1 for t in trials if t.state is not TrialState.INTERRUPTED)
         if self.space.dimension == 0 or started < self.n_startup or n_complete < 2:

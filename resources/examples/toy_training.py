@@ -28,6 +28,7 @@ def train(params, report):
         else:
             loss = floor + (loss - floor) * math.exp(-lr * 30 * speed / (1 + distance))
         loss *= 1 + rng.gauss(0, 0.01)
-        report(epoch, loss)
+        if report(epoch, loss):  # a pruner stopped this trial: the rest would be wasted
+            break
         time.sleep(0.01)
     return {"value": loss, "epochs_run": epoch}

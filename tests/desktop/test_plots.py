@@ -309,3 +309,24 @@ def test_six_thousand_trials_render_in_every_plot_and_redraw_live_less_often(qtb
     assert history.is_stale
     qtbot.waitUntil(lambda: not history.is_stale, timeout=3_000)
     assert history.scatters[C].getData()[0].size == len(numbers_in(study, C))
+
+
+def test_pruned_curves_end_in_a_marker_and_asha_rungs_are_guides(qtbot, panel, feed):
+    spec = make_spec(30).evolve(pruner="asha", pruner_options={"min_steps": 1, "eta": 3})
+    study = Study(spec)
+    for _ in range(12):
+        t = study.ask()
+        stopped = None
+        for step in range(1, 10):
+            if study.report(t.number, step, score(t.params) + 1.0 / step):
+                stopped = step
+                break
+        study.tell(t.number, P if stopped else C, value=None if stopped else score(t.params))
+    feed.set_study(study)
+    learning = panel.show_plot("learning")
+    pruned = [t for t in study.trials if t.state is P]
+    assert pruned
+    x, y = learning.stops.getData()
+    assert sorted(zip(x.tolist(), y.tolist())) == sorted(t.intermediate[-1] for t in pruned)
+    guides = [line.value() for line in learning.rung_lines if line.isVisible()]
+    assert guides == [1, 3, 9]

@@ -1,0 +1,342 @@
+"""Knobs' pruners against Optuna's on learning-curve problems, at equal compute.
+
+Compute is counted in steps (epochs, iterations): a run may spend a budget of
+``multiple × max_steps`` steps, and the score of a run is the best *full-length* value
+(of a trial that ran all its steps) found within it. Reported, per task, the median over
+seeds at 10×, 25× and 50× the steps of one full trial, and (on the synthetic task, whose
+full-length value is known for every configuration) how often the configuration that
+would have been best among those tried was pruned.
+
+    python -m benchmarks.pruning_vs_peers --quick          # smoke run, a minute
+    nice python -m benchmarks.pruning_vs_peers --jobs 2    # the tables of docs/benchmarks.md
+
+Methods: Knobs random and bayes with no pruning, median, asha and hyperband; Optuna TPE
+with no pruning, MedianPruner, SuccessiveHalvingPruner and HyperbandPruner; and, for bayes
+with asha, the three rules for pruned trials (Knobs' rank rule, "pruned = worst", "ignore
+pruned"). Trials run one after another in this process, so compute is steps, not seconds.
+Optuna is skipped with a note when it is not installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.space import FloatParam, IntParam  # noqa: E402
+from engine.spec import StudySpec  # noqa: E402
+from engine.study import Study  # noqa: E402
+from engine.trial import TrialState  # noqa: E402
+
+MULTIPLES = (10, 25, 50)
+
+
+# ------------------------------------------------------------------------------ tasks
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    params: tuple
+    max_steps: int
+    make_run: Callable[[dict], Callable[[int], float]]  # params -> (step -> loss)
+    true_final: Callable[[dict], float] | None = None  # known full-length loss, if any
+
+
+def _crossing_run(p: dict) -> Callable[[int], float]:
+    """Loss falls from f + 1 to f; the better the configuration, the slower it learns, so
+    good early is not always good late (curves cross)."""
+    final = (p["x"] - 0.7) ** 2 + (p["y"] - 0.3) ** 2
+    tau = _tau(p)
+    rng = np.random.default_rng(abs(hash((round(p["x"], 12), round(p["y"], 12)))) % 2**32)
+    noise = rng.normal(0, 0.005, 100)
+    return lambda t: final + math.exp(-t / tau) + noise[t % 100]
+
+
+def _tau(p: dict) -> float:
+    return 2.0 + 25.0 * p["x"]
+
+
+def _crossing_final(p: dict) -> float:
+    """The full-length (step 27) loss without noise: what the best configuration is judged by."""
+    return (p["x"] - 0.7) ** 2 + (p["y"] - 0.3) ** 2 + math.exp(-27 / _tau(p))
+
+
+def _mlp_run(p: dict) -> Callable[[int], float]:
+    import warnings
+
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+
+    x, y = load_digits(return_X_y=True)
+    xt, xv, yt, yv = train_test_split(x / 16.0, y, test_size=0.25, stratify=y, random_state=0)
+    model = MLPClassifier(hidden_layer_sizes=(int(p["units"]),), batch_size=int(p["batch"]),
+                          learning_rate_init=p["lr"], alpha=p["alpha"], random_state=0)
+    classes = np.unique(y)
+
+    def step(_t: int) -> float:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.partial_fit(xt, yt, classes=classes)
+        return 1.0 - model.score(xv, yv)
+
+    return step
+
+
+def _boosting_run(p: dict) -> Callable[[int], float]:
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_breast_cancer(return_X_y=True)
+    xt, xv, yt, yv = train_test_split(x, y, test_size=0.3, stratify=y, random_state=0)
+    model = HistGradientBoostingClassifier(
+        learning_rate=p["lr"], max_leaf_nodes=int(p["leaves"]), l2_regularization=p["l2"],
+        early_stopping=False, warm_start=True, max_iter=1, random_state=0)
+
+    def step(t: int) -> float:
+        model.set_params(max_iter=t)
+        model.fit(xt, yt)
+        return log_loss(yv, model.predict_proba(xv))
+
+    return step
+
+
+TASKS = {
+    "crossing": Task("crossing", (FloatParam("x", 0.0, 1.0), FloatParam("y", 0.0, 1.0)), 27,
+                     _crossing_run, _crossing_final),
+    "mlp_digits": Task("mlp_digits", (
+        FloatParam("lr", 1e-4, 0.3, log=True), FloatParam("alpha", 1e-6, 1e-1, log=True),
+        IntParam("units", 8, 64, log=True), IntParam("batch", 16, 256, log=True)), 20, _mlp_run),
+    "boosting": Task("boosting", (
+        FloatParam("lr", 0.005, 0.5, log=True), IntParam("leaves", 4, 64, log=True),
+        FloatParam("l2", 1e-6, 10.0, log=True)), 60, _boosting_run),
+}
+
+
+# ------------------------------------------------------------------------------ runs
+
+
+@dataclass
+class RunLog:
+    """Per trial: steps it ran, its full-length loss (nan if pruned), its true final loss."""
+
+    steps: list[int]
+    finals: list[float]
+    truths: list[float]
+
+
+def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
+              rule: str = "rank") -> RunLog:
+    options = {"none": {}, "median": {},
+               "asha": {"min_steps": 1, "eta": 3, "max_steps": task.max_steps},
+               "hyperband": {"min_steps": 1, "eta": 3, "max_steps": task.max_steps}}[pruner]
+    spec = StudySpec(name=task.name, params=task.params, seed=seed, sampler=sampler,
+                     objective={"kind": "python", "path": "x.py", "function": "f"},
+                     pruner=pruner, pruner_options=options)
+    _set_pruned_rule(rule)
+    study = Study(spec)
+    log = RunLog([], [], [])
+    while sum(log.steps) < budget:
+        trial = study.ask()
+        curve = task.make_run(trial.params)
+        stopped = None
+        for t in range(1, task.max_steps + 1):
+            value = curve(t)
+            if study.report(trial.number, t, value):
+                stopped = t
+                break
+        if stopped is None:
+            study.tell(trial.number, TrialState.COMPLETE, value=value)
+        else:
+            study.tell(trial.number, TrialState.PRUNED)
+        _record(log, task, trial.params, stopped, value)
+    return log
+
+
+def _set_pruned_rule(rule: str) -> None:
+    """Bayes' rule for pruned trials: Knobs' rank rule, or one of the two baselines."""
+    from engine.samplers import _pruned, bayes
+
+    bayes.pruned_as_complete = {
+        "rank": _pruned.pruned_as_complete,
+        "worst": lambda trials, direction: list(trials),  # bayes' fallback: worst value
+        "ignore": lambda trials, direction: [t for t in trials
+                                             if t.state is not TrialState.PRUNED],
+    }[rule]
+
+
+def run_optuna(task: Task, pruner: str, seed: int, budget: int) -> RunLog:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    pruners = {
+        "none": optuna.pruners.NopPruner(),
+        "median": optuna.pruners.MedianPruner(),
+        "sha": optuna.pruners.SuccessiveHalvingPruner(),
+        "hyperband": optuna.pruners.HyperbandPruner(min_resource=1, max_resource=task.max_steps),
+    }
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed),
+                                pruner=pruners[pruner])
+    log = RunLog([], [], [])
+    while sum(log.steps) < budget:
+        trial = study.ask()
+        params = {}
+        for p in task.params:
+            if isinstance(p, IntParam):
+                params[p.name] = trial.suggest_int(p.name, p.low, p.high, log=p.log)
+            else:
+                params[p.name] = trial.suggest_float(p.name, p.low, p.high, log=p.log)
+        curve = task.make_run(params)
+        stopped = None
+        for t in range(1, task.max_steps + 1):
+            value = curve(t)
+            trial.report(value, t)
+            if trial.should_prune():
+                stopped = t
+                break
+        if stopped is None:
+            study.tell(trial, value)
+        else:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        _record(log, task, params, stopped, value)
+    return log
+
+
+def _record(log: RunLog, task: Task, params: dict, stopped: int | None, value: float) -> None:
+    log.steps.append(stopped or task.max_steps)
+    log.finals.append(value if stopped is None else math.nan)
+    log.truths.append(task.true_final(params) if task.true_final else math.nan)
+
+
+def best_at(log: RunLog, budget: int) -> float:
+    """Best full-length loss among trials that ended within ``budget`` steps."""
+    used = np.cumsum(log.steps)
+    finals = np.array(log.finals)[used <= budget]
+    finals = finals[~np.isnan(finals)]
+    return float(finals.min()) if finals.size else math.nan
+
+
+def best_was_pruned(log: RunLog, budget: int) -> float:
+    used = np.cumsum(log.steps)
+    keep = used <= budget
+    truths = np.array(log.truths)[keep]
+    if not truths.size or np.isnan(truths).all():
+        return math.nan
+    return float(np.isnan(np.array(log.finals)[keep][int(np.nanargmin(truths))]))
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def methods(task: str, with_optuna: bool, quick: bool) -> list[tuple]:
+    out = [("knobs", "random", p, "rank") for p in ("none", "median", "asha", "hyperband")]
+    out += [("knobs", "bayes", "asha", "rank")]
+    if task == "crossing":  # the rules for pruned trials, where seeds are cheap
+        out += [("knobs", "bayes", "none", "rank")]
+        out += [("knobs", "bayes", "asha", r) for r in ("worst", "ignore")]
+    if with_optuna:
+        out += [("optuna", "tpe", p, "") for p in ("none", "median", "sha", "hyperband")]
+    return out
+
+
+def one(args: tuple) -> tuple:
+    task_name, method, seed, multiple = args
+    task = TASKS[task_name]
+    budget = multiple * task.max_steps
+    started = time.perf_counter()
+    lib, sampler, pruner, rule = method
+    if lib == "knobs":
+        log = run_knobs(task, sampler, pruner, seed, budget, rule)
+    else:
+        log = run_optuna(task, pruner, seed, budget)
+    return task_name, method, seed, log, time.perf_counter() - started
+
+
+def label(method: tuple) -> str:
+    lib, sampler, pruner, rule = method
+    tail = f" (pruned: {rule})" if sampler == "bayes" and pruner == "asha" else ""
+    return f"{lib} {sampler} + {pruner}{tail}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="2 seeds, synthetic task only")
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--tasks", default="crossing,mlp_digits,boosting")
+    ap.add_argument("--real-seeds", type=int, default=2, help="seeds for the real tasks")
+    ap.add_argument("--jobs", type=int, default=1)
+    args = ap.parse_args(argv)
+    try:
+        import optuna  # noqa: F401
+
+        with_optuna = True
+    except ImportError:
+        print("Optuna is not installed: its rows are skipped.")
+        with_optuna = False
+    tasks = ["crossing"] if args.quick else args.tasks.split(",")
+    top = max(MULTIPLES)
+    jobs = []
+    for task in tasks:
+        n_seeds = 2 if args.quick else (args.seeds if task == "crossing" else args.real_seeds)
+        for method in methods(task, with_optuna, args.quick):
+            jobs += [(task, method, seed, top) for seed in range(n_seeds)]
+    results: dict[tuple, list] = {}
+    started = time.perf_counter()
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for task, method, _seed, log, secs in pool.map(one, jobs):
+            results.setdefault((task, method), []).append((log, secs))
+    for task in tasks:
+        full = TASKS[task].max_steps
+        print(f"\n### {task} ({full} steps a full trial; median best full-length loss over "
+              f"{len(results[(task, methods(task, with_optuna, args.quick)[0])])} seeds)\n")
+        print("| method | " + " | ".join(f"{m}× steps" for m in MULTIPLES)
+              + " | best config pruned (50×) | trials (50×) |")
+        print("|---" * (len(MULTIPLES) + 3) + "|")
+        for method in methods(task, with_optuna, args.quick):
+            runs = results[(task, method)]
+            cells = [np.nanmedian([best_at(log, m * full) for log, _ in runs]) for m in MULTIPLES]
+            pruned = np.nanmean([best_was_pruned(log, top * full) for log, _ in runs])
+            n_trials = np.median([len(log.steps) for log, _ in runs])
+            print(f"| {label(method)} | " + " | ".join(f"{c:.4f}" for c in cells)
+                  + f" | {'n/a' if math.isnan(pruned) else f'{pruned:.0%}'} | {n_trials:.0f} |")
+        _anytime_target(task, results, with_optuna, args.quick)
+    print(f"\nTotal time {time.perf_counter() - started:.0f} s with {args.jobs} jobs.")
+
+
+def _anytime_target(task: str, results: dict, with_optuna: bool, quick: bool) -> None:
+    """Steps each method needs to reach the no-pruning run's best after 50 trials."""
+    full = TASKS[task].max_steps
+    base = [best_at(log, 50 * full) for log, _ in results[(task, ("knobs", "random", "none",
+                                                                    "rank"))]]
+    print(f"\nSteps to reach random + none's 50-trial best (median over seeds; "
+          f"50 trials = {50 * full} steps):\n")
+    for method in methods(task, with_optuna, quick):
+        need = []
+        for (log, _), target in zip(results[(task, method)], base):
+            used = np.cumsum(log.steps)
+            finals = np.array(log.finals)
+            hit = np.nonzero(~np.isnan(finals) & (finals <= target))[0]
+            need.append(used[hit[0]] if hit.size else math.inf)
+        med = float(np.median(need))
+        shown = "not within 50×" if math.isinf(med) else f"{med:.0f} ({med / (50 * full):.0%})"
+        print(f"- {label(method)}: {shown}")
+
+
+if __name__ == "__main__":
+    main()

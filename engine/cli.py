@@ -14,6 +14,8 @@ from typing import TextIO
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
 from engine.executors import ExecutorError
 from engine.export import write_csv, write_json
+from engine.interop.optuna_cli import export_optuna, show_optuna
+from engine.interop.optuna_rdb import OptunaStorageError, is_optuna_storage
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
@@ -64,13 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
                           "or local:N for N worker processes here (needs knobs[cluster])")
 
     show = sub.add_parser("show", help="summarise a study file")
-    show.add_argument("study", help="study file (.knobs)")
+    show.add_argument("study", help="study file (.knobs) or Optuna SQLite storage")
     show.add_argument("--top", type=_whole_number(), default=10, help="best trials shown")
+    show.add_argument("--study", dest="study_name", metavar="NAME",
+                      help="which study of an Optuna storage holding several")
 
     export = sub.add_parser("export", help="write a study's trials as CSV or JSON")
-    export.add_argument("study", help="study file (.knobs)")
+    export.add_argument("study", help="study file (.knobs) or Optuna SQLite storage")
     export.add_argument("--format", choices=("csv", "json"), help="default: from -o's suffix")
     export.add_argument("-o", "--output", required=True, help="file to write")
+    export.add_argument("--study", dest="study_name", metavar="NAME",
+                        help="which study of an Optuna storage holding several")
     return parser
 
 
@@ -82,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return commands[args.command](args)
-    except (UsageError, SpecError, ObjectiveError, StudyFileError, ValueError) as exc:
+    except (UsageError, SpecError, ObjectiveError, StudyFileError, OptunaStorageError,
+            ValueError) as exc:
         for line in str(exc).splitlines():
             print(f"knobs {args.command}: error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -227,6 +234,8 @@ def _print_summary(study: Study, out: TextIO) -> None:
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    if is_optuna_storage(args.study):
+        return show_optuna(args, out)
     study = Study.open(args.study, readonly=True)
     try:
         spec = study.spec
@@ -265,6 +274,11 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     fmt = args.format or target.suffix.lower().lstrip(".")
     if fmt not in ("csv", "json"):
         raise UsageError(f"-o {target}: cannot tell the format; add --format csv or --format json")
+    if is_optuna_storage(args.study):
+        try:
+            return export_optuna(args, target, fmt, out)
+        except OSError as exc:
+            raise UsageError(f"-o {target}: cannot write: {exc.strerror}") from None
     study = Study.open(args.study, readonly=True)
     try:
         trials = study.trials

@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from engine.interop import OptunaStorageError, is_optuna_storage, list_studies, read_study
+from engine.interop import (
+    OptunaStorageError,
+    is_optuna_storage,
+    list_studies,
+    read_study,
+    trials_dataframe,
+    trials_table,
+)
 from engine.spec import spec_from_dict
 from engine.storage import StudyFile, StudyFileError
+from engine.study import Study
 from engine.trial import TrialState
 from tests.engine.processes import knobs
 
@@ -134,3 +142,33 @@ def test_reads_a_storage_optuna_makes_now(tmp_path):
     assert ours.params[1]["log"] is True
     assert [t.value for t in ours.trials] == pytest.approx([t.value for t in study.trials])
     assert [t.params for t in ours.trials] == [t.params for t in study.trials]
+
+
+def test_trials_table_has_optunas_columns_for_an_optuna_storage_and_a_knobs_study(storage,
+                                                                                  tmp_path):
+    table = trials_table(storage, "toy")
+    assert list(table) == ["number", "value", "datetime_start", "datetime_complete",
+                           "duration", "params_lr", "params_layers", "params_activation",
+                           "state"]
+    assert table["number"] == list(range(8))
+    assert table["state"][3] == "FAIL" and table["state"][5] == "PRUNED"
+    assert table["value"][3] is None
+    assert table["duration"][0].total_seconds() >= 0
+
+    path = tmp_path / "k.knobs"
+    spec = spec_from_dict({"name": "k", "direction": "minimize",
+                           "objective": {"kind": "python", "path": "f.py", "function": "f"},
+                           "params": [{"name": "x", "type": "float", "low": 0, "high": 1}]})
+    study = Study.create(spec, path)
+    study.tell(study.ask().number, TrialState.COMPLETE, value=0.5)
+    mine = trials_table(study)
+    study.close()
+    assert mine["params_x"] == trials_table(path)["params_x"]
+    assert mine["value"] == [0.5] and mine["state"] == ["COMPLETE"]
+
+
+def test_trials_dataframe_is_the_table_in_pandas(storage):
+    pytest.importorskip("pandas")  # in the test extra; CI installs it
+    frame = trials_dataframe(storage, "other")
+    assert list(frame.columns) == list(trials_table(storage, "other"))
+    assert len(frame) == 3 and frame["params_x"].between(-1, 1).all()

@@ -172,3 +172,33 @@ def test_trials_dataframe_is_the_table_in_pandas(storage):
     frame = trials_dataframe(storage, "other")
     assert list(frame.columns) == list(trials_table(storage, "other"))
     assert len(frame) == 3 and frame["params_x"].between(-1, 1).all()
+
+
+def test_a_knobs_study_exported_to_optuna_reads_back_the_same(tmp_path):
+    optuna = pytest.importorskip("optuna")  # the optuna extra, also in the test extra
+    from engine.interop.optuna_export import export_to_optuna
+
+    spec = spec_from_dict({"name": "round", "direction": "maximize",
+                           "objective": {"kind": "python", "path": "f.py", "function": "f"},
+                           "params": [
+                               {"name": "lr", "type": "float", "low": 1e-3, "high": 1,
+                                "log": True},
+                               {"name": "depth", "type": "int", "low": 1, "high": 9},
+                               {"name": "kind", "type": "categorical", "choices": ["a", "b"]}]})
+    study = Study.create(spec, tmp_path / "k.knobs")
+    for i in range(4):
+        t = study.ask()
+        if i == 2:
+            study.tell(t.number, TrialState.FAILED, error="boom")
+        else:
+            study.tell(t.number, TrialState.COMPLETE, value=float(i))
+    export_to_optuna(study, f"sqlite:///{tmp_path / 'o.db'}")
+    mine = [(t.number, t.state, t.value, t.params) for t in study.trials]
+    study.close()
+
+    theirs = optuna.load_study(study_name="round", storage=f"sqlite:///{tmp_path / 'o.db'}")
+    assert theirs.direction == optuna.study.StudyDirection.MAXIMIZE
+    assert theirs.best_value == 3.0
+    back = read_study(tmp_path / "o.db")
+    assert [(t.number, t.state, t.value, t.params) for t in back.trials] == mine
+    assert [p["name"] for p in back.params] == ["lr", "depth", "kind"]

@@ -49,6 +49,9 @@ CREATE TABLE intermediate (
 """
 
 
+_TABLES = {"meta", "trials", "intermediate"}
+
+
 class StudyFileError(Exception):
     """A study file cannot be opened, read or written; the message says why, plainly."""
 
@@ -371,6 +374,15 @@ def _check_identity(path: Path, conn: sqlite3.Connection) -> None:
             raise StudyFileError(f"{path}: study file version {version} is not valid")
         conn.execute("SELECT count(*) FROM trials").fetchone()
         conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
+        # Optuna's tools add their own tables to any SQLite file they are pointed at; Knobs
+        # would neither read nor keep them, so such a file is not treated as a study file.
+        tables = {n for (n,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not n.startswith("sqlite_")}
+        if tables - _TABLES:
+            raise StudyFileError(
+                f"{path}: holds tables Knobs does not know ({', '.join(sorted(tables - _TABLES))})"
+                "; another program wrote to it, so Knobs will not open it as its study file")
     except sqlite3.Error as exc:
         raise StudyFileError(f"{path}: the study file is damaged: {_reason(exc)}") from None
 

@@ -56,9 +56,13 @@ def warp(y: np.ndarray) -> np.ndarray:
     """
     from scipy.stats import yeojohnson
 
-    if len(y) < 5 or not np.ptp(y) > 0:
+    spread = float(np.ptp(y))
+    if len(y) < 5 or not spread > 0 or not math.isfinite(spread):
         return y
-    transformed, _ = yeojohnson((y - y.mean()) / y.std())
+    # Scaled by the range before the std: squaring deviations below ~1e-162 underflows to
+    # a zero std, and dividing by it gave infinities that Yeo-Johnson rejects.
+    z = (y - y.mean()) / spread
+    transformed, _ = yeojohnson(z / z.std())
     return transformed if np.all(np.isfinite(transformed)) else y
 
 
@@ -165,7 +169,8 @@ class GP:
         mean = self.const + ks @ self.alpha
         beta = cho_solve((self.chol, True), ks.T, check_finite=False)  # K^-1 k*, (n, m)
         var_raw = self.signal - (ks * beta.T).sum(1)
-        var = np.maximum(var_raw, 1e-12 * self.signal)
+        floor = 1e-12 * self.signal
+        var = np.maximum(var_raw, floor)
         std = np.sqrt(var)
         xn, tn = xs[:, :n_num], self.x[:, :n_num]
         # dk(x*, x_p)/dx*_j = -signal * G_p * (x*_j - x_pj) / l_j^2
@@ -173,7 +178,8 @@ class GP:
         dmean = -self.signal * (xn * ga.sum(1)[:, None] - ga @ tn) / ls2
         gb = g * beta.T
         dvar = 2.0 * self.signal * (xn * gb.sum(1)[:, None] - gb @ tn) / ls2
-        dstd = np.where((var_raw > var)[:, None], 0.0, dvar / (2.0 * std[:, None]))
+        # Where the variance was clamped to its floor, the std does not move with x.
+        dstd = np.where((var_raw <= floor)[:, None], 0.0, dvar / (2.0 * std[:, None]))
         return mean, std, dmean, dstd
 
     def with_points(self, xp: np.ndarray, yp: np.ndarray) -> GP:

@@ -409,3 +409,24 @@ def test_predict_grid_names_what_is_wrong():
         sampler.predict_grid(trials, "nope", "y")
     with pytest.raises(ValueError, match="at least 2 complete trials, got 1"):
         sampler.predict_grid(trials[:1], "x", "y")
+
+
+def test_values_with_a_spread_below_1e_162_still_get_a_suggestion():
+    # Their squared deviations underflow to 0: the warp used to divide by a zero std and
+    # raise "Yeo-Johnson input must be finite".
+    space = SearchSpace((FloatParam("x", 0.0, 1.0), FloatParam("y", 0.0, 1.0)))
+    sampler = BayesSampler(space, seed=0, n_startup=5)
+    trials = [Trial(i, {"x": i / 7, "y": (3 * i % 7) / 7}, TrialState.COMPLETE, i * 1e-170)
+              for i in range(7)]
+    params = sampler.ask(trials)
+    assert 0.0 <= params["x"] <= 1.0 and 0.0 <= params["y"] <= 1.0
+
+
+def test_std_gradient_is_zero_where_the_variance_is_clamped():
+    # Next to a training point of a near noise-free model the posterior variance falls
+    # below its floor; the std is then constant, so its gradient must be 0, not huge.
+    x = np.array([[0.5, 0.5]])
+    model = gp.GP(x, np.array([0.0]), 2, np.array([0.0, 0.0, 0.0, math.log(1e-20)]))
+    _, std, _, dstd = model.predict_with_grad(np.array([[0.5 + 1e-9, 0.5]]))
+    assert std[0] == pytest.approx(1e-6)
+    assert np.all(dstd == 0.0)

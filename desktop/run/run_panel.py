@@ -26,8 +26,6 @@ from PySide6.QtWidgets import (
 from desktop.run.pruner_box import PrunerBox
 from engine import dask_executor
 from engine.progress import eta_seconds, format_duration, format_value, planned_seconds
-from engine.pruners.fidelity import step_unit
-from engine.pruners.savings import savings
 from engine.runner import default_workers
 from engine.samplers import SAMPLERS
 from engine.spec import StudySpec
@@ -345,7 +343,8 @@ class RunPanel(QWidget):
             f"Best so far: {format_value(best.value)} (trial {best.number})" if best
             else "Best so far: –"
         )
-        self.savings_label.setText(self._savings_text(study))
+        self.savings_label.setText(study.summary().savings_text if isinstance(study, Study)
+                                   else study.savings_text)
         if self._mode in ("running", "paused"):
             remaining = None if total is None else max(0, total - finished)
             eta = eta_seconds(finished - self._finished_at_start,
@@ -354,13 +353,6 @@ class RunPanel(QWidget):
                                    else "ETA …")
         elif isinstance(study, Study):
             self.eta_label.setText(self._estimate_text(study))
-
-    def _savings_text(self, study: Study) -> str:
-        """Compute used and saved by pruning, e.g. "312 of 1,000 epochs run; 69% saved"."""
-        trials = study.trials
-        if not any(t.state is TrialState.PRUNED for t in trials):
-            return ""
-        return savings(trials).text(step_unit(study.spec.objective))
 
     def _estimate_text(self, study: Study) -> str:
         """Before a run: what the planned trials should take, once some have run."""

@@ -21,6 +21,7 @@ import sklearn.ensemble  # noqa: F401 - see the module notes
 from PySide6.QtCore import QPointF, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from desktop.background import run_in_background
 from desktop.plots import _style as style
 from desktop.plots._base import TrialPlotWidget
 from desktop.trial_feed import TrialFeed
@@ -44,7 +45,6 @@ class ImportancePlotWidget(TrialPlotWidget):
 
     title = "Importance"
     fitted = Signal()
-    _fit_done = Signal(int, object)  # generation, Importance: emitted on the fitting thread
 
     def __init__(self, feed: TrialFeed, parent: QWidget | None = None):
         super().__init__(feed, parent)
@@ -67,8 +67,6 @@ class ImportancePlotWidget(TrialPlotWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
-        # Emitted on the fitting thread, so delivered queued, on the GUI thread.
-        self._fit_done.connect(self._on_fit_done)
 
     @property
     def busy(self) -> bool:
@@ -114,21 +112,17 @@ class ImportancePlotWidget(TrialPlotWidget):
         self._last_start = time.monotonic()
         generation = self._generation
 
-        def work() -> None:
+        def work() -> tuple[int, Importance]:
             try:
-                result = param_importance(columns, mask)
+                return generation, param_importance(columns, mask)
             except Exception as exc:  # shown inline; a plot must not take the app down
-                result = Importance((), np.empty(0), 0,
-                                    f"Parameter importance could not be computed: {exc}")
-            try:
-                self._fit_done.emit(generation, result)
-            except RuntimeError:
-                pass  # the widget was deleted while the forest was growing
+                return generation, Importance(
+                    (), np.empty(0), 0, f"Parameter importance could not be computed: {exc}")
 
-        self._thread = threading.Thread(target=work, name="knobs-importance", daemon=True)
-        self._thread.start()
+        self._thread = run_in_background(work, self._on_fit_done, name="knobs-importance")
 
-    def _on_fit_done(self, generation: int, result: Importance) -> None:
+    def _on_fit_done(self, done: tuple[int, Importance]) -> None:
+        generation, result = done
         self._thread = None
         if generation == self._generation:
             self.result = result

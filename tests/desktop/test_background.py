@@ -41,5 +41,5 @@ def test_a_result_for_a_deleted_widget_is_dropped(qtbot):
     release.set()
     worker.join(10)
     assert not worker.is_alive()
-    qtbot.waitUntil(lambda: not background._waiting)  # the relay delivered, to nobody
+    qtbot.waitUntil(lambda: background.pending() == 0)  # delivered, to nobody
     assert asker.results == []

@@ -625,12 +625,14 @@ class MainWindow(QMainWindow):
     def _on_pool_finished(self, reason: str) -> None:
         self.feed.flush()
         pool, self.pool = self.pool, None
+        error = pool.error
+        pool.deleteLater()  # its worker threads were joined before it said finished
         self.run_panel.set_mode("idle")
         self._set_setup_read_only(False)
         self.run_panel.show_progress(self.study)
         self._refresh_state()
         if reason == "failed":
-            show_error(self, "The study stopped", str(pool.error))
+            show_error(self, "The study stopped", str(error))
         else:
             best = self.feed.summary.best_trial if self.feed.summary else None
             text = {"done": "Study finished.", "stopped": "Stopped; finished trials are saved."}

@@ -24,7 +24,7 @@ test: $(VENV)/.installed
 # The engine without Qt, as napari tests with Qt uninstalled: tests/engine with PySide6,
 # shiboken6 and pyqtgraph unimportable in every Python it starts (.ci/no_qt/sitecustomize.py).
 test-headless: $(VENV)/.installed
-	PYTHONPATH=$(CURDIR)/.ci/no_qt $(BIN)/python -m pytest -q -p no:pytestqt tests/engine
+	PYTHONPATH=$(CURDIR)/.ci/no_qt $(BIN)/python -m pytest -q -p no:pytest-qt tests/engine
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

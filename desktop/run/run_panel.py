@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -63,7 +63,6 @@ class RunPanel(QWidget):
     stop_requested = Signal()
     changed = Signal()
     connection_tested = Signal(bool, str)  # ok, the sentence shown under the address
-    _test_done = Signal(int, bool, str)  # from the test thread: generation, ok, sentence
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -223,7 +222,10 @@ class RunPanel(QWidget):
         self.address.textEdited.connect(self._on_address_edited)
         self.test_button.clicked.connect(self._on_test_clicked)
         # Queued: the result is emitted on the test's thread and shown on the GUI thread.
-        self._test_done.connect(self._on_test_done, Qt.QueuedConnection)
+        # The test thread holds only this child, never the panel: were the thread to drop
+        # the last reference to a widget, Qt would destroy it off the GUI thread.
+        self._test_relay = _TestRelay(self)
+        self._test_relay.done.connect(self._on_test_done, Qt.QueuedConnection)
         self._on_where_changed()
         self._on_method_changed()
         self.set_mode("idle")
@@ -394,21 +396,8 @@ class RunPanel(QWidget):
         generation, address = self._test_generation, self.address.text()
         self.test_button.setEnabled(False)
         self._show_cluster_result(f"Connecting to {address.strip()}…", ok=True)
-        threading.Thread(target=self._test_in_thread, args=(generation, address),
+        threading.Thread(target=_test_in_thread, args=(self._test_relay, generation, address),
                          name="knobs-cluster-test", daemon=True).start()
-
-    def _test_in_thread(self, generation: int, address: str) -> None:
-        # Off the GUI thread: a scheduler that does not answer takes seconds.
-        try:
-            ok, text = True, dask_executor.test_connection(address, timeout=TEST_TIMEOUT_S)
-        except dask_executor.ClusterError as exc:
-            ok, text = False, str(exc)
-        except Exception as exc:  # noqa: BLE001 - shown as a sentence, never a traceback
-            ok, text = False, f"the test failed: {exc}"
-        try:
-            self._test_done.emit(generation, ok, _sentence(text))
-        except RuntimeError:
-            pass  # the panel was deleted meanwhile
 
     def _on_test_done(self, generation: int, ok: bool, text: str) -> None:
         if generation != self._test_generation:
@@ -430,6 +419,26 @@ class RunPanel(QWidget):
             self.resume_requested.emit()
         else:
             self.pause_requested.emit()
+
+
+class _TestRelay(QObject):
+    """Carries a connection test's result from its thread to the panel (queued)."""
+
+    done = Signal(int, bool, str)  # generation, ok, sentence
+
+
+def _test_in_thread(relay: _TestRelay, generation: int, address: str) -> None:
+    # Off the GUI thread: a scheduler that does not answer takes seconds.
+    try:
+        ok, text = True, dask_executor.test_connection(address, timeout=TEST_TIMEOUT_S)
+    except dask_executor.ClusterError as exc:
+        ok, text = False, str(exc)
+    except Exception as exc:  # noqa: BLE001 - shown as a sentence, never a traceback
+        ok, text = False, f"the test failed: {exc}"
+    try:
+        relay.done.emit(generation, ok, _sentence(text))
+    except RuntimeError:
+        pass  # the panel, and its relay with it, was deleted meanwhile: nobody to tell
 
 
 def _sentence(text: str) -> str:

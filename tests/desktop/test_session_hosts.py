@@ -12,6 +12,8 @@ from PySide6.QtCore import QSettings
 
 import desktop.main_window as main_window_module
 from desktop.main_window import MainWindow
+from engine.cli import main as cli_main
+from engine.samplers import RandomSampler
 from engine.study import Study
 from engine.trial import TrialState
 from tests.engine.processes import knobs, saved_trials, write_python_spec
@@ -118,3 +120,21 @@ def test_both_stop_on_an_error_outside_the_trials_with_the_same_line(qtbot, wind
         states = [t.state for t in trials]
         assert len(trials) < 40 and TrialState.RUNNING not in states
         assert TrialState.INTERRUPTED in states  # the trial in flight, to run again
+
+
+def test_both_say_when_the_sampler_failed_and_trials_got_random_points(
+        qtbot, window, tmp_path, monkeypatch, capsys):
+    def broken_ask(self, trials):
+        raise ValueError("the sampler broke")
+
+    monkeypatch.setattr(RandomSampler, "ask", broken_ask)
+    spec = write_python_spec(tmp_path, PLAIN, trials=3)  # random search, the default
+
+    assert cli_main(["run", str(spec), "--out", str(tmp_path / "cli.knobs")]) == 0
+    said = "The random sampler failed 3 time(s)"
+    assert said.replace("The", "the") in capsys.readouterr().out
+
+    assert window.import_spec(spec)
+    run_in_window(qtbot, window, trials=3)
+    assert window.errors == [] and window.study.n_finished == 3
+    assert said in window.statusBar().currentMessage()

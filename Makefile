@@ -23,6 +23,7 @@ test: $(VENV)/.installed
 
 # The engine without Qt, as napari tests with Qt uninstalled: tests/engine with PySide6,
 # shiboken6 and pyqtgraph unimportable in every Python it starts (.ci/no_qt/sitecustomize.py).
+# pytest-qt is left out (it imports Qt), so pytest warns once that qt_api is unknown.
 test-headless: $(VENV)/.installed
 	PYTHONPATH=$(CURDIR)/.ci/no_qt $(BIN)/python -m pytest -q -p no:pytest-qt tests/engine
 

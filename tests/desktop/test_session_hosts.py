@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 import desktop.main_window as main_window_module
 from desktop.main_window import MainWindow
@@ -16,8 +16,15 @@ from engine.cli import main as cli_main
 from engine.samplers import RandomSampler
 from engine.study import Study
 from engine.trial import TrialState
-from tests.engine.processes import knobs, saved_trials, write_python_spec
+from tests.engine.processes import (
+    knobs,
+    saved_trials,
+    start_knobs,
+    wait_for_complete,
+    write_python_spec,
+)
 
+FAULTY = Path(__file__).resolve().parents[1] / "engine" / "objectives" / "faulty.py"
 PLAIN = "def f(params):\n    return params['x']\n"
 # A step number SQLite cannot store: an error outside the trial's own code, which must stop
 # the run (it once killed a worker thread quietly and the run said "Done").
@@ -138,3 +145,30 @@ def test_both_say_when_the_sampler_failed_and_trials_got_random_points(
     run_in_window(qtbot, window, trials=3)
     assert window.errors == [] and window.study.n_finished == 3
     assert said in window.statusBar().currentMessage()
+
+
+def test_neither_writes_to_a_study_another_process_is_running(qtbot, window, tmp_path):
+    spec = write_python_spec(tmp_path, PLAIN, trials=20)
+    spec.write_text(spec.read_text().replace('path = "obj.py"', f'path = "{FAULTY}"')
+                    .replace('function = "f"', 'function = "held"'))
+    path = tmp_path / "held.knobs"
+    hold = tmp_path / "hold"  # while it exists, the writer's trials wait: it surely runs
+    writer = start_knobs("run", spec, "--out", path, env={"KNOBS_HOLD": str(hold)})
+    try:
+        wait_for_complete(path, at_least=2, proc=writer)
+        hold.touch()
+
+        result = knobs("run", spec, "--out", path, "--resume")
+        assert result.returncode == 2 and "in use by another Knobs process" in result.stderr
+
+        assert window.open_path(path)
+        assert window.statusBar().currentMessage().startswith("Opened read-only")
+        assert not window.run_panel.run_button.isEnabled()
+        assert "being run by another Knobs" in window.run_panel.run_button.toolTip()
+        qtbot.mouseClick(window.run_panel.run_button, Qt.LeftButton)
+        assert window.pool is None and window.study.file.path == path
+    finally:
+        hold.unlink(missing_ok=True)
+        writer.wait(120)
+    assert writer.returncode == 0  # the writer finished its study undisturbed
+    assert [t.state for t in saved_trials(path)] == [TrialState.COMPLETE] * 20

@@ -13,6 +13,8 @@ run outlives that signal, and a pool deleted right after it holds no running thr
 
 from __future__ import annotations
 
+import weakref
+
 from PySide6.QtCore import QObject, Qt, Signal
 
 from engine.objectives.base import Objective
@@ -37,9 +39,19 @@ class WorkerPool(QObject):
     def __init__(self, study: Study, objective: Objective, workers: int | None = None,
                  parent: QObject | None = None, cluster: str | None = None):
         super().__init__(parent)
+        # The runner reaches this pool only through a weak reference: no reference cycle,
+        # so the pool is freed by reference counting where it is dropped (the GUI thread),
+        # never by the garbage collector on whatever thread happens to run it.
+        relay = weakref.WeakMethod(self._on_runner_finished)
+
+        def on_finished(outcome: RunOutcome) -> None:
+            method = relay()
+            if method is not None:
+                method(outcome)
+
         # cluster: None (this computer), tcp://HOST:PORT or local:N; connects on start.
         self.runner = Runner(study, objective, workers=workers, cluster=cluster,
-                             on_finished=self._on_runner_finished)
+                             on_finished=on_finished)
         self._worker_left_last.connect(self._announce_finished, Qt.QueuedConnection)
         self._running = False
 

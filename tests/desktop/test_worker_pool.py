@@ -7,7 +7,9 @@ the run is alive once ``finished`` has been delivered.
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 
 import pytest
 from PySide6.QtCore import QObject, QThread
@@ -115,3 +117,18 @@ def test_closing_mid_run_stops_and_waits_for_every_worker(qtbot, executor):
     with qtbot.waitSignal(pool.finished, timeout=5000) as finished:
         pass  # the queued wake-up is still delivered, once
     assert finished.args == ["stopped"]
+
+
+def test_a_finished_pool_is_freed_by_reference_counting_alone(qtbot, executor):
+    # A pool kept alive by a reference cycle would be freed by the garbage collector, on
+    # whichever thread runs it next, perhaps a worker's: Qt objects must die on their own.
+    pool = WorkerPool(Study.create(spec()), objective=None)
+    with qtbot.waitSignal(pool.finished, timeout=30_000):
+        pool.start()
+    freed = weakref.ref(pool)
+    gc.disable()
+    try:
+        del pool
+        assert freed() is None
+    finally:
+        gc.enable()

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= $(if $(filter command line,$(origin PYTHON)),.venv-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'),.venv)
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test test-headless lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# The engine without Qt, as napari tests with Qt uninstalled: tests/engine with PySide6,
+# shiboken6 and pyqtgraph unimportable in every Python it starts (.ci/no_qt/sitecustomize.py).
+# pytest-qt is left out (it imports Qt), so pytest warns once that qt_api is unknown.
+test-headless: $(VENV)/.installed
+	PYTHONPATH=$(CURDIR)/.ci/no_qt $(BIN)/python -m pytest -q -p no:pytest-qt tests/engine
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

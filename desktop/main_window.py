@@ -625,16 +625,21 @@ class MainWindow(QMainWindow):
     def _on_pool_finished(self, reason: str) -> None:
         self.feed.flush()
         pool, self.pool = self.pool, None
+        outcome = pool.outcome  # made on the worker side, as the CLI's summary is
+        pool.deleteLater()  # its worker threads were joined before it said finished
         self.run_panel.set_mode("idle")
         self._set_setup_read_only(False)
         self.run_panel.show_progress(self.study)
         self._refresh_state()
         if reason == "failed":
-            show_error(self, "The study stopped", str(pool.error))
+            show_error(self, "The study stopped", str(outcome.error))
         else:
-            best = self.feed.summary.best_trial if self.feed.summary else None
+            best = outcome.summary.best_trial
             text = {"done": "Study finished.", "stopped": "Stopped; finished trials are saved."}
             extra = f" Best: trial {best.number}." if best else ""
+            if outcome.fallbacks:
+                extra += (f" The {self.study.spec.sampler} sampler failed {outcome.fallbacks} "
+                          "time(s); those trials got random points.")
             self.statusBar().showMessage(text[reason] + extra, 10_000)
 
     def _on_table_rerun(self, params: dict) -> None:

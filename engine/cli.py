@@ -22,7 +22,7 @@ from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
 from engine.pruners import PRUNER_NAMES
 from engine.pruners.savings import savings
-from engine.runner import RunError, Runner
+from engine.runner import RunError, Runner, RunOutcome
 from engine.samplers import make_sampler
 from engine.spec import (
     MAX_WORKERS,
@@ -222,7 +222,7 @@ def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
           f"saving to {study.file.path}", file=out)
     progress = ProgressLine(study, stream=sys.stderr)
     try:
-        runner.run(on_tick=progress.update)
+        outcome = runner.run(on_tick=progress.update)
     except KeyboardInterrupt:
         progress.finish()
         print(f"Stopped. {_resume_hint(study, args)}", file=out)
@@ -234,7 +234,7 @@ def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
         print(_resume_hint(study, args), file=out)
         return EXIT_FAILED
     progress.finish()
-    _print_summary(study, out)
+    _print_summary(study, outcome, out)
     return 0
 
 
@@ -244,16 +244,16 @@ def _resume_hint(study: Study, args: argparse.Namespace) -> str:
             f"with: knobs run {args.spec} --out {study.file.path} --resume{cluster}")
 
 
-def _print_summary(study: Study, out: TextIO) -> None:
-    counts = study.counts()
-    done = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+def _print_summary(study: Study, outcome: RunOutcome, out: TextIO) -> None:
+    summary = outcome.summary
+    done = ", ".join(f"{n} {s.value}" for s, n in summary.counts.items() if n)
     print(f"Done: {done or 'no trials'}.", file=out)
-    if study.fallbacks:
-        print(f"Warning: the {study.spec.sampler} sampler failed {study.fallbacks} time(s) "
+    if outcome.fallbacks:
+        print(f"Warning: the {study.spec.sampler} sampler failed {outcome.fallbacks} time(s) "
               f"({study.last_fallback}); those trials got random points.", file=out)
     if study.spec.pruner != "none":
         print(f"Pruning: {savings(study.trials).text()}.", file=out)
-    best = study.best_trial
+    best = summary.best_trial
     if best is None:
         failed = [t for t in study.trials if t.state is TrialState.FAILED]
         if failed:

@@ -1,1 +1,2 @@
-"""Running a study: the run panel and the QThread pool over the engine's run loop."""
+"""Running a study: the run panel, and the worker pool (a Qt adapter over the engine's
+Runner)."""

@@ -1,128 +1,119 @@
-"""The QThread worker pool: N threads, each driving the engine's run loop.
+"""The window's handle on a run: a thin Qt adapter over :class:`engine.runner.Runner`.
 
-Each thread runs :func:`engine.runner.run_worker` with its own slot (a local worker process,
-or a place on a Dask cluster), so the window uses exactly the loop the command line uses.
-Threads never touch widgets: trial events reach the views through the TrialFeed, and the
-pool reports only its own life (started, paused, finished) through queued signals.
+The engine's Runner owns the worker threads, pause/stop, the error policy and the run's
+outcome, exactly as on the command line; this adapter only turns its one callback (the
+last worker left) into a Qt signal on the GUI thread. Workers never touch widgets: trial
+events reach the views through the TrialFeed.
+
+Crossing threads safely: the worker thread emits a private signal without arguments over
+a queued connection, so no Python object is handed to the GUI thread by Qt; the GUI
+thread then joins the worker threads before it announces ``finished``, so nothing of the
+run outlives that signal, and a pool deleted right after it holds no running thread.
 """
 
 from __future__ import annotations
 
-import threading
+import weakref
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
-from engine.executors import make_executor
 from engine.objectives.base import Objective
-from engine.runner import RunControl, default_workers, run_worker
+from engine.runner import RunControl, Runner, RunOutcome
 from engine.study import Study
 
 
-class _WorkerThread(QThread):
-    def __init__(self, pool: WorkerPool, index: int):
-        super().__init__(pool)
-        self._pool = pool
-        self.index = index
-        self.setObjectName(f"knobs-worker-thread-{index}")
-
-    def run(self) -> None:
-        pool = self._pool
-        slot = None
-        try:
-            # In this thread: reaching a Dask scheduler can take seconds.
-            slot = pool.executor.slot(self.index)
-            run_worker(pool.study, pool.objective, slot, pool.control)
-        except Exception as exc:  # noqa: BLE001 - reported to the user, not swallowed
-            pool.control.fail(exc)
-        finally:
-            if slot is not None:
-                slot.close()
-            pool._thread_left()
-
-
 class WorkerPool(QObject):
-    """Runs one study on ``workers`` QThreads; start, pause, resume and stop it.
+    """Runs one study on ``workers`` threads; start, pause, resume and stop it.
 
-    ``finished(reason)`` fires once, on the GUI thread, when every thread has left:
+    ``finished(reason)`` fires once, on the GUI thread, when every worker has left:
     ``"done"`` (budget spent or grid exhausted), ``"stopped"`` or ``"failed"`` (then
-    ``error`` holds the exception, e.g. a full disk).
+    ``error`` holds the exception, e.g. a full disk). ``outcome`` then holds the engine's
+    :class:`~engine.runner.RunOutcome`.
     """
 
     started = Signal()
     paused_changed = Signal(bool)
     finished = Signal(str)
+    _worker_left_last = Signal()  # emitted on the last worker thread; queued to this object
 
     def __init__(self, study: Study, objective: Objective, workers: int | None = None,
                  parent: QObject | None = None, cluster: str | None = None):
         super().__init__(parent)
-        self.study = study
-        self.objective = objective
-        self.workers = workers or study.spec.workers or default_workers()
+        # The runner reaches this pool only through a weak reference: no reference cycle,
+        # so the pool is freed by reference counting where it is dropped (the GUI thread),
+        # never by the garbage collector on whatever thread happens to run it.
+        relay = weakref.WeakMethod(self._on_runner_finished)
+
+        def on_finished(outcome: RunOutcome) -> None:
+            method = relay()
+            if method is not None:
+                method(outcome)
+
         # cluster: None (this computer), tcp://HOST:PORT or local:N; connects on start.
-        self.executor = make_executor(
-            cluster, workers=self.workers, memory_limit_mb=study.spec.memory_limit_mb,
-        )
-        self.control = RunControl()
-        self._threads: list[_WorkerThread] = []
-        self._left = 0
-        self._lock = threading.Lock()
-        self._in_threads = 0
+        self.runner = Runner(study, objective, workers=workers, cluster=cluster,
+                             on_finished=on_finished)
+        self._worker_left_last.connect(self._announce_finished, Qt.QueuedConnection)
+        self._running = False
+
+    @property
+    def study(self) -> Study:
+        return self.runner.study
+
+    @property
+    def workers(self) -> int:
+        return self.runner.workers
+
+    @property
+    def control(self) -> RunControl:
+        return self.runner.control
 
     @property
     def running(self) -> bool:
-        return self._left > 0
+        """True from start until ``finished`` is emitted."""
+        return self._running
 
     @property
     def paused(self) -> bool:
-        return self.control.paused
+        return self.runner.control.paused
 
     @property
     def error(self) -> Exception | None:
-        return self.control.error
+        return self.runner.control.error
+
+    @property
+    def outcome(self) -> RunOutcome | None:
+        return self.runner.outcome
 
     def start(self) -> None:
-        self.study.start_clock()
-        self._threads = [_WorkerThread(self, i) for i in range(self.workers)]
-        self._left = self._in_threads = len(self._threads)
-        for t in self._threads:
-            t.finished.connect(self._on_thread_finished)
-            t.start()
+        self._running = True
+        self.runner.start()
         self.started.emit()
 
     def pause(self) -> None:
         """Finish the running trials, start no new ones."""
-        self.control.pause()
+        self.runner.pause()
         self.paused_changed.emit(True)
 
     def resume(self) -> None:
-        self.control.resume()
+        self.runner.resume()
         self.paused_changed.emit(False)
 
     def stop(self) -> None:
         """End the running trials now (they become interrupted); returns at once."""
-        self.control.stop()
+        self.runner.stop(wait=False)
 
     def wait(self, msecs: int = 10_000) -> bool:
-        """Block until every thread has left (used when the window closes)."""
-        return all(t.wait(msecs) for t in self._threads)
+        """Block until every worker has left (used when the window closes)."""
+        return self.runner.wait(timeout=msecs / 1000)
 
-    def _thread_left(self) -> None:
-        # The last thread out closes the executor, off the GUI thread: stopping a local
-        # Dask cluster takes a moment.
-        with self._lock:
-            self._in_threads -= 1
-            last = self._in_threads == 0
-        if last:
-            self.executor.close()
+    def _on_runner_finished(self, outcome: RunOutcome) -> None:
+        # On the last worker thread: hand over nothing but the wake-up; the GUI thread
+        # reads the outcome from the runner.
+        self._worker_left_last.emit()
 
-    def _on_thread_finished(self) -> None:
-        self._left -= 1
-        if self._left:
-            return
-        if self.control.error is not None:
-            reason = "failed"
-        elif self.control.stopped:
-            reason = "stopped"
-        else:
-            reason = "done"
-        self.finished.emit(reason)
+    def _announce_finished(self) -> None:
+        # Every worker has run its last line but the return: join them, so that a slot of
+        # ``finished`` may drop or delete this pool with no thread of it still alive.
+        self.runner.wait()
+        self._running = False
+        self.finished.emit(self.runner.outcome.reason)

@@ -273,9 +273,6 @@ class SpaceEditorWidget(QWidget):
         self._form.set_read_only(read_only)
         self._update_actions()
 
-    def is_read_only(self) -> bool:
-        return self._read_only
-
     # --- layout ----------------------------------------------------------------------
 
     def _fit_splitter(self) -> None:

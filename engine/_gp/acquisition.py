@@ -24,8 +24,6 @@ _LOG_PI_2_HALF = 0.5 * math.log(math.pi / 2.0)
 # Below this z the asymptotic series of log h is exact to double precision.
 _Z_SERIES = -100.0
 
-ACQUISITIONS = ("log_ei", "ucb", "pi")
-
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
     """log(1 - exp(x)) for x < 0, accurate at both ends (Mächler 2012)."""

@@ -24,7 +24,7 @@ import numpy as np
 from sklearn import datasets as sk_datasets
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from engine.objectives.base import ObjectiveError
@@ -412,11 +412,6 @@ def make_preprocessor(data: Dataset, scale: bool) -> ColumnTransformer:
             list(data.categorical),
         ))
     return ColumnTransformer(parts, sparse_threshold=0.0)
-
-
-def build_pipeline(data: Dataset, estimator: Any, scale: bool) -> Pipeline:
-    """Preprocessing and model as one Pipeline, e.g. to refit the best trial on all data."""
-    return Pipeline([("preprocess", make_preprocessor(data, scale)), ("model", estimator)])
 
 
 def _listing(names: Sequence[str]) -> str:

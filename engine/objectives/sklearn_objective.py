@@ -14,7 +14,7 @@ import math
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -132,12 +132,6 @@ class SklearnObjective(Objective):
         if self.encoding != "utf-8":
             out["encoding"] = self.encoding
         return out
-
-    def for_workers(self, n_workers: int) -> SklearnObjective:
-        """A copy that runs single-threaded when the study runs several trials at once."""
-        if n_workers > 1 and not self.n_threads:
-            return replace(self, n_threads=1)
-        return self
 
     @property
     def direction(self) -> str:

@@ -42,11 +42,9 @@ class Taken:
     def __init__(self) -> None:
         self._held: dict[int, str] = {}  # trial number -> key of the configuration it holds
         self._count: Counter[str] = Counter()  # a re-run holds a key twice
-        self.fed = False
 
     def observe(self, trial: Trial) -> str | None:
         """Take in the trial's new state; returns the key it freed, if none holds it now."""
-        self.fed = True
         old = self._held.get(trial.number)
         if trial.state is not TrialState.INTERRUPTED:
             if old is None:
@@ -67,12 +65,6 @@ class Taken:
 
     def __len__(self) -> int:
         return len(self._count)
-
-
-def scan_taken(trials: Sequence[Trial]) -> set[str]:
-    """The keys trials hold, read from a whole history: for a caller that feeds no
-    ``after_trial`` (bayes's own no-repeat rule, until it adopts the hook)."""
-    return {params_key(t.params) for t in trials if t.state is not TrialState.INTERRUPTED}
 
 
 class Configurations:
@@ -150,23 +142,17 @@ class NoRepeat:
         self._taken.observe(trial)
 
     def choose(
-        self,
-        trials: Sequence[Trial],
-        candidates: Iterable[dict[str, Value]],
-        rng: np.random.Generator,
+        self, candidates: Iterable[dict[str, Value]], rng: np.random.Generator,
     ) -> dict[str, Value] | None:
-        """The first candidate no trial holds; else a free configuration chosen uniformly
-        with ``rng``; ``None`` when the trials hold every configuration.
-
-        ``trials`` is read only when no trial was ever observed (see :func:`scan_taken`).
-        """
-        taken = self._taken if self._taken.fed or not trials else scan_taken(trials)
+        """The first candidate no observed trial holds; else a free configuration chosen
+        uniformly with ``rng``; ``None`` when the trials hold every configuration."""
+        taken = self._taken
         for params in candidates:
             if params_key(params) not in taken:
                 return params
         return self._free(taken, rng)
 
-    def _free(self, taken: Taken | set[str], rng: np.random.Generator) -> dict[str, Value] | None:
+    def _free(self, taken: Taken, rng: np.random.Generator) -> dict[str, Value] | None:
         configs = self.configurations
         if configs.size <= ENUMERATE_LIMIT:
             if self._all_keys is None:

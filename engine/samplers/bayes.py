@@ -20,7 +20,8 @@ from engine.samplers.sobol import SobolSampler
 from engine.space import CategoricalParam, FixedParam, SearchSpace, Value, decode_one, encode_one
 from engine.trial import Trial, TrialState
 
-# Kept here rather than imported from engine._gp.acquisition, to validate without scipy.
+# The acquisition functions by name (engine._gp.acquisition, imported on first ask, so
+# that options are checked without importing scipy).
 _ACQUISITIONS = ("log_ei", "ucb", "pi")
 # Hyperparameters are refitted when observations were added (not for asks in parallel while
 # none finished), on every such ask up to this many observations, then whenever
@@ -65,10 +66,11 @@ class SurrogateGrid(NamedTuple):
 class BayesSampler(Sampler):
     """Gaussian-process Bayesian optimization for any mix of parameter kinds.
 
-    The first ``n_startup`` trials follow a scrambled Sobol sequence (default: 2 per
-    dimension plus one, between 5 and 20). After that each trial maximises an acquisition
-    function of a GP with a Matérn 5/2 kernel, one length scale per parameter, a learned
-    noise term and standardised outputs, fitted by marginal likelihood with priors:
+    The first ``n_startup`` trials follow a scrambled Sobol sequence (default: one more
+    than the dimension, between 5 and 20; see :func:`default_n_startup`). After that
+    each trial maximises an acquisition function of a GP with a Matérn 5/2 kernel, one
+    length scale per parameter, a learned noise term and standardised outputs, fitted
+    by marginal likelihood with priors:
 
     - ``acquisition="log_ei"`` (default): log expected improvement over the best
       predicted value among the trials, less a margin ``xi`` (default 0);
@@ -144,6 +146,12 @@ class BayesSampler(Sampler):
     def size(self) -> int | None:
         return None if self._no_repeat is None else self._no_repeat.size
 
+    def after_trial(self, trial: Trial) -> None:
+        # The start-up design and the no-repeat rule keep what trials hold incrementally.
+        self._startup.after_trial(trial)
+        if self._no_repeat is not None:
+            self._no_repeat.observe(trial)
+
     # --- ask --------------------------------------------------------------------------
 
     def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
@@ -158,7 +166,7 @@ class BayesSampler(Sampler):
         candidates = (self.space.decode(u) for u in ranked)
         if self._no_repeat is None:
             return next(candidates)
-        return self._no_repeat.choose(trials, candidates, rng)
+        return self._no_repeat.choose(candidates, rng)
 
     def _ranked(self, trials: Sequence[Trial], rng: np.random.Generator) -> np.ndarray:
         """Unit-cube points, best acquisition first."""

@@ -48,7 +48,7 @@ class RandomSampler(Sampler):
         rng = np.random.default_rng([self._entropy, len(trials)])
         if self._no_repeat is None:
             return self._draw(rng)
-        return self._no_repeat.choose(trials, self._draws(rng), rng)
+        return self._no_repeat.choose(self._draws(rng), rng)
 
     def _draw(self, rng: np.random.Generator) -> dict[str, Value]:
         return self.space.decode(rng.random(self.space.dimension))

@@ -49,7 +49,7 @@ class SobolSampler(Sampler):
         if self._no_repeat is None:
             return params
         rng = np.random.default_rng([self._entropy, k])
-        return self._no_repeat.choose(trials, [params], rng)
+        return self._no_repeat.choose([params], rng)
 
     def _point(self, k: int) -> np.ndarray:
         engine = self._engine

@@ -1,12 +1,9 @@
-"""Knobs in other processes, as a user starts it: the command line and the real window.
-
-The window runs through tests/engine/window_driver.py, offscreen, so that a test can kill it
-or watch what it opens without importing Qt into the engine tests.
+"""Knobs in other processes, as a user starts it: the command line, and what another
+process sees in a study file. The window's own process: tests/desktop/window_process.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,7 +15,6 @@ from engine.study import Study
 from engine.trial import Trial, TrialState
 
 ROOT = Path(__file__).resolve().parents[2]
-DRIVER = Path(__file__).resolve().parent / "window_driver.py"
 
 
 def knobs(*args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
@@ -47,40 +43,6 @@ def start_knobs(*args, env=None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(ROOT / "main.py"), *map(str, args)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, **(env or {})})
-
-
-def window_env(tmp_path: Path) -> dict[str, str]:
-    # HOME in tmp: the window's default studies folder and anything Qt writes stay there.
-    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
-            "XDG_RUNTIME_DIR": str(tmp_path)}
-
-
-def start_window_run(spec: Path, tmp_path: Path) -> subprocess.Popen:
-    """The window, running ``spec`` as if imported and Run pressed; prints the study file.
-
-    Its stderr goes to window.log in ``tmp_path``: a pipe nobody reads could fill and block it.
-    """
-    with open(tmp_path / "window.log", "w") as log:
-        return subprocess.Popen(
-            [sys.executable, str(DRIVER), "run", str(tmp_path / "settings.ini"), str(spec)],
-            stdout=subprocess.PIPE, stderr=log, text=True, env=window_env(tmp_path),
-        )
-
-
-def window_open(tmp_path: Path, *paths: Path, press_run: bool = False, timeout: float = 120
-                ) -> list[dict]:
-    """Open each path with the window's File > Open; what it showed, one dict per path.
-
-    With ``press_run``, Run is pressed after each open and the confirmation refused.
-    """
-    flag = ["--press-run"] if press_run else []
-    result = subprocess.run(
-        [sys.executable, str(DRIVER), "open", str(tmp_path / "settings.ini"), *flag,
-         *map(str, paths)],
-        capture_output=True, text=True, env=window_env(tmp_path), timeout=timeout,
-    )
-    assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
 
 def saved_trials(path: Path) -> list[Trial]:

@@ -3,8 +3,9 @@
 Tables, one row per rule: specs (every validation rule of engine/space.py and
 engine/spec.py), CSV files for the scikit-learn objective, study files and command
 templates; then a representative subset through the command line (exit 2, one line per
-problem, no traceback, no file written) and through the window's File > Open (an error
-dialog, no file written); then a fuzz of spec files.
+problem, no traceback, no file written); then a fuzz of spec files. The same files
+through the window's File > Open (an error dialog, no file written):
+tests/desktop/test_window_process.py.
 
 Covered elsewhere and not repeated: CSV files that are empty, header-only, one column,
 ragged, with repeated names or an Excel file (tests/engine/test_sklearn_objective.py::
@@ -38,7 +39,7 @@ from engine.spec import SpecError, dump_spec, load_spec, parse_spec, spec_from_d
 from engine.storage import SCHEMA_VERSION, StudyFile, StudyFileError
 from engine.study import Study
 from engine.trial import Trial, TrialState
-from tests.engine.processes import knobs, window_open
+from tests.engine.processes import knobs
 
 X = {"name": "x", "type": "float", "low": 0.0, "high": 1.0}
 BASE = {
@@ -456,30 +457,6 @@ def test_the_command_line_exits_2_with_one_line_per_problem_and_writes_nothing(
         assert line.startswith(f"knobs {args[0]}: error: ") and message in line
     assert "Traceback" not in result.stderr
     assert _listing(tmp_path) == before
-
-
-def test_the_window_shows_a_dialog_for_each_bad_file_and_writes_nothing(tmp_path):
-    folder = tmp_path / "files"
-    folder.mkdir()
-    cases = {
-        "truncated.knobs": (_truncated, "the study file is damaged"),
-        "future.knobs": (STUDY_CASES["future version"][0], "written by a newer Knobs"),
-        "foreign.knobs": (_edit_foreign, "an SQLite database from another program"),
-        "spec.knobs": (STUDY_CASES["spec not JSON"][0], "the stored spec is damaged"),
-    }
-    for name, (make, _) in cases.items():
-        make(folder / name)
-    (folder / "bad.toml").write_text(tomli_w.dumps(param(low=2.0)))
-    (folder / "deep.json").write_text("[" * 50_000)
-    before = _listing(folder)
-    shown = window_open(tmp_path, *(folder / n for n in [*cases, "bad.toml", "deep.json"]))
-    expected = [m for _, m in cases.values()] + ["must be greater than low (2.0)",
-                                                 "nested too deeply"]
-    assert len(shown) == len(expected)
-    for result, message in zip(shown, expected):
-        assert not result["opened"] and not result["exceptions"], result
-        assert len(result["errors"]) == 1 and message in result["errors"][0], result
-    assert _listing(folder) == before
 
 
 # --- fuzz: no spec file crashes the loader ------------------------------------------

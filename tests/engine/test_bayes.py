@@ -25,13 +25,17 @@ COMPLETE, RUNNING, FAILED = TrialState.COMPLETE, TrialState.RUNNING, TrialState.
 
 
 def optimise(sampler, func, n: int, trials: list[Trial] | None = None) -> list[Trial]:
-    """One worker: ask, evaluate, record as complete."""
+    """One worker, as a study drives it: ask, evaluate, store as complete and tell the
+    sampler (``after_trial``)."""
     trials = [] if trials is None else trials
+    for t in trials:
+        sampler.after_trial(t)
     for _ in range(n):
         params = sampler.ask(trials)
         if params is None:
             break
         trials.append(Trial(len(trials), params, COMPLETE, func(params)))
+        sampler.after_trial(trials[-1])
     return trials
 
 

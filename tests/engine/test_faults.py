@@ -12,8 +12,6 @@ the_budget), bad study files (tests/engine/test_bad_input.py).
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
 from pathlib import Path
 
@@ -26,7 +24,7 @@ from engine.storage import StudyFile, StudyFileError
 from engine.study import Study
 from engine.trial import Trial, TrialState
 from tests.engine import processes
-from tests.engine.processes import knobs, saved_trials, wait_for_complete, wait_for_release
+from tests.engine.processes import knobs, saved_trials, wait_for_complete
 
 FAULTY = str(Path(__file__).parent / "objectives" / "faulty.py")
 X_GRID = [0.1, 0.5, 0.9]
@@ -248,40 +246,3 @@ def test_a_lock_freed_between_open_and_lock_is_not_taken_twice(tmp_path, monkeyp
     with pytest.raises(StudyFileError, match="in use by another Knobs process"):
         StudyFile.open(path)  # the third: refused, because the second holds the real lock
     second.close()
-
-
-# --- the window is killed ----------------------------------------------------------
-
-
-def test_sigkill_of_the_window_mid_study_keeps_finished_trials_and_resume_meets_the_budget(
-        tmp_path):
-    spec = spec_file(tmp_path, "slow", trials=16)
-    window = processes.start_window_run(spec, tmp_path)
-    try:
-        path = Path(window.stdout.readline().strip())
-        assert path.name.endswith(".knobs"), (tmp_path / "window.log").read_text()
-        finished = wait_for_complete(path, at_least=3, proc=window)
-        os.kill(window.pid, signal.SIGKILL)
-        window.wait(30)
-    finally:
-        if window.poll() is None:
-            window.kill()
-            window.wait(30)
-        window.stdout.close()
-    wait_for_release(path)
-
-    after = saved_trials(path)
-    kept = by_number(after)
-    assert all(kept[t.number] == t for t in finished)  # nothing finished was lost
-    assert {t.state for t in after} <= {TrialState.COMPLETE, TrialState.INTERRUPTED}
-    interrupted = [t for t in after if t.state is TrialState.INTERRUPTED]
-    assert interrupted and all("stopped while it ran" in t.error for t in interrupted)
-    assert integrity(path) == "ok"
-
-    result = knobs("run", spec, "--out", path, "--resume")
-    assert result.returncode == 0, result.stderr
-    complete = [t for t in after if t.state is TrialState.COMPLETE]
-    assert f"{len(complete)} finished trials kept" in result.stdout
-    resumed = by_number(saved_trials(path))
-    assert sum(t.state is TrialState.COMPLETE for t in resumed.values()) == 16
-    assert all(resumed[t.number] == t for t in complete)  # untouched by the resume

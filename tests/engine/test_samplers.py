@@ -16,6 +16,7 @@ from scipy.stats import qmc
 
 from engine.samplers import (
     SAMPLERS,
+    BayesSampler,
     GridSampler,
     RandomSampler,
     SobolSampler,
@@ -386,7 +387,7 @@ def test_a_huge_grid_is_walked_without_listing_its_cells():
 
 # --------------------------------------------------------------------------- no repeats
 
-no_repeat_samplers = pytest.mark.parametrize("cls", [RandomSampler, SobolSampler])
+no_repeat_samplers = pytest.mark.parametrize("cls", [BayesSampler, RandomSampler, SobolSampler])
 
 
 def every_configuration(space: SearchSpace) -> set[str]:

@@ -9,6 +9,8 @@
    value_reaches_the_program_as_one_plain_argument (``;``, ``$(…)``, backticks, ``&&``,
    ``*``, spaces); here the remaining shell syntax goes the whole way: spec file, study,
    worker process, program.
+
+The window's side of 1 and 2 runs the real window: tests/desktop/test_window_process.py.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from engine.spec import load_spec, spec_from_dict
 from engine.storage import StudyFileError
 from engine.study import Study
 from engine.trial import TrialState
-from tests.engine.processes import ROOT, knobs, saved_trials, window_open
+from tests.engine.processes import ROOT, knobs, saved_trials
 
 # A file that leaves a marker the moment anything imports or runs it.
 TRAP = """
@@ -43,6 +45,10 @@ def f(params):
 
 @pytest.fixture
 def trapped(tmp_path) -> dict[str, Path]:
+    return make_trapped(tmp_path)
+
+
+def make_trapped(tmp_path: Path) -> dict[str, Path]:
     """Specs and study files whose objectives would leave ``marker`` if they ever ran."""
     (tmp_path / "trap.py").write_text(TRAP)
     param = [{"name": "x", "type": "float", "low": 0.0, "high": 1.0}]
@@ -102,18 +108,6 @@ def test_show_and_export_on_the_command_line_run_no_code(trapped):
     assert not (folder / "marker").exists()
 
 
-def test_the_window_opens_specs_and_studies_without_running_code_and_asks_before_run(
-        trapped, tmp_path):
-    shown = window_open(tmp_path, *trapped.values(), press_run=True)
-    assert [r["path"] for r in shown] == [str(p) for p in trapped.values()]
-    for result in shown:
-        assert result["opened"] and not result["errors"] and not result["exceptions"], result
-        # Run showed what would run; the user said no, so nothing started.
-        assert len(result["confirmations"]) == 1 and "trap.py" in result["confirmations"][0]
-        assert not result["running"]
-    assert not (tmp_path / "marker").exists()
-
-
 # --- no pickles ------------------------------------------------------------------------
 
 RICH = """
@@ -168,11 +162,9 @@ class _Payload:
         return (pathlib.Path.write_text, (self.target, "unpickled"))
 
 
-def test_a_pickle_slipped_into_a_study_file_is_refused_as_damage_never_loaded(tmp_path):
-    live = tmp_path / "live"
-    pickle.loads(pickle.dumps(_Payload(live)))
-    assert live.exists()  # the payload works when unpickled
-
+def study_with_a_pickle(tmp_path: Path) -> Path:
+    """A study file whose trial metrics and meta table hold a pickle that, if loaded, writes
+    ``marker`` next to it."""
     path = tmp_path / "evil.knobs"
     spec = spec_from_dict({
         "name": "evil", "budget": {"trials": 1},
@@ -188,15 +180,21 @@ def test_a_pickle_slipped_into_a_study_file_is_refused_as_damage_never_loaded(tm
         conn.execute("UPDATE trials SET metrics = ?", (payload,))
         conn.execute("INSERT INTO meta (key, value) VALUES ('extra', ?)", (payload,))
     conn.close()
+    return path
 
+
+def test_a_pickle_slipped_into_a_study_file_is_refused_as_damage_never_loaded(tmp_path):
+    live = tmp_path / "live"
+    pickle.loads(pickle.dumps(_Payload(live)))
+    assert live.exists()  # the payload works when unpickled
+
+    path = study_with_a_pickle(tmp_path)
     with pytest.raises(StudyFileError, match="a trial row is damaged"):
         Study.open(path, readonly=True)
     shown = knobs("show", path)
     assert shown.returncode == 2 and "a trial row is damaged" in shown.stderr
-    [opened] = window_open(tmp_path, path)
-    assert not opened["opened"] and "a trial row is damaged" in opened["errors"][0]
-    assert not opened["exceptions"]
     assert not (tmp_path / "marker").exists()
+    # The window refuses it too: tests/desktop/test_window_process.py.
 
 
 # --- no shell --------------------------------------------------------------------------

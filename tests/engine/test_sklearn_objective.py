@@ -223,11 +223,9 @@ def test_folds_are_stratified_and_shuffled_with_the_seed():
     assert not np.array_equal(splits[0][1], other[0][1])
 
 
-def test_for_workers_limits_threads_and_single_thread_runs():
-    objective = SklearnObjective(model="random_forest_classifier", dataset="iris", folds=2)
-    assert objective.for_workers(1).n_threads == 0
-    single = objective.for_workers(4)
-    assert single.n_threads == 1
+def test_one_thread_per_trial_reaches_the_model_and_the_trial_runs():
+    single = SklearnObjective(model="random_forest_classifier", dataset="iris", folds=2,
+                              n_threads=1)
     assert get_model(single.model).build({}, n_jobs=1).n_jobs == 1
     result, _ = run(single, {"n_estimators": 5})
     assert result.value > 0.8

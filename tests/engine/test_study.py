@@ -1,8 +1,6 @@
 """Study ask/tell, the budget, and the run loop with real worker processes."""
 
-import os
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -148,10 +146,8 @@ def test_pause_starts_no_new_trials_until_resumed(tmp_path):
     runner = Runner(study, PythonFunctionObjective(FAULTY, "good"), workers=1)
     runner.pause()
     runner.start()
-    deadline = time.monotonic() + 30
-    while runner.control.waiting < 1 and time.monotonic() < deadline:
-        time.sleep(0.01)  # until the worker is parked: from then on it can start nothing
-    assert runner.control.waiting == 1
+    # Once the worker is parked it can start nothing until resumed.
+    assert runner.control.wait_parked(1, timeout=30)
     assert study.trials == []
     runner.resume()
     runner.wait()
@@ -214,14 +210,10 @@ def test_the_study_file_alone_is_a_complete_study_while_it_runs(tmp_path, monkey
     try:
         assert finished.wait(60)
         runner.pause()  # every pause checkpoints: the copy then holds every finished trial
-        copied = []
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (
-            study.counts()[TrialState.RUNNING] == 0
-            and len(copied := _open_copy(path, tmp_path / f"c{len(os.listdir(tmp_path))}"))
-            == len(study.trials)
-        ):
-            time.sleep(0.05)
+        # A worker checkpoints as it parks, after its last trial was told.
+        assert runner.control.wait_parked(2, timeout=60)
+        assert study.counts()[TrialState.RUNNING] == 0
+        copied = _open_copy(path, tmp_path / "paused")
         assert copied == study.trials
         assert sum(t.state is TrialState.COMPLETE for t in copied) >= 3
     finally:

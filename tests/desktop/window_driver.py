@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 import desktop.main_window as main_window_module  # noqa: E402
@@ -89,18 +89,26 @@ def open_paths(settings: str, paths: list[str]) -> int:
         except Exception:  # noqa: BLE001 - reported to the test, which fails on it
             opened = False
             seen["exceptions"].append(traceback.format_exc())
-        # Let deferred work (timers, queued signals) run before judging the result. Not
-        # app.exec() and quit(): quitting runs pyqtgraph's clean-up, which closes windows.
-        deadline = time.monotonic() + 0.2
-        while time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.01)
+        _drain(app)
         running = window.pool is not None
         print(json.dumps({"path": path, "opened": opened, "running": running, **seen}),
               flush=True)
     window.setWindowModified(False)
     window.close()
     return 0
+
+
+def _drain(app: QApplication) -> None:
+    """Let the work the open deferred (zero-delay timers, queued signals) run before the
+    result is judged: a zero-delay timer set now fires after everything queued before it.
+    Not app.exec() and quit(): quitting runs pyqtgraph's clean-up, which closes windows."""
+    drained = []
+    QTimer.singleShot(0, lambda: drained.append(True))
+    deadline = time.monotonic() + 30
+    while not drained:
+        if time.monotonic() > deadline:
+            raise AssertionError("the event loop never reached a zero-delay timer")
+        app.processEvents(QEventLoop.WaitForMoreEvents, 100)
 
 
 def main() -> int:

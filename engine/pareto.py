@@ -1,0 +1,131 @@
+"""Pareto dominance, non-dominated sorting and hypervolume, on plain arrays.
+
+Every function takes points to *minimise*: an ``(n, m)`` array, one row per trial, one
+column per objective (multiply a maximised objective by -1 first). No Qt, no study: the
+study, the sampler, the CLI, the plots and the benchmark all share these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_CHUNK = 512  # rows compared at once: (chunk, n, m) booleans stay a few MB at 10k points
+
+
+def dominated(points: np.ndarray) -> np.ndarray:
+    """``mask[i]`` is True when another point is at least as good in every objective and
+    better in one. Equal points do not dominate each other."""
+    p = np.asarray(points, dtype=float)
+    n = len(p)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    if p.shape[1] == 2:
+        return _dominated_2d(p)
+    for start in range(0, n, _CHUNK):
+        block = p[start:start + _CHUNK, None, :]  # (b, 1, m) against (1, n, m)
+        le = np.all(p[None, :, :] <= block, axis=2)
+        lt = np.any(p[None, :, :] < block, axis=2)
+        out[start:start + _CHUNK] = np.any(le & lt, axis=1)
+    return out
+
+
+def _dominated_2d(p: np.ndarray) -> np.ndarray:
+    # Sorted by the first objective (ties by the second), a point is dominated exactly when
+    # an earlier point has a smaller second objective, or the same second objective and a
+    # smaller first one: O(n log n) instead of all pairs.
+    order = np.lexsort((p[:, 1], p[:, 0]))
+    x, y = p[order, 0], p[order, 1]
+    best_before = np.concatenate([[np.inf], np.minimum.accumulate(y)[:-1]])
+    worse = y > best_before
+    # Equal second objective: dominated when that earlier point has a smaller first one.
+    first_at = {}
+    tie = np.zeros(len(y), dtype=bool)
+    for i, (xi, yi) in enumerate(zip(x, y)):
+        if yi == best_before[i] and first_at.get(yi, xi) < xi:
+            tie[i] = True
+        first_at.setdefault(yi, xi)
+    out = np.empty(len(p), dtype=bool)
+    out[order] = worse | tie
+    return out
+
+
+def non_dominated(points: np.ndarray) -> np.ndarray:
+    """Mask of the Pareto front: the points no other point dominates."""
+    return ~dominated(points)
+
+
+def pareto_ranks(points: np.ndarray, violation: np.ndarray | None = None) -> np.ndarray:
+    """Rank of each point: 0 for the front, 1 for the front once it is removed, and so on.
+
+    With ``violation`` (how far each point is outside its constraints, 0 when feasible),
+    feasible points come first; infeasible ones follow, ranked by violation alone (the
+    smallest violation gets the first rank after the feasible ones).
+    """
+    p = np.asarray(points, dtype=float).reshape(len(points), -1)
+    v = np.zeros(len(p)) if violation is None else np.asarray(violation, dtype=float)
+    ranks = np.full(len(p), -1, dtype=int)
+    remaining = np.flatnonzero(v <= 0)
+    r = 0
+    while remaining.size:
+        front = non_dominated(p[remaining])
+        ranks[remaining[front]] = r
+        remaining = remaining[~front]
+        r += 1
+    bad = np.flatnonzero(v > 0)
+    if bad.size:
+        levels, dense = np.unique(v[bad], return_inverse=True)
+        ranks[bad] = r + dense.ravel()
+    return ranks
+
+
+def hypervolume(points: np.ndarray, reference: np.ndarray) -> float:
+    """The volume dominated by ``points`` and bounded by ``reference`` (exact, any number of
+    objectives; O(n log n) for 2, O(n^2 log n) for 3). Points that do not beat the
+    reference in every objective add nothing."""
+    p = np.asarray(points, dtype=float).reshape(len(points), -1)
+    ref = np.asarray(reference, dtype=float)
+    if p.shape[1] != ref.size:
+        raise ValueError(f"reference has {ref.size} objectives, points have {p.shape[1]}")
+    p = p[np.all(p < ref, axis=1)]
+    if not len(p):
+        return 0.0
+    return float(_hv(p[non_dominated(p)], ref))
+
+
+def _hv(p: np.ndarray, ref: np.ndarray) -> float:
+    m = p.shape[1]
+    if m == 1:
+        return float(ref[0] - p[:, 0].min())
+    if m == 2:
+        order = np.argsort(p[:, 0], kind="stable")
+        x, y = p[order, 0], p[order, 1]
+        ceiling = np.concatenate([[ref[1]], np.minimum.accumulate(y)[:-1]])
+        return float(np.sum((ref[0] - x) * np.maximum(ceiling - y, 0.0)))
+    # Slice along the last objective: between consecutive levels, the dominated region is
+    # the (m-1)-dimensional hypervolume of the points at or below the level.
+    order = np.argsort(p[:, -1], kind="stable")
+    p = p[order]
+    levels = np.append(p[:, -1], ref[-1])
+    total = 0.0
+    for i in range(len(p)):
+        width = levels[i + 1] - levels[i]
+        if width > 0:
+            below = p[: i + 1, :-1]
+            total += width * _hv(below[non_dominated(below)], ref[:-1])
+    return total
+
+
+def hypervolume_history(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Hypervolume of the first k points for every k (for a "hypervolume over trials" plot);
+    recomputed only where the front changed."""
+    p = np.asarray(points, dtype=float).reshape(len(points), -1)
+    out = np.zeros(len(p))
+    front = np.empty((0, p.shape[1]))
+    hv = 0.0
+    for i, row in enumerate(p):
+        if not np.any(np.all(front <= row, axis=1)):
+            front = np.vstack([front[~np.all(row <= front, axis=1)], row])
+            hv = hypervolume(front, reference)
+        out[i] = hv
+    return out

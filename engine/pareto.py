@@ -7,7 +7,13 @@ study, the sampler, the CLI, the plots and the benchmark all share these.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
+
+from engine.goals import Goal
+from engine.trial import Trial, TrialState
 
 _CHUNK = 512  # rows compared at once: (chunk, n, m) booleans stay a few MB at 10k points
 
@@ -79,6 +85,20 @@ def pareto_ranks(points: np.ndarray, violation: np.ndarray | None = None) -> np.
     return ranks
 
 
+def trial_ranks(trials: Sequence[Trial], goals: Sequence[Goal]) -> np.ndarray:
+    """Pareto rank (see :func:`pareto_ranks`) of each complete trial that has objective
+    values; NaN for the others. Takes the trials' own values, no study lock."""
+    out = np.full(len(trials), np.nan)
+    rows = [i for i, t in enumerate(trials)
+            if t.state is TrialState.COMPLETE and len(t.values) == len(goals)]
+    if rows:
+        signs = np.array([g.sign for g in goals])
+        points = signs * np.array([trials[i].values for i in rows], dtype=float)
+        violation = np.array([trials[i].violation for i in rows], dtype=float)
+        out[rows] = pareto_ranks(points, violation)
+    return out
+
+
 def hypervolume(points: np.ndarray, reference: np.ndarray) -> float:
     """The volume dominated by ``points`` and bounded by ``reference`` (exact, any number of
     objectives; O(n log n) for 2, O(n^2 log n) for 3). Points that do not beat the
@@ -129,3 +149,43 @@ def hypervolume_history(points: np.ndarray, reference: np.ndarray) -> np.ndarray
             hv = hypervolume(front, reference)
         out[i] = hv
     return out
+
+
+class ParetoPlotData(NamedTuple):
+    """What a Pareto plot of objectives ``x`` and ``y`` (indices into the goals) draws.
+
+    One entry per complete trial with objective values: its number, its two objective
+    values (in their own units), whether it meets the constraints and whether it is on the
+    front of all objectives. ``line_x``/``line_y`` trace the front of these two objectives
+    among feasible trials as a staircase (the edge of what they dominate).
+    """
+
+    numbers: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    feasible: np.ndarray
+    on_front: np.ndarray
+    line_x: np.ndarray
+    line_y: np.ndarray
+
+
+def pareto_plot_data(trials: Sequence[Trial], goals: Sequence[Goal], x: int, y: int
+                     ) -> ParetoPlotData:
+    ranks = trial_ranks(trials, goals)
+    rows = [i for i, r in enumerate(ranks) if r == r]
+    numbers = np.array([trials[i].number for i in rows], dtype=np.int64)
+    values = np.array([trials[i].values for i in rows], dtype=float).reshape(len(rows), -1)
+    feasible = np.array([trials[i].feasible for i in rows], dtype=bool)
+    on_front = (ranks[rows] == 0) & feasible if rows else np.zeros(0, dtype=bool)
+    xs = values[:, x] if rows else np.empty(0)
+    ys = values[:, y] if rows else np.empty(0)
+    sx, sy = goals[x].sign, goals[y].sign
+    pair = np.column_stack([sx * xs, sy * ys])[feasible]
+    line_x = line_y = np.empty(0)
+    if len(pair):
+        front = pair[non_dominated(pair)]
+        front = front[np.lexsort((front[:, 1], front[:, 0]))]
+        # Steps between consecutive points of the front (minimised: x up, y down).
+        line_x = np.repeat(front[:, 0], 2)[1:] * sx
+        line_y = np.repeat(front[:, 1], 2)[:-1] * sy
+    return ParetoPlotData(numbers, xs, ys, feasible, on_front, line_x, line_y)

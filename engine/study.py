@@ -402,17 +402,14 @@ class Study:
         front once the better ones are removed; trials outside the constraints come after
         all that meet them, ranked by how far outside they are."""
         with self._lock:
-            done = [t for t in self._trials if t.state is TrialState.COMPLETE
-                    and (t.values or not self.spec.is_multi)]
-            if not done:
-                return {}
-            signs = np.array([g.sign for g in self.spec.goals])
-            if self.spec.is_multi:
-                points = signs * np.array([t.values for t in done])
-            else:
-                points = signs * np.array([[t.value] for t in done])
-            ranks = pareto.pareto_ranks(points, np.array([t.violation for t in done]))
-        return {t.number: int(r) for t, r in zip(done, ranks)}
+            trials = list(self._trials)
+        if self.spec.is_multi:
+            ranks = pareto.trial_ranks(trials, self.spec.goals)
+        else:  # one objective: the rank among distinct values, best first
+            ranks = pareto.trial_ranks([t.evolve(values=(t.value,)) for t in trials],
+                                       self.spec.goals)
+        done = [(t, r) for t, r in zip(trials, ranks) if r == r]
+        return {t.number: int(r) for t, r in done}
 
     def summary(self) -> Summary:
         """Counts, best, finished, budget left and running, consistent with each other.

@@ -1,7 +1,6 @@
 """Several objectives in the window: the Pareto plot, the table's rank and front filter,
 "Best so far", and objectives and limits chosen in the objective panel."""
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 

@@ -14,7 +14,7 @@ from typing import TextIO
 from engine import session
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
 from engine.executors import ExecutorError
-from engine.export import Judged, overwrite_refusal, write_csv, write_json
+from engine.export import judged_of, overwrite_refusal, write_csv, write_json
 from engine.front_report import front_lines, goal_lines
 from engine.interop.optuna_cli import export_optuna, show_optuna
 from engine.interop.optuna_rdb import OptunaStorageError, is_optuna_storage
@@ -335,7 +335,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     study = Study.open(args.study, readonly=True)
     try:
         trials = study.trials
-        judged = _judged(study)
+        judged = judged_of(study)
         if fmt == "csv":
             write_csv(trials, study.space.names, target, judged=judged)
         else:
@@ -346,14 +346,6 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         study.close()
     print(f"Wrote {len(trials)} trials to {target}", file=out)
     return 0
-
-
-def _judged(study: Study):
-    """Objective columns, feasibility and Pareto rank for a study with several objectives
-    or constraints; None for one objective (its export stays as it was)."""
-    if not study.is_multi:
-        return None
-    return Judged([g.metric for g in study.spec.goals], study.ranks())
 
 
 # ---------------------------------------------------------------------------- argument types

@@ -24,6 +24,14 @@ class Judged(NamedTuple):
     ranks: dict[int, int]
 
 
+def judged_of(study: Any) -> Judged | None:
+    """How ``study`` judged its trials (objective columns, feasibility, Pareto rank), for a
+    study with several objectives or constraints; None otherwise (its export is as it was)."""
+    if not study.spec.is_multi:
+        return None
+    return Judged([g.metric for g in study.spec.goals], study.ranks())
+
+
 def scalar_metric_names(trials: Sequence[Trial]) -> list[str]:
     """Metrics that are single values in at least one trial, in first-seen order."""
     names: dict[str, None] = {}

@@ -49,7 +49,7 @@ from desktop.trial_feed import TrialFeed
 from desktop.trials.code_snippet import python_code
 from desktop.trials.columns import STATE_LABEL, STATE_RGB, error_reason, format_number
 from desktop.trials.model import NUMBER_ROLE, TrialsModel, TrialsProxyModel
-from engine.export import write_csv, write_json
+from engine.export import judged_of, write_csv, write_json
 from engine.spec import spec_to_dict
 from engine.trial import Trial, TrialState
 
@@ -243,10 +243,12 @@ class TrialsTableWidget(QWidget):
             raise ValueError(f"fmt = {fmt!r}: expected one of {', '.join(FORMATS)}")
         trials = self.selected_trials() if selected_only else self._feed_order(self.model.trials)
         study = self.model.study
+        judged = judged_of(study) if study else None
         if fmt == "csv":
-            write_csv(trials, self.model.param_names, path)
+            write_csv(trials, self.model.param_names, path, judged=judged)
         else:
-            write_json(trials, path, study=spec_to_dict(study.spec) if study else None)
+            write_json(trials, path, study=spec_to_dict(study.spec) if study else None,
+                       judged=judged)
         return len(trials)
 
     def export_with_dialog(self, fmt: str, selected_only: bool = False) -> None:

@@ -128,6 +128,18 @@ def test_the_table_ranks_trials_and_filters_to_the_front(window, feed, qtbot):
                                    for r in range(table.proxy.rowCount())) == ["1", "2", "5"])
 
 
+def test_the_table_exports_objectives_feasibility_and_rank(window, feed, tmp_path):
+    import csv
+
+    _, table = window
+    feed.set_study(make_study())
+    assert table.export(tmp_path / "t.csv", "csv") == 5
+    rows = {r["number"]: r for r in csv.DictReader(open(tmp_path / "t.csv"))}
+    assert (rows["3"]["objective_fit_time"], rows["3"]["feasible"], rows["3"]["pareto_rank"]) \
+        == ("6.0", "false", "2")
+    assert rows["1"]["pareto_rank"] == "0" and rows["4"]["pareto_rank"] == "1"
+
+
 def test_best_so_far_counts_the_front(qtbot):
     panel = RunPanel()
     qtbot.addWidget(panel)

@@ -44,13 +44,11 @@ def _dominated_2d(p: np.ndarray) -> np.ndarray:
     x, y = p[order, 0], p[order, 1]
     best_before = np.concatenate([[np.inf], np.minimum.accumulate(y)[:-1]])
     worse = y > best_before
-    # Equal second objective: dominated when that earlier point has a smaller first one.
-    first_at = {}
-    tie = np.zeros(len(y), dtype=bool)
-    for i, (xi, yi) in enumerate(zip(x, y)):
-        if yi == best_before[i] and first_at.get(yi, xi) < xi:
-            tie[i] = True
-        first_at.setdefault(yi, xi)
+    # Equal second objective: dominated when a point with that value has a smaller first.
+    _, group = np.unique(y, return_inverse=True)
+    least_x = np.full(group.max() + 1, np.inf)
+    np.minimum.at(least_x, group, x)
+    tie = least_x[group] < x
     out = np.empty(len(p), dtype=bool)
     out[order] = worse | tie
     return out
@@ -73,6 +71,9 @@ def pareto_ranks(points: np.ndarray, violation: np.ndarray | None = None) -> np.
     ranks = np.full(len(p), -1, dtype=int)
     remaining = np.flatnonzero(v <= 0)
     r = 0
+    if p.shape[1] > 2 and remaining.size <= _MATRIX_LIMIT:
+        r = _ranks_by_counts(p[remaining], ranks, remaining)
+        remaining = remaining[:0]
     while remaining.size:
         front = non_dominated(p[remaining])
         ranks[remaining[front]] = r
@@ -97,6 +98,30 @@ def trial_ranks(trials: Sequence[Trial], goals: Sequence[Goal]) -> np.ndarray:
         violation = np.array([trials[i].violation for i in rows], dtype=float)
         out[rows] = pareto_ranks(points, violation)
     return out
+
+
+_MATRIX_LIMIT = 4000  # points up to which the n x n dominance matrix is held (16 MB)
+
+
+def _ranks_by_counts(p: np.ndarray, ranks: np.ndarray, where: np.ndarray) -> int:
+    """Deb's fast non-dominated sort: the dominance matrix once, then each front removes
+    its points from the others' counts. Writes ``ranks[where]``; returns the fronts made."""
+    n = len(p)
+    beats = np.zeros((n, n), dtype=bool)  # beats[i, j]: point i dominates point j
+    for start in range(0, n, _CHUNK):
+        block = p[start:start + _CHUNK, None, :]
+        beats[start:start + _CHUNK] = (np.all(block <= p[None, :, :], axis=2)
+                                       & np.any(block < p[None, :, :], axis=2))
+    count = beats.sum(axis=0)
+    left = np.ones(n, dtype=bool)
+    r = 0
+    while left.any():
+        front = left & (count == 0)
+        ranks[where[front]] = r
+        left &= ~front
+        count = count - beats[front].sum(axis=0)
+        r += 1
+    return r
 
 
 def hypervolume(points: np.ndarray, reference: np.ndarray) -> float:

@@ -373,7 +373,8 @@ class TrialsModel(QAbstractTableModel):
         if changed:
             self._refresh_matches(np.asarray(changed))
         self._emit_changed(changed)
-        if self._update_ranks():
+        # Ranks move only when a trial completes (a start or a report changes none).
+        if any(t.state is TrialState.COMPLETE for t in batch) and self._update_ranks():
             self._emit_rank_changed()
         self._update_best()
         if self._sort_key is not None:

@@ -72,3 +72,15 @@ def test_hypervolume_history_grows_with_the_front():
 def test_a_reference_of_the_wrong_size_is_refused():
     with pytest.raises(ValueError, match="reference has 3 objectives"):
         hypervolume(np.zeros((2, 2)), np.ones(3))
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_ranks_are_the_fronts_peeled_one_by_one(m):
+    p = np.random.default_rng(m).integers(0, 5, size=(200, m)).astype(float)
+    expected = np.full(len(p), -1)
+    left, r = np.arange(len(p)), 0
+    while left.size:
+        front = ~_brute_dominated(p[left])
+        expected[left[front]] = r
+        left, r = left[~front], r + 1
+    assert np.array_equal(pareto_ranks(p), expected)

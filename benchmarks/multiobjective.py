@@ -222,6 +222,22 @@ OPTIMIZERS: dict[str, Callable[[MOProblem, int, int], tuple[list, list]]] = {
 }
 
 
+def single_objective_ask_ms(prob: MOProblem, seed: int, trials: int) -> float:
+    """Mean ask time of bayes optimising the first objective alone, on the same space: what
+    one objective costs, to compare the several-objective asks with."""
+    spec = StudySpec(name=prob.name, params=prob.params, sampler="bayes", seed=seed,
+                     objective={"kind": "python", "path": "benchmarks/multiobjective.py",
+                                "function": prob.func.__name__}, trials=trials)
+    study = Study(spec)
+    asks = []
+    for _ in range(trials):
+        start = time.perf_counter()
+        t = study.ask()
+        asks.append(time.perf_counter() - start)
+        study.tell(t.number, TrialState.COMPLETE, value=prob.func(t.params)[0][0])
+    return 1000 * float(np.mean(asks))
+
+
 def missing(name: str) -> str | None:
     if not name.startswith("optuna"):
         return None
@@ -294,10 +310,18 @@ def main(argv: list[str] | None = None) -> int:
                                              / "knobs_multiobjective.jsonl"))
     parser.add_argument("--table", action="store_true", help="reprint the tables from --out")
     parser.add_argument("--quick", action="store_true", help="2 seeds, 20 trials")
+    parser.add_argument("--single-ask", action="store_true",
+                        help="only time single-objective bayes asks on the same problems")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.trials = 2, 20
     probs = {k: v for k, v in problems().items() if k in args.problems.split(",")}
+    if args.single_ask:
+        for prob in probs.values():
+            ms = [single_objective_ask_ms(prob, seed, args.trials) for seed in range(args.seeds)]
+            print(f"{prob.name}: single-objective bayes, median ask {np.median(ms):.1f} ms "
+                  f"over {args.seeds} seeds at {args.trials} trials")
+        return 0
     checkpoints = sorted({min(50, args.trials), args.trials})
     out = Path(args.out)
     done = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []

@@ -161,21 +161,6 @@ def _hv(p: np.ndarray, ref: np.ndarray) -> float:
     return total
 
 
-def hypervolume_history(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Hypervolume of the first k points for every k (for a "hypervolume over trials" plot);
-    recomputed only where the front changed."""
-    p = np.asarray(points, dtype=float).reshape(len(points), -1)
-    out = np.zeros(len(p))
-    front = np.empty((0, p.shape[1]))
-    hv = 0.0
-    for i, row in enumerate(p):
-        if not np.any(np.all(front <= row, axis=1)):
-            front = np.vstack([front[~np.all(row <= front, axis=1)], row])
-            hv = hypervolume(front, reference)
-        out[i] = hv
-    return out
-
-
 class ParetoPlotData(NamedTuple):
     """What a Pareto plot of objectives ``x`` and ``y`` (indices into the goals) draws.
 

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.pareto import dominated, hypervolume, hypervolume_history, non_dominated, pareto_ranks
+from engine.pareto import dominated, hypervolume, non_dominated, pareto_ranks
 
 
 def _brute_dominated(p):
@@ -61,12 +61,6 @@ def test_hypervolume_of_a_3d_box_union():
     p = np.array([[0.0, 0.0, 0.5], [0.5, 0.5, 0.0]])
     # box 1: 1*1*0.5; box 2: 0.5*0.5*1; overlap 0.5*0.5*0.5
     assert hypervolume(p, np.ones(3)) == pytest.approx(0.5 + 0.25 - 0.125)
-
-
-def test_hypervolume_history_grows_with_the_front():
-    p = np.array([[3.0, 3.0], [1.0, 3.0], [3.5, 3.5], [2.0, 1.0]])
-    hist = hypervolume_history(p, np.array([4.0, 4.0]))
-    assert hist.tolist() == pytest.approx([1.0, 3.0, 3.0, 3.0 + 2.0 * 2.0])
 
 
 def test_a_reference_of_the_wrong_size_is_refused():

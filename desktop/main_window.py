@@ -216,6 +216,7 @@ class MainWindow(QMainWindow):
             self._set_space(spec.params)
             self.objective_panel.set_param_names([p.name for p in spec.params])
             self.direction.setCurrentIndex(max(0, self.direction.findData(spec.direction)))
+            self.objective_panel.set_goals(spec.objectives, spec.constraints)
             self.run_panel.load(spec)
         finally:
             self._loading = False
@@ -230,11 +231,14 @@ class MainWindow(QMainWindow):
         if params is None or self.objective_panel.problems():
             return None
         implied = self.objective_panel.direction()
+        direction = implied or self.direction.currentData()
         spec = StudySpec(
             name=self.name_edit.text().strip() or "Untitled study",
             params=tuple(params),
             objective=self.objective_panel.settings(),
-            direction=implied or self.direction.currentData(),
+            direction=direction,
+            objectives=self.objective_panel.objectives(direction),
+            constraints=self.objective_panel.constraints(),
         )
         return self.run_panel.apply(spec)
 
@@ -640,6 +644,9 @@ class MainWindow(QMainWindow):
             if outcome.fallbacks:
                 extra += (f" The {self.study.spec.sampler} sampler failed {outcome.fallbacks} "
                           "time(s); those trials got random points.")
+            front = outcome.summary.front_size
+            if front:
+                extra += f" {front} trial{'s' if front != 1 else ''} on the Pareto front."
             self.statusBar().showMessage(text[reason] + extra, 10_000)
 
     def _on_table_rerun(self, params: dict) -> None:

@@ -14,7 +14,8 @@ from typing import TextIO
 from engine import session
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
 from engine.executors import ExecutorError
-from engine.export import overwrite_refusal, write_csv, write_json
+from engine.export import judged_of, overwrite_refusal, write_csv, write_json
+from engine.front_report import front_lines, goal_lines
 from engine.interop.optuna_cli import export_optuna, show_optuna
 from engine.interop.optuna_rdb import OptunaStorageError, is_optuna_storage
 from engine.objectives.base import ObjectiveError
@@ -253,6 +254,10 @@ def _print_summary(study: Study, outcome: RunOutcome, out: TextIO) -> None:
               f"({study.last_fallback}); those trials got random points.", file=out)
     if study.spec.pruner != "none":
         print(f"Pruning: {savings(study.trials).text()}.", file=out)
+    if study.is_multi and len(study.spec.goals) > 1:
+        for line in front_lines(study, top=10):
+            print(line, file=out)
+        return
     best = summary.best_trial
     if best is None:
         failed = [t for t in study.trials if t.state is TrialState.FAILED]
@@ -282,6 +287,13 @@ def cmd_show(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         print(f"  parameters: {', '.join(study.space.names)}", file=out)
         counts = study.counts()
         print("  trials: " + ", ".join(f"{n} {s.value}" for s, n in counts.items()), file=out)
+        if study.is_multi:
+            for line in goal_lines(study):
+                print(f"  {line}", file=out)
+        if study.is_multi and len(spec.goals) > 1:
+            for line in front_lines(study, top=args.top):
+                print(line, file=out)
+            return 0
         ranked = sorted(
             (t for t in study.trials if t.state is TrialState.COMPLETE),
             key=lambda t: t.value, reverse=spec.direction == "maximize",
@@ -323,10 +335,11 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     study = Study.open(args.study, readonly=True)
     try:
         trials = study.trials
+        judged = judged_of(study)
         if fmt == "csv":
-            write_csv(trials, study.space.names, target)
+            write_csv(trials, study.space.names, target, judged=judged)
         else:
-            write_json(trials, target, study=spec_to_dict(study.spec))
+            write_json(trials, target, study=spec_to_dict(study.spec), judged=judged)
     except OSError as exc:
         raise UsageError(f"-o {target}: cannot write: {exc.strerror}") from None
     finally:

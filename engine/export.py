@@ -8,12 +8,28 @@ import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.trial import Trial
 
 BASE_COLUMNS = ("number", "state", "value")
 TAIL_COLUMNS = ("duration_s", "started", "worker", "error")
+
+
+class Judged(NamedTuple):
+    """How a study of several objectives or constraints judged its trials, for exports:
+    the objectives' metrics (in order) and each complete trial's Pareto rank by number."""
+
+    metrics: list[str]
+    ranks: dict[int, int]
+
+
+def judged_of(study: Any) -> Judged | None:
+    """How ``study`` judged its trials (objective columns, feasibility, Pareto rank), for a
+    study with several objectives or constraints; None otherwise (its export is as it was)."""
+    if not study.spec.is_multi:
+        return None
+    return Judged([g.metric for g in study.spec.goals], study.ranks())
 
 
 def scalar_metric_names(trials: Sequence[Trial]) -> list[str]:
@@ -27,24 +43,36 @@ def scalar_metric_names(trials: Sequence[Trial]) -> list[str]:
 
 
 def trial_rows(
-    trials: Sequence[Trial], param_names: Sequence[str]
+    trials: Sequence[Trial], param_names: Sequence[str], judged: Judged | None = None
 ) -> tuple[list[str], list[list]]:
-    """Column names and rows; a parameter inactive in a trial is an empty cell."""
+    """Column names and rows; a parameter inactive in a trial is an empty cell. With
+    ``judged``: a column per objective (``objective_<metric>``), ``feasible`` and
+    ``pareto_rank`` (0 for the front), empty for trials that did not complete."""
     metrics = scalar_metric_names(trials)
     taken = {*BASE_COLUMNS, *param_names, *TAIL_COLUMNS}
     # A metric named like a parameter (both "epochs") must not make two equal headers.
     metric_columns = [f"metric_{m}" if m in taken else m for m in metrics]
-    columns = [*BASE_COLUMNS, *param_names, *metric_columns, *TAIL_COLUMNS]
+    goal_columns = ([f"objective_{m}" for m in judged.metrics] + ["feasible", "pareto_rank"]
+                    if judged else [])
+    columns = [*BASE_COLUMNS, *goal_columns, *param_names, *metric_columns, *TAIL_COLUMNS]
     rows = []
     for t in trials:
         rows.append([
             t.number, t.state.value, _blank(t.value),
+            *(_goal_cells(t, judged) if judged else ()),
             *(_blank(t.params.get(n)) for n in param_names),
             *(_blank(t.metrics.get(m)) for m in metrics),
             _blank(None if t.duration is None else round(t.duration, 3)),
             _iso(t.started_at), _blank(t.worker), t.error or "",
         ])
     return columns, rows
+
+
+def _goal_cells(t: Trial, judged: Judged) -> list:
+    rank = judged.ranks.get(t.number)
+    if rank is None or not t.values:
+        return [""] * (len(judged.metrics) + 2)
+    return [*t.values, _blank(t.feasible), rank]
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -83,20 +111,27 @@ def _open_for_writing(path: str | Path, *, newline: str | None = None):
     return open(fd, "w", newline=newline, encoding="utf-8")
 
 
-def write_csv(trials: Sequence[Trial], param_names: Sequence[str], path: str | Path) -> None:
-    columns, rows = trial_rows(trials, param_names)
+def write_csv(trials: Sequence[Trial], param_names: Sequence[str], path: str | Path, *,
+              judged: Judged | None = None) -> None:
+    columns, rows = trial_rows(trials, param_names, judged)
     with _open_for_writing(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
         writer.writerows(rows)
 
 
-def write_json(trials: Sequence[Trial], path: str | Path, *, study: dict | None = None) -> None:
-    """Every trial in full (params, metrics, intermediate values), with the study's spec."""
-    payload = {
-        "study": study or {},
-        "trials": [trial_to_dict(t) for t in trials],
-    }
+def write_json(trials: Sequence[Trial], path: str | Path, *, study: dict | None = None,
+               judged: Judged | None = None) -> None:
+    """Every trial in full (params, metrics, intermediate values), with the study's spec;
+    with ``judged``, each complete trial's objective values, feasibility and Pareto rank."""
+    rows = [trial_to_dict(t) for t in trials]
+    if judged:
+        for t, row in zip(trials, rows):
+            if t.number in judged.ranks and t.values:
+                row.update(objectives=dict(zip(judged.metrics, t.values)),
+                           violation=t.violation, feasible=t.feasible,
+                           pareto_rank=judged.ranks[t.number])
+    payload = {"study": study or {}, "trials": rows}
     with _open_for_writing(path) as f:
         f.write(json.dumps(payload, indent=2) + "\n")
 

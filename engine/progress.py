@@ -87,8 +87,12 @@ class ProgressLine:
                          f"{finished}/{format_count(total)}")
         else:
             parts.append(f"{finished} trials")
-        best = study.best_trial
-        parts.append(f"best {format_value(best.value if best else None)}")
+        front = study.summary().front_size
+        if front is not None:  # several objectives: no single best
+            parts.append(f"front {front}")
+        else:
+            best = study.best_trial
+            parts.append(f"best {format_value(best.value if best else None)}")
         remaining = None if total is None else max(0, total - finished)
         if study.spec.time_s is not None:
             time_left = max(0.0, study.spec.time_s - elapsed)

@@ -54,7 +54,21 @@ def search_changes(old: StudySpec, new: StudySpec) -> list[str]:
         changes.append(f"objective changed: {', '.join(keys)}")
     if old.direction != new.direction:
         changes.append(f"direction changed: {old.direction} -> {new.direction}")
+    if old.objectives != new.objectives and old.goals != new.goals:
+        changes.append("objectives changed: "
+                       f"{_goal_text(old.goals)} -> {_goal_text(new.goals)}")
+    if old.constraints != new.constraints:
+        changes.append("constraints changed: "
+                       f"{_limit_text(old.constraints)} -> {_limit_text(new.constraints)}")
     return changes
+
+
+def _goal_text(goals) -> str:
+    return ", ".join(f"{g.metric} ({g.direction})" for g in goals)
+
+
+def _limit_text(limits) -> str:
+    return ", ".join(c.text() for c in limits) or "none"
 
 
 def plan_run(current: Study | None, spec: StudySpec, folder: Path) -> RunPlan:

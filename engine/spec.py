@@ -18,6 +18,7 @@ from typing import Any
 
 import tomli_w
 
+from engine.goals import Goal, Limit, goals_to_dict, read_goals
 from engine.space import (
     DEFAULT_GRID_POINTS,
     CategoricalParam,
@@ -44,7 +45,7 @@ MAX_WORKERS = 1024
 MAX_MEMORY_LIMIT_MB = 16 * 1024 * 1024  # 16 TiB
 
 _TOP_KEYS = ("name", "direction", "seed", "workers", "timeout_s", "memory_limit_mb",
-             "budget", "sampler", "pruner", "objective", "params")
+             "budget", "sampler", "pruner", "objective", "objectives", "constraints", "params")
 _BUDGET_KEYS = ("trials", "time_s", "steps")
 _PARAM_KEYS = {
     "float": ("name", "type", "low", "high", "log", "step", "grid", "grid_points", "condition",
@@ -85,10 +86,24 @@ class StudySpec:
     timeout_s: float | None = None
     memory_limit_mb: int | None = None
     seed: int | None = None
+    # [[objectives]] and [[constraints]] (engine/goals.py); no objectives: the main score.
+    objectives: tuple[Goal, ...] = ()
+    constraints: tuple[Limit, ...] = ()
 
     @property
     def space(self) -> SearchSpace:
         return SearchSpace(self.params)
+
+    @property
+    def goals(self) -> tuple[Goal, ...]:
+        """The objectives in force: those named, else the main score in ``direction``."""
+        return self.objectives or (Goal("value", self.direction),)
+
+    @property
+    def is_multi(self) -> bool:
+        """True when trials are judged by more than the main score alone: several
+        objectives, another metric than the score, or constraints."""
+        return self.goals != (Goal("value", self.direction),) or bool(self.constraints)
 
     def evolve(self, **changes: Any) -> StudySpec:
         return replace(self, **changes)
@@ -99,8 +114,8 @@ class StudySpec:
         Run settings (sampler, pruner, budget, workers, timeout, seed) may differ: a study can
         start with random search and go on with another method.
         """
-        return (self.params, self.objective, self.direction) == (
-            other.params, other.objective, other.direction)
+        return (self.params, self.objective, self.direction, self.goals, self.constraints) == (
+            other.params, other.objective, other.direction, other.goals, other.constraints)
 
 
 # ---------------------------------------------------------------------------- files
@@ -209,6 +224,7 @@ def spec_to_dict(spec: StudySpec) -> dict[str, Any]:
     if spec.pruner != "none" or spec.pruner_options:
         out["pruner"] = {"name": spec.pruner, **spec.pruner_options}
     out["objective"] = dict(spec.objective)
+    out.update(goals_to_dict(spec.objectives, spec.constraints))
     out["params"] = [param_to_dict(p) for p in spec.params]
     return out
 
@@ -275,6 +291,8 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
         )
 
     direction = _checked_direction(data, direction, objective, problems)
+    objectives, constraints = read_goals(data, direction, _reported_metrics(objective),
+                                         problems)
     params = _read_params(data.get("params"), problems)
     if params is not None:
         problems.extend(_space_problem_texts(params))
@@ -286,6 +304,7 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
         sampler=sampler, sampler_options=sampler_options, pruner=pruner,
         pruner_options=pruner_options, trials=trials, time_s=time_s, steps=steps,
         workers=workers, timeout_s=timeout_s, memory_limit_mb=memory_limit_mb, seed=seed,
+        objectives=objectives, constraints=constraints,
     )
 
 
@@ -308,6 +327,13 @@ def _checked_direction(data: Mapping, direction: str, objective: dict, problems:
 
     implied = implied_direction(objective) if isinstance(objective.get("kind"), str) else None
     if implied is None:
+        if "direction" not in data:
+            # The main score's direction may be written as an objective instead.
+            raw = data.get("objectives")
+            named = [g.get("direction") for g in (raw if isinstance(raw, list) else ())
+                     if isinstance(g, Mapping) and g.get("metric") == "value"]
+            if named and named[0] in DIRECTIONS:
+                return named[0]
         return direction
     if "direction" not in data:
         return implied
@@ -319,6 +345,12 @@ def _checked_direction(data: Mapping, direction: str, objective: dict, problems:
             "or leave direction out"
         )
     return direction
+
+
+def _reported_metrics(objective: Mapping) -> dict[str, str | None] | None:
+    from engine.objectives.registry import reported_metrics
+
+    return reported_metrics(objective) if isinstance(objective.get("kind"), str) else None
 
 
 def _space_problem_texts(params: list[Param]) -> list[str]:

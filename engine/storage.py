@@ -22,7 +22,10 @@ from typing import Any
 
 from engine.trial import Trial, TrialState
 
-SCHEMA_VERSION = 1
+# 1: the first. 2: trials keep their objective values and constraint violation
+# (objective_values, violation), for studies with [[objectives]] or [[constraints]]. A
+# version-1 file opened for writing is brought to 2 (_migrate); read-only, it is read as is.
+SCHEMA_VERSION = 2
 # PRAGMA application_id marks the file as ours, so a foreign SQLite file is told apart.
 APPLICATION_ID = 0x4B4E4F42  # "KNOB"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -38,7 +41,9 @@ CREATE TABLE trials (
     finished_at REAL,
     worker INTEGER,
     error TEXT,
-    metrics TEXT NOT NULL DEFAULT '{}'
+    metrics TEXT NOT NULL DEFAULT '{}',
+    objective_values TEXT,
+    violation REAL
 );
 CREATE TABLE intermediate (
     trial INTEGER NOT NULL,
@@ -62,6 +67,7 @@ class StudyFile:
     def __init__(self, path: Path, conn: sqlite3.Connection, lock: _FileLock | None):
         self.path = path
         self._conn = conn
+        self._version = conn.execute("PRAGMA user_version").fetchone()[0]
         self._lock = lock
         self._mutex = threading.Lock()
         self._identity = _file_identity(path)
@@ -122,6 +128,7 @@ class StudyFile:
         lock = _FileLock.acquire(path)
         try:
             conn = _connect(path, readonly=False)
+            _migrate(conn)
             with conn:
                 conn.execute(
                     "UPDATE trials SET state = ?, error = COALESCE(error, ?) WHERE state = ?",
@@ -158,9 +165,12 @@ class StudyFile:
         return spec
 
     def trials(self) -> list[Trial]:
+        # A version-1 file opened read-only has no goal columns: its trials had none.
+        goal_columns = ("objective_values, violation" if self._version >= 2
+                        else "NULL, NULL")
         rows = self._query(
             "SELECT number, state, params, value, started_at, finished_at, worker, error, "
-            "metrics FROM trials ORDER BY number"
+            f"metrics, {goal_columns} FROM trials ORDER BY number"
         )
         problems = [p for row in rows for p in _row_problems(row)]
         if problems:
@@ -184,8 +194,11 @@ class StudyFile:
                     number=n, params=json.loads(params), state=TrialState(state), value=value,
                     started_at=started, finished_at=finished, worker=worker, error=error,
                     metrics=json.loads(metrics), intermediate=tuple(steps.get(n, ())),
+                    values=tuple(json.loads(values)) if values else (),
+                    violation=violation or 0.0,
                 )
-                for n, state, params, value, started, finished, worker, error, metrics in rows
+                for (n, state, params, value, started, finished, worker, error, metrics,
+                     values, violation) in rows
             ]
         except (ValueError, TypeError) as exc:
             raise StudyFileError(f"{self.path}: a trial row is damaged: {exc}") from None
@@ -195,10 +208,12 @@ class StudyFile:
     def write_trial(self, trial: Trial) -> None:
         self._write(
             "INSERT OR REPLACE INTO trials (number, state, params, value, started_at, "
-            "finished_at, worker, error, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "finished_at, worker, error, metrics, objective_values, violation) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(trial.number, trial.state.value, json.dumps(trial.params), trial.value,
               trial.started_at, trial.finished_at, trial.worker, trial.error,
-              json.dumps(trial.metrics))],
+              json.dumps(trial.metrics), json.dumps(list(trial.values)) if trial.values
+              else None, trial.violation or None)],
         )
 
     def write_spec(self, spec: dict[str, Any]) -> None:
@@ -300,9 +315,24 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
 _LATEST_TIME = 253402300799.0
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring an older study file to this schema, in one transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version >= SCHEMA_VERSION:
+        return
+    # Each step checks what is there, so a step cut short (DDL commits as it goes) is
+    # finished on the next open instead of failing on a column that exists.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(trials)")}
+    for name, kind in (("objective_values", "TEXT"), ("violation", "REAL")):
+        if name not in columns:
+            conn.execute(f"ALTER TABLE trials ADD COLUMN {name} {kind}")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.commit()
+
+
 def _row_problems(row: tuple) -> list[str]:
     """What in one trials row is not what Knobs writes there (a hand edit, another tool)."""
-    n, state, params, value, started, finished, worker, error, metrics = row
+    n, state, params, value, started, finished, worker, error, metrics, values, viol = row
     where = f"trial {n!r}"
     out = []
     if not isinstance(n, int) or n < 0:
@@ -320,6 +350,18 @@ def _row_problems(row: tuple) -> list[str]:
             decoded = None
         if not isinstance(decoded, dict):
             out.append(f"{where}: {name} = {_short(text)}: expected a JSON object")
+    if values is not None:
+        try:
+            decoded = json.loads(values) if isinstance(values, str) else None
+        except ValueError:
+            decoded = None
+        if not (isinstance(decoded, list) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in decoded)):
+            out.append(f"{where}: objective_values = {_short(values)}: expected a JSON list "
+                       "of numbers or nothing")
+    if viol is not None and (isinstance(viol, bool) or not isinstance(viol, (int, float))
+                             or not viol >= 0):
+        out.append(f"{where}: violation = {_short(viol)}: expected a number >= 0 or nothing")
     if worker is not None and not isinstance(worker, int):
         out.append(f"{where}: worker = {_short(worker)}: expected a whole number or nothing")
     if error is not None and not isinstance(error, str):

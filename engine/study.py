@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from engine import pareto
+from engine.goals import MissingMetric, objective_values, violation
 from engine.pruners import make_pruner
 from engine.pruners.fidelity import step_unit
 from engine.pruners.savings import savings
@@ -53,6 +55,8 @@ class Summary(NamedTuple):
     # Compute used and saved by pruning ("312 of 1,000 epochs run; 69% saved"), once a
     # trial was pruned; empty otherwise.
     savings_text: str = ""
+    # Trials on the Pareto front, in a study of several objectives; None with one.
+    front_size: int | None = None
 
 
 class Study:
@@ -68,16 +72,14 @@ class Study:
         self.spec = spec
         self.space = spec.space
         self.file = file
-        self.sampler = sampler or make_sampler(
-            spec.sampler, self.space, direction=spec.direction, seed=spec.seed,
-            options=spec.sampler_options,
-        )
+        self.sampler = sampler or _sampler_of(spec, self.space)
         self.pruner = _pruner_of(spec)
         self._stops: dict[int, tuple[str, int]] = {}  # trial -> (why it stops, at which step)
         self._trials: list[Trial] = []
         self._steps_used = 0  # last reported step of every trial, summed (budget.steps)
         self._counts = dict.fromkeys(TrialState, 0)
         self._best: Trial | None = None
+        self._front: list[Trial] = []  # feasible complete trials no other one dominates
         for t in trials or []:
             self._put(t)
             self._steps_used += t.intermediate[-1][0] if t.intermediate else 0
@@ -133,10 +135,7 @@ class Study:
             if self.file is not None and not self.file.readonly:
                 self.file.write_spec(spec_to_dict(spec))
             self.spec = spec
-            self.sampler = make_sampler(
-                spec.sampler, self.space, direction=spec.direction, seed=spec.seed,
-                options=spec.sampler_options,
-            )
+            self.sampler = _sampler_of(spec, self.space)
             for t in self._trials:
                 self.sampler.after_trial(t)
             self.pruner = _pruner_of(spec)
@@ -241,9 +240,18 @@ class Study:
             if state is TrialState.PRUNED:
                 last, metrics, error = self._pruned_result(current, metrics, error)
                 value = last if value is None else value
+            values, viol = (), 0.0
+            if self.spec.is_multi and state in (TrialState.COMPLETE, TrialState.PRUNED):
+                try:
+                    values = objective_values(value, metrics or {}, self.spec.goals)
+                    viol = violation(value, metrics or {}, self.spec.constraints)
+                except MissingMetric as exc:
+                    # Without every objective the trial cannot be placed against the others.
+                    if state is TrialState.COMPLETE:
+                        state, error = TrialState.FAILED, str(exc)
             trial = current.evolve(
                 state=state, value=value, metrics=dict(metrics or {}), error=error,
-                finished_at=time.time(),
+                finished_at=time.time(), values=values, violation=viol,
             )
             self._save(trial)
             self._put(trial)
@@ -300,14 +308,29 @@ class Study:
             self._trials.append(trial)
         self._counts[trial.state] += 1
         self.sampler.after_trial(trial)
-        if trial.state is TrialState.COMPLETE and (
-            self._best is None or self._better(trial.value, self._best.value)
-        ):
-            self._best = trial
+        if trial.state is not TrialState.COMPLETE:
+            return
+        if not self.spec.is_multi:
+            if self._best is None or self._better(trial.value, self._best.value):
+                self._best = trial
+        elif trial.values and trial.feasible:
+            self._add_to_front(trial)
 
     def _better(self, a: float, b: float) -> bool:
         return a > b if self.spec.direction == "maximize" else a < b
 
+    def _add_to_front(self, trial: Trial) -> None:
+        signs = np.array([g.sign for g in self.spec.goals])
+        mine = signs * np.array(trial.values)
+        if self._front:
+            others = signs * np.array([t.values for t in self._front])
+            if np.any(np.all(others <= mine, axis=1) & np.any(others < mine, axis=1)):
+                return
+            beaten = np.all(mine <= others, axis=1) & np.any(mine < others, axis=1)
+            self._front = [t for t, b in zip(self._front, beaten) if not b]
+        self._front.append(trial)
+        if len(self.spec.goals) == 1:
+            self._best = min(self._front, key=lambda t: signs[0] * t.values[0])
     def _save(self, trial: Trial) -> None:
         # A study opened read-only refuses to run (write_trial raises StudyFileError) rather
         # than running trials whose results would silently never reach the file.
@@ -351,7 +374,42 @@ class Study:
 
     @property
     def best_trial(self) -> Trial | None:
+        """The best complete trial (meeting the constraints, if any) of a study with one
+        objective; ``None`` with several, where :attr:`pareto_front` says what is best."""
         return self._best
+
+    @property
+    def is_multi(self) -> bool:
+        """True when trials are judged by several objectives or constraints."""
+        return self.spec.is_multi
+
+    @property
+    def pareto_front(self) -> list[Trial]:
+        """Complete trials that meet every constraint and that no other such trial beats in
+        every objective, sorted by the first objective (best first). With one objective and
+        no constraints: the best trial (and any tied with it)."""
+        with self._lock:
+            if not self.spec.is_multi:
+                best = self._best
+                return [] if best is None else [
+                    t for t in self._trials
+                    if t.state is TrialState.COMPLETE and t.value == best.value]
+            sign = self.spec.goals[0].sign
+            return sorted(self._front, key=lambda t: (sign * t.values[0], t.number))
+
+    def ranks(self) -> dict[int, int]:
+        """Pareto rank of every complete trial, by number: 0 for the front, then each
+        front once the better ones are removed; trials outside the constraints come after
+        all that meet them, ranked by how far outside they are."""
+        with self._lock:
+            trials = list(self._trials)
+        if self.spec.is_multi:
+            ranks = pareto.trial_ranks(trials, self.spec.goals)
+        else:  # one objective: the rank among distinct values, best first
+            ranks = pareto.trial_ranks([t.evolve(values=(t.value,)) for t in trials],
+                                       self.spec.goals)
+        done = [(t, r) for t, r in zip(trials, ranks) if r == r]
+        return {t.number: int(r) for t, r in done}
 
     def summary(self) -> Summary:
         """Counts, best, finished, budget left and running, consistent with each other.
@@ -370,7 +428,9 @@ class Study:
         saved = ""
         if counts[TrialState.PRUNED]:
             saved = savings(self._trials).text(step_unit(self.spec.objective))
-        self._summary = Summary(counts, finished, running, self._best, self.total, left, saved)
+        front = len(self._front) if self.spec.is_multi and len(self.spec.goals) > 1 else None
+        self._summary = Summary(counts, finished, running, self._best, self.total, left, saved,
+                                front)
 
     @property
     def total(self) -> int | None:
@@ -403,6 +463,14 @@ class Study:
         """True when the budget is spent and nothing is running."""
         with self._lock:
             return self.budget_spent() and not self._counts[TrialState.RUNNING]
+
+
+def _sampler_of(spec: StudySpec, space) -> Sampler:
+    sampler = make_sampler(spec.sampler, space, direction=spec.direction, seed=spec.seed,
+                           options=spec.sampler_options)
+    if spec.is_multi:
+        sampler.use_goals(spec.goals, spec.constraints)
+    return sampler
 
 
 def _pruner_of(spec: StudySpec):

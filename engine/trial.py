@@ -35,6 +35,15 @@ class Trial:
     error: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     intermediate: tuple[tuple[int, float], ...] = ()
+    # The objective values, in the order of the spec's objectives (a complete trial of a
+    # study with [[objectives]] or [[constraints]]); empty otherwise: ``value`` says it all.
+    values: tuple[float, ...] = ()
+    # How far the trial is outside the spec's constraints (0 when it meets them all).
+    violation: float = 0.0
+
+    @property
+    def feasible(self) -> bool:
+        return self.violation <= 0
 
     @property
     def duration(self) -> float | None:

@@ -30,6 +30,7 @@ from desktop.plots.history import STATE_NAMES, HistoryPlotWidget
 from desktop.plots.importance import ImportancePlotWidget
 from desktop.plots.learning import LearningPlotWidget
 from desktop.plots.parallel import ParallelPlotWidget
+from desktop.plots.pareto import ParetoPlotWidget
 from desktop.plots.slice import SlicePlotWidget
 from desktop.plots.timeline import TimelinePlotWidget
 from desktop.trial_feed import TrialFeed
@@ -39,6 +40,7 @@ from engine.trial import Trial, TrialState
 
 PLOT_KINDS: tuple[tuple[str, type[TrialPlotWidget]], ...] = (
     ("history", HistoryPlotWidget),
+    ("pareto", ParetoPlotWidget),
     ("slice", SlicePlotWidget),
     ("parallel", ParallelPlotWidget),
     ("importance", ImportancePlotWidget),
@@ -127,6 +129,9 @@ class PlotsWidget(QWidget):
         else:
             self.columns = TrialColumns(study.space, study.direction, study.trials)
             self.value_label = _value_label(study)
+        # The Pareto tab only for studies of several objectives or limits.
+        multi = study is not None and study.is_multi
+        self.tabs.setTabVisible(self.tabs.indexOf(self.plots["pareto"]), multi)
         self._push()
 
     def _on_feed_updated(self, trials: list[Trial]) -> None:

@@ -337,10 +337,17 @@ class RunPanel(QWidget):
             self.progress.setRange(0, 0 if self._mode == "running" else 1)
             self.progress.setFormat(f"{finished} trials")
         best = study.best_trial
-        self.best_label.setText(
-            f"Best so far: {format_value(best.value)} (trial {best.number})" if best
-            else "Best so far: –"
-        )
+        summary = study.summary() if isinstance(study, Study) else study
+        if summary.front_size is not None:
+            # Several objectives: no single best; the front holds the trade-offs.
+            n = summary.front_size
+            self.best_label.setText(f"Best so far: {n} trial{'s' if n != 1 else ''} on the "
+                                    "Pareto front" if n else "Best so far: –")
+        else:
+            self.best_label.setText(
+                f"Best so far: {format_value(best.value)} (trial {best.number})" if best
+                else "Best so far: –"
+            )
         self.savings_label.setText(study.summary().savings_text if isinstance(study, Study)
                                    else study.savings_text)
         if self._mode in ("running", "paused"):

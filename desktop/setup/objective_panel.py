@@ -29,8 +29,11 @@ from PySide6.QtWidgets import (
 
 from desktop.setup.command_form import CommandFormWidget
 from desktop.setup.form_base import FormRows, ObjectiveFormWidget, blocked, hint_label
+from desktop.setup.goals_box import GoalsWidget
 from desktop.setup.python_form import PythonFormWidget
 from desktop.setup.sklearn_form import SklearnFormWidget
+from engine.goals import Goal, Limit
+from engine.objectives.registry import reported_metrics
 
 CHECK_DELAY_MS = 150  # typing re-checks once it pauses, not on every key
 
@@ -126,6 +129,9 @@ class ObjectivePanel(QWidget):
         # would size for the tallest, leaving a gap above the problems).
         for form in self._forms.values():
             layout.addWidget(form)
+        self.goals = GoalsWidget()
+        self.goals.changed.connect(self._on_form_changed)
+        layout.addWidget(self.goals)
         layout.addWidget(self._problems_label)
         layout.addStretch(1)
 
@@ -168,7 +174,28 @@ class ObjectivePanel(QWidget):
     def problems(self) -> list[str]:
         """Every problem that would stop a run, as plain sentences naming field and value."""
         listed = [self._load_problem] if self._load_problem else []
-        return listed + [message for _, message in self._form().problems()]
+        self._update_goal_metrics()
+        return (listed + [message for _, message in self._form().problems()]
+                + self.goals.problems())
+
+    def objectives(self, direction: str) -> tuple[Goal, ...]:
+        """The spec's ``objectives``: none when the score alone counts, else the score (in
+        ``direction``) first, then the extra objectives chosen."""
+        return tuple(Goal(g.metric, direction) if g.metric == "value" else g
+                     for g in self.goals.objectives())
+
+    def constraints(self) -> tuple[Limit, ...]:
+        """The spec's ``constraints``: the limits chosen."""
+        return self.goals.constraints()
+
+    def set_goals(self, objectives, constraints) -> None:
+        """Show a spec's objectives and limits."""
+        self._update_goal_metrics()
+        self.goals.set_goals(objectives, constraints)
+        self._show_problems()
+
+    def _update_goal_metrics(self) -> None:
+        self.goals.set_metrics(reported_metrics(self.settings()), self.direction() or "minimize")
 
     def is_valid(self) -> bool:
         return not self.problems()
@@ -200,6 +227,7 @@ class ObjectivePanel(QWidget):
             button.setEnabled(not read_only)
         for form in self._forms.values():
             form.set_read_only(read_only)
+        self.goals.set_read_only(read_only)
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -232,6 +260,8 @@ class ObjectivePanel(QWidget):
             widget = form.field_widget(setting)
             if widget is not None:
                 by_widget.setdefault(widget, []).append(message)
+        self._update_goal_metrics()
+        messages += self.goals.problems()
         for widget in self._outlined:
             if widget not in by_widget:
                 _set_problem(widget, "")

@@ -54,6 +54,12 @@ HEAD_COLUMNS = (
     TrialColumn("state", "state", "State", numeric=False),
     TrialColumn("value", "value", "Value", help="The objective's value for the trial."),
 )
+# A study of several objectives or constraints: the Pareto rank, kept by the model.
+RANK_COLUMN = TrialColumn(
+    "rank", "rank", "Rank",
+    help="Pareto rank: 0 = on the front (no other trial that meets the limits is better in "
+         "every objective); 1 = on the front once those are set aside, and so on. Trials "
+         "outside the limits come last.")
 TAIL_COLUMNS = (
     TrialColumn("steps", "steps", "Steps",
                 help="The last step the trial reported (epochs, iterations), if any."),
@@ -268,4 +274,5 @@ _FIXED_KEYS: dict[str, Callable[[Trial], float]] = {
     "started": lambda t: np.nan if t.started_at is None else t.started_at,
     "worker": lambda t: np.nan if t.worker is None else float(t.worker),
     "steps": lambda t: float(t.intermediate[-1][0]) if t.intermediate else np.nan,
+    "rank": lambda t: np.nan,  # depends on every trial: the model fills it in (_update_ranks)
 }

@@ -35,6 +35,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from desktop.trial_feed import TrialFeed
 from desktop.trials.columns import (
     HEAD_COLUMNS,
+    RANK_COLUMN,
     STATE_CODE,
     STATE_LABEL,
     STATE_RGB,
@@ -54,6 +55,7 @@ from desktop.trials.columns import (
 )
 from desktop.trials.filter_expr import TrialFilter, match_trials, parse_filter
 from engine.export import scalar_metric_names
+from engine.pareto import trial_ranks
 from engine.space import Param
 from engine.study import Study
 from engine.trial import Trial, TrialState
@@ -330,7 +332,9 @@ class TrialsModel(QAbstractTableModel):
         trials = list(study.trials) if study is not None else []
         self._params = {p.name: p for p in study.spec.params} if study is not None else {}
         self._param_keys = {name: param_key_function(p) for name, p in self._params.items()}
-        self._columns = [*HEAD_COLUMNS, *(param_column(p) for p in self._params.values())]
+        ranked = [RANK_COLUMN] if study is not None and study.is_multi else []
+        self._columns = [*HEAD_COLUMNS, *ranked,
+                         *(param_column(p) for p in self._params.values())]
         self._columns += [self._metric_column(m) for m in scalar_metric_names(trials)]
         self._columns += TAIL_COLUMNS
         self._trials = trials
@@ -341,6 +345,7 @@ class TrialsModel(QAbstractTableModel):
         }
         self._texts = self._text_functions()
         self._haystack = None
+        self._update_ranks()
         self._best = self._find_best()
         # A parsed filter names the old study's columns and choices: views parse it again.
         self._filter = self._match = self.row_accepted = None
@@ -368,6 +373,9 @@ class TrialsModel(QAbstractTableModel):
         if changed:
             self._refresh_matches(np.asarray(changed))
         self._emit_changed(changed)
+        # Ranks move only when a trial completes (a start or a report changes none).
+        if any(t.state is TrialState.COMPLETE for t in batch) and self._update_ranks():
+            self._emit_rank_changed()
         self._update_best()
         if self._sort_key is not None:
             if len(self._trials) < LIVE_RESORT_ROWS:
@@ -427,10 +435,39 @@ class TrialsModel(QAbstractTableModel):
             old, self._best = self._best, best
             self._emit_changed([i for i in (old, best) if i >= 0])
 
+    def _update_ranks(self) -> bool:
+        """Recompute the Rank column from the trials held (a new trial can move any other
+        trial's rank); True when a rank changed."""
+        key = RANK_COLUMN.key
+        if key not in self._keys:
+            return False
+        n = len(self._trials)
+        ranks = trial_ranks(self._trials, self._study.spec.goals)
+        old = self._keys[key][:n]
+        if np.array_equal(old, ranks, equal_nan=True):
+            return False
+        self._keys[key][:n] = ranks
+        if self._haystack is not None:
+            self._haystack = None  # row texts hold ranks; rebuilt when a word filter needs it
+        if self._filter is not None:
+            self._match[:n] = self._evaluate(np.arange(n))
+            self._update_row_accepted()
+        return True
+
+    def _emit_rank_changed(self) -> None:
+        n = len(self._trials)
+        if n:
+            # Every row: the proxy then filters each row again ("on the front").
+            self.dataChanged.emit(self.index(0, 0), self.index(n - 1, len(self._columns) - 1))
+
     def _find_best(self) -> int:
         n = len(self._trials)
         if n == 0:
             return -1
+        if self._study is not None and self._study.is_multi:
+            # One objective under limits: its best trial that meets them; several: none.
+            best = self._study.summary().best_trial
+            return self._index_of.get(best.number, -1) if best is not None else -1
         values = self._keys[("value", "value")][:n]
         done = np.flatnonzero((self._keys[("state", "state")][:n] == _COMPLETE)
                               & ~np.isnan(values))

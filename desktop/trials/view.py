@@ -49,7 +49,7 @@ from desktop.trial_feed import TrialFeed
 from desktop.trials.code_snippet import python_code
 from desktop.trials.columns import STATE_LABEL, STATE_RGB, error_reason, format_number
 from desktop.trials.model import NUMBER_ROLE, TrialsModel, TrialsProxyModel
-from engine.export import write_csv, write_json
+from engine.export import judged_of, write_csv, write_json
 from engine.spec import spec_to_dict
 from engine.trial import Trial, TrialState
 
@@ -176,6 +176,15 @@ class TrialsTableWidget(QWidget):
             button.toggled.connect(self._on_state_button_toggled)
             self.state_buttons[state] = button
             bar.addWidget(button)
+        # Studies of several objectives or limits: only the trials on the Pareto front.
+        self.front_button = QToolButton()
+        self.front_button.setText("On the front")
+        self.front_button.setCheckable(True)
+        self.front_button.setToolTip("Show only the trials on the Pareto front: those no "
+                                     "other trial beats in every objective, within the limits")
+        self.front_button.toggled.connect(self._on_state_button_toggled)
+        self.front_button.hide()
+        bar.addWidget(self.front_button)
         bar.addSpacing(8)
         bar.addWidget(self.count_label)
         bar.addWidget(self.export_button)
@@ -207,7 +216,10 @@ class TrialsTableWidget(QWidget):
         """Show only rows matching the filter box and the checked state buttons."""
         self._filter_timer.stop()
         states = [s for s, b in self.state_buttons.items() if b.isChecked()] or None
-        trial_filter, problems = self.model.parse_filter(self.filter_edit.text(), states)
+        text = self.filter_edit.text()
+        if self.front_button.isChecked() and self.model.column_of("rank") >= 0:
+            text += " rank=0"
+        trial_filter, problems = self.model.parse_filter(text, states)
         self.filter_edit.setStyleSheet(_PROBLEM_STYLE if problems else "")
         self.problem_label.setText("\n".join(problems))
         self.problem_label.setVisible(bool(problems))
@@ -231,10 +243,12 @@ class TrialsTableWidget(QWidget):
             raise ValueError(f"fmt = {fmt!r}: expected one of {', '.join(FORMATS)}")
         trials = self.selected_trials() if selected_only else self._feed_order(self.model.trials)
         study = self.model.study
+        judged = judged_of(study) if study else None
         if fmt == "csv":
-            write_csv(trials, self.model.param_names, path)
+            write_csv(trials, self.model.param_names, path, judged=judged)
         else:
-            write_json(trials, path, study=spec_to_dict(study.spec) if study else None)
+            write_json(trials, path, study=spec_to_dict(study.spec) if study else None,
+                       judged=judged)
         return len(trials)
 
     def export_with_dialog(self, fmt: str, selected_only: bool = False) -> None:
@@ -340,6 +354,10 @@ class TrialsTableWidget(QWidget):
             header.setSectionHidden(c, column.key in self._hidden)
         # The new study may lack the sorted column; show what the model really did.
         header.setSortIndicator(self.model.sort_column, self.model.sort_order)
+        ranked = self.model.column_of("rank") >= 0
+        self.front_button.setVisible(ranked)
+        if not ranked:
+            self.front_button.setChecked(False)
         if self.filter_edit.text() or any(b.isChecked() for b in self.state_buttons.values()):
             self.apply_filter()
         self._fit_columns_once()

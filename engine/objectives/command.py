@@ -108,6 +108,11 @@ class CommandObjective(Objective):
             out["devices"] = list(self.devices)
         return out
 
+    @property
+    def reported_metrics(self) -> dict[str, str | None] | None:
+        """With ``score_regex`` only the score is read; else any field of the final JSON."""
+        return {} if self.score_regex else None
+
     def placeholders(self) -> list[str]:
         """Parameter names the command template uses, in order of first appearance."""
         try:

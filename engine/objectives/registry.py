@@ -60,3 +60,18 @@ def implied_direction(settings: Mapping[str, Any]) -> str | None:
     except (ObjectiveError, TypeError, ValueError):
         return None  # a broken objective is reported by check(), with a better message
     return direction if direction in ("minimize", "maximize") else None
+
+
+def reported_metrics(settings: Mapping[str, Any]) -> dict[str, str | None] | None:
+    """The metrics an objective reports, each with the direction it is better in (``None``:
+    no preference), ``"value"`` (the main score) first; ``None`` when it may report any name
+    (a command's JSON fields, a Python function's dict) or its settings are broken."""
+    try:
+        objective = make_objective(settings)
+        names = getattr(objective, "reported_metrics", None)
+        direction = getattr(objective, "direction", None)
+    except (ObjectiveError, TypeError, ValueError):
+        return None
+    if names is None:
+        return None
+    return {"value": direction if direction in ("minimize", "maximize") else None, **names}

@@ -5,12 +5,18 @@ The spec's ``[objective]`` table names a model (``model = "mlp_classifier"``), a
 how to validate (``folds = 5`` or ``holdout = 0.2``). A trial's value is the mean score over
 the folds; per-fold scores, their standard deviation and the fitting time are stored as
 metrics. Models that train in steps (MLP, gradient boosting) report a learning curve.
+
+Metrics a study can optimise or limit next to the score (``[[objectives]]``,
+``[[constraints]]``): ``fit_time`` (seconds fitting, summed over folds), ``predict_time``
+(seconds predicting the test rows, summed over folds), ``model_size_kb`` (the first fold's
+fitted model, serialised) and ``std`` (of the fold scores).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import pickle
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -39,6 +45,7 @@ from engine.objectives.sklearn_catalog import (
     GROWS_BY,
     MAXIMIZE,
     METRICS,
+    MINIMIZE,
     PROBA_METRICS,
     ModelEntry,
     default_space,
@@ -137,6 +144,13 @@ class SklearnObjective(Objective):
     def direction(self) -> str:
         """The direction that fits the metric; both default metrics are maximised."""
         return direction_of(self.metric) if self.metric else MAXIMIZE
+
+    @property
+    def reported_metrics(self) -> dict[str, str]:
+        """Metrics every trial reports besides the score, with the direction each is
+        better in (see the module docstring)."""
+        return {"fit_time": MINIMIZE, "predict_time": MINIMIZE, "model_size_kb": MINIMIZE,
+                "std": MINIMIZE}
 
     def resolved_metric(self, task: str) -> str:
         return self.metric or DEFAULT_METRIC[task]
@@ -332,11 +346,12 @@ class SklearnObjective(Objective):
             warnings.simplefilter("ignore")
             folds = self.splits(data)
             if entry.iterative == EPOCHS:
-                scores, fit_time = _run_epochs(run, folds, report)
+                scores, fit_time, fitted = _run_epochs(run, folds, report)
             elif entry.iterative in GROWS_BY:
-                scores, fit_time = _run_growing(run, folds, report)
+                scores, fit_time, fitted = _run_growing(run, folds, report)
             else:
-                scores, fit_time = _run_plain(run, folds)
+                scores, fit_time, fitted = _run_plain(run, folds)
+            predict_time = _predict_time(run, fitted)
         value = float(np.mean(scores))
         if not math.isfinite(value):
             raise TrialFailure(f"the {run.metric} score is not a number (fold scores: {scores})")
@@ -344,6 +359,9 @@ class SklearnObjective(Objective):
             "fold_scores": [float(s) for s in scores],
             "std": float(np.std(scores)),
             "fit_time": fit_time,
+            "predict_time": predict_time,
+            # Serialised size: what saving the model takes, for every kind of model alike.
+            "model_size_kb": len(pickle.dumps(fitted[0][0], protocol=5)) / 1024,
         })
 
     def describe(self) -> str:
@@ -418,8 +436,23 @@ def _fit_failure(run: _Run, fold: int, e: Exception) -> TrialFailure:
     return TrialFailure(f"{run.entry.name} failed to train on fold {fold + 1}: {e}")
 
 
-def _run_plain(run: _Run, folds) -> tuple[list[float], float]:
-    scores, fit_time = [], 0.0
+# (fitted model, its fold's test rows) per fold: timed predictions and size after training.
+Fitted = list[tuple[Any, np.ndarray]]
+
+
+def _predict_time(run: _Run, fitted: Fitted) -> float:
+    """Seconds to predict every fold's test rows once, with training done: scoring inside
+    the training loops is interleaved with fitting and would count epochs, not a model."""
+    total = 0.0
+    for est, X_test in fitted:
+        start = time.perf_counter()
+        run.outputs(est, X_test)
+        total += time.perf_counter() - start
+    return total
+
+
+def _run_plain(run: _Run, folds) -> tuple[list[float], float, Fitted]:
+    scores, fit_time, fitted = [], 0.0, []
     for i, (train, test) in enumerate(folds):
         X_train, y_train, X_test, y_test = run.fold(train, test)
         est = run.estimator()
@@ -432,10 +465,11 @@ def _run_plain(run: _Run, folds) -> tuple[list[float], float]:
             raise _fit_failure(run, i, e) from None
         fit_time += time.perf_counter() - start
         scores.append(run.score(y_test, run.outputs(est, X_test)))
-    return scores, fit_time
+        fitted.append((est, X_test))
+    return scores, fit_time, fitted
 
 
-def _run_growing(run: _Run, folds, report: Reporter) -> tuple[list[float], float]:
+def _run_growing(run: _Run, folds, report: Reporter) -> tuple[list[float], float, Fitted]:
     """Boosting and forests: grow every fold's model a few iterations (trees) at a time with
     warm_start, reporting the mean score after each chunk, so that a pruned trial stops
     growing and the iterations not trained are the compute saved."""
@@ -462,7 +496,7 @@ def _run_growing(run: _Run, folds, report: Reporter) -> tuple[list[float], float
             scores[i] = run.score(y_test, run.outputs(est, X_test))
         if report(grown, float(np.mean(scores))):
             raise TrialPruned()
-    return scores, fit_time
+    return scores, fit_time, [(est, data[2]) for est, data in zip(models, fold_data)]
 
 
 class _EpochFold:
@@ -538,7 +572,7 @@ class _EpochFold:
         return self.run.score(self.y_test, out)
 
 
-def _run_epochs(run: _Run, folds, report: Reporter) -> tuple[list[float], float]:
+def _run_epochs(run: _Run, folds, report: Reporter) -> tuple[list[float], float, Fitted]:
     """Networks: train all folds side by side, one epoch at a time, reporting the mean score
     after each epoch so that the learning curve grows while the trial runs."""
     fold_runs = [_EpochFold(run, train, test) for train, test in folds]
@@ -557,7 +591,7 @@ def _run_epochs(run: _Run, folds, report: Reporter) -> tuple[list[float], float]
             f.score = f.evaluate()
         if report(epoch, float(np.mean([f.score for f in fold_runs]))):
             raise TrialPruned()  # the epochs not trained are the compute saved
-    return [f.finish() for f in fold_runs], fit_time
+    return [f.finish() for f in fold_runs], fit_time, [(f.est, f.X_test) for f in fold_runs]
 
 
 def _fewer_folds(smallest: int) -> str:

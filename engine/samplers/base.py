@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from engine.goals import Goal, Limit
 from engine.space import SearchSpace
 from engine.trial import Trial
 
@@ -40,6 +41,11 @@ class Sampler(ABC):
         """The study stored ``trial``: it started (``RUNNING``), ended, or was read from
         the study file on open (every stored trial, in order). Called under the study's
         lock, before the next ``ask``; the default keeps nothing."""
+
+    def use_goals(self, goals: Sequence[Goal], limits: Sequence[Limit]) -> None:  # noqa: B027
+        """The study judges trials by these objectives and constraints (engine/goals.py)
+        rather than by ``value`` alone; each trial's ``values`` and ``violation`` hold them.
+        Samplers that do not model results (grid, random, sobol) ignore it."""
 
     @property
     def size(self) -> int | None:

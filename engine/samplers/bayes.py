@@ -141,6 +141,7 @@ class BayesSampler(Sampler):
         self._features: dict[int, tuple[dict[str, Any], np.ndarray]] = {}
         self._theta: np.ndarray | None = None
         self._n_fitted = 0
+        self._multi: Any = None  # several objectives or constraints: samplers/_bayes_multi.py
 
     @property
     def size(self) -> int | None:
@@ -152,6 +153,13 @@ class BayesSampler(Sampler):
         if self._no_repeat is not None:
             self._no_repeat.observe(trial)
 
+    def use_goals(self, goals, limits) -> None:
+        """Search for the Pareto front of several objectives under constraints, by random
+        Chebyshev scalarisations and probability of feasibility (samplers/_bayes_multi.py)."""
+        from engine.samplers._bayes_multi import MultiGoal
+
+        self._multi = MultiGoal(goals, limits)
+
     # --- ask --------------------------------------------------------------------------
 
     def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
@@ -162,7 +170,10 @@ class BayesSampler(Sampler):
             return self._startup.ask(trials)
         rng = np.random.default_rng([self._entropy, len(trials)])
         with _one_blas_thread():
-            ranked = self._ranked(trials, rng)
+            if self._multi is not None:
+                ranked = self._multi.ranked(self, trials, rng)
+            else:
+                ranked = self._ranked(trials, rng)
         candidates = (self.space.decode(u) for u in ranked)
         if self._no_repeat is None:
             return next(candidates)

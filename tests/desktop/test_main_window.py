@@ -309,3 +309,41 @@ def test_a_model_switch_asks_before_replacing_an_edited_space(window, qtbot, mon
     assert questions == ["Replace the search space?"]
     assert window.space_editor.params() == edited
 
+
+
+def test_a_second_objective_and_a_limit_run_to_a_pareto_front(window, qtbot, toy):
+    window.import_spec(toy)
+    goals = window.objective_panel.goals
+    qtbot.mouseClick(goals.add_objective_button, Qt.LeftButton)
+    row = goals._objectives[0]
+    qtbot.keyClicks(row.metric.lineEdit(), "epochs_run")  # what toy_training returns
+    qtbot.mouseClick(goals.add_limit_button, Qt.LeftButton)
+    limit = goals._limits[0]
+    limit.metric.setCurrentIndex(limit.metric.findData("value"))
+    limit.number.setValue(1.5)
+    assert limit.words.text() == "Keep the score under 1.5"
+    window.run_panel.trials.setValue(6)
+    assert window.run_panel.run_button.isEnabled(), window.run_panel.message.text()
+    qtbot.mouseClick(window.run_panel.run_button, Qt.LeftButton)
+    wait_until_idle(qtbot, window)
+
+    study = window.study
+    assert [g.metric for g in study.spec.goals] == ["value", "epochs_run"]
+    assert study.spec.constraints[0].max == 1.5
+    assert load_spec_text_round_trips(study)
+    plots = window.plots
+    assert plots.tabs.isTabVisible(plots.tabs.indexOf(plots.plots["pareto"]))
+    pareto = plots.show_plot("pareto")
+    assert sorted(pareto.shown.tolist()) == [t.number for t in study.trials if t.values]
+    n = len(study.pareto_front)
+    assert window.run_panel.best_label.text().startswith(f"Best so far: {n} trial")
+    chosen = study.pareto_front[0].number
+    window.feed.select(chosen)  # as a click on its point does
+    rows = window.table.view.selectionModel().selectedRows()
+    assert [window.table.proxy.index(r.row(), 0).data() for r in rows] == [str(chosen)]
+
+
+def load_spec_text_round_trips(study) -> bool:
+    from engine.spec import dump_spec, parse_spec
+
+    return parse_spec(dump_spec(study.spec)) == study.spec

@@ -234,3 +234,47 @@ def test_a_spec_without_a_budget_exits_2_before_any_file_is_written(tmp_path):
     result = knobs("run", spec)
     assert result.returncode == 2 and "no budget" in result.stderr
     assert not (tmp_path / "study.knobs").exists()
+
+
+def test_several_objectives_run_headless_show_prints_the_front_and_export_ranks(tmp_path):
+    body = ("def f(p):\n    x = p['x']\n"
+            "    return {'value': x, 'cost': (1 - x) ** 2, 'noise': abs(x - 0.5)}\n")
+    extra = ('direction = "minimize"\n'
+             '[[objectives]]\nmetric = "value"\n'
+             '[[objectives]]\nmetric = "cost"\ndirection = "minimize"\n'
+             '[[constraints]]\nmetric = "cost"\nmax = 0.64\n')
+    spec = write_spec(tmp_path, body, trials=8, extra=extra)
+    out = tmp_path / "mo.knobs"
+    result = knobs("run", spec, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "Pareto front:" in result.stdout
+
+    study = Study.open(out, readonly=True)
+    trials = study.trials
+    front = study.pareto_front
+    study.close()
+    feasible = [t for t in trials if t.values[1] <= 0.64]
+    # x against (1 - x)^2: every trial meeting the limit is on the front.
+    assert sorted(t.number for t in front) == sorted(t.number for t in feasible)
+
+    shown = knobs("show", out)
+    assert shown.returncode == 0, shown.stderr
+    assert "objectives: the score (minimize), cost (minimize)" in shown.stdout
+    assert "constraints: cost <= 0.64" in shown.stdout
+    rows = [line.split() for line in shown.stdout.splitlines() if line.startswith("  #")
+            and line.split()[0] != "#"]
+    assert [int(r[0][1:]) for r in rows] == [t.number for t in front]  # by value, best first
+    assert [float(r[1]) for r in rows] == sorted(float(r[1]) for r in rows)
+
+    assert knobs("export", out, "-o", tmp_path / "t.csv").returncode == 0
+    table = list(csv.DictReader(open(tmp_path / "t.csv")))
+    assert {"objective_value", "objective_cost", "feasible", "pareto_rank"} <= table[0].keys()
+    for row in table:
+        meets = float(row["objective_cost"]) <= 0.64
+        assert row["feasible"] == ("true" if meets else "false")
+        assert (row["pareto_rank"] == "0") == meets
+
+    assert knobs("export", out, "-o", tmp_path / "t.json").returncode == 0
+    data = json.loads((tmp_path / "t.json").read_text())
+    assert data["study"]["objectives"][1] == {"metric": "cost", "direction": "minimize"}
+    assert set(data["trials"][0]["objectives"]) == {"value", "cost"}

@@ -76,6 +76,7 @@ def _history(problem: Problem, n: int) -> list[tuple[dict, float]]:
     for i in range(n):
         params = sampler.ask(trials)
         trials.append(Trial(i, params, TrialState.COMPLETE, problem.func(params)))
+        sampler.after_trial(trials[-1])  # as a study tells it: no repeats in discrete spaces
     return [(t.params, t.value) for t in trials]
 
 

@@ -13,7 +13,6 @@ from typing import TextIO
 
 from engine import session
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
-from engine.executors import ExecutorError
 from engine.export import overwrite_refusal, write_csv, write_json
 from engine.interop.optuna_cli import export_optuna, show_optuna
 from engine.interop.optuna_rdb import OptunaStorageError, is_optuna_storage
@@ -24,6 +23,7 @@ from engine.pruners import PRUNER_NAMES
 from engine.pruners.savings import savings
 from engine.runner import RunError, Runner
 from engine.samplers import make_sampler
+from engine.slots import ExecutorError
 from engine.spec import (
     MAX_WORKERS,
     SAMPLER_NAMES,

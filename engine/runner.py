@@ -12,8 +12,10 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from engine.executors import ExecutorError, LocalProcessExecutor, Slot, make_executor
+from engine.executors import LocalProcessExecutor
 from engine.objectives.base import Objective
+from engine.placement import make_executor
+from engine.slots import ExecutorError, Slot
 from engine.storage import StudyFileError
 from engine.study import Study
 from engine.trial import TrialState
@@ -166,7 +168,7 @@ class Runner:
     """Runs a study headless on plain threads, one trial slot per thread.
 
     Trials run in local worker processes, or on a Dask cluster given ``cluster``
-    (``tcp://HOST:PORT`` or ``local:N``, see :func:`engine.executors.make_executor`).
+    (``tcp://HOST:PORT`` or ``local:N``, see :func:`engine.placement.make_executor`).
     """
 
     def __init__(

@@ -12,8 +12,8 @@ import threading
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from engine.executors import make_executor
 from engine.objectives.base import Objective
+from engine.placement import make_executor
 from engine.runner import RunControl, default_workers, run_worker
 from engine.study import Study
 

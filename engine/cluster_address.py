@@ -1,0 +1,136 @@
+"""Where a Dask cluster is and how to prove who we are to it: checked without Dask.
+
+An address is ``tcp://HOST:PORT``, ``tls://HOST:PORT`` or ``local:N`` (a cluster Knobs
+starts on this computer, always over TLS with certificates made for that run). A
+``tls://`` scheduler needs the user's own files: the certificate authority that signed the
+cluster's certificates, this user's certificate and its private key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_LOCAL = 256
+ACCEPTED = ("tcp://HOST:PORT or tls://HOST:PORT (a running Dask scheduler) or local:N "
+            "(a Dask cluster of N processes on this computer)")
+_REMOTE = re.compile(
+    r"^(?P<scheme>tcp|tls)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?P<port>\d{1,5})$")
+_LOCAL = re.compile(r"^local:(?P<n>\d+)$")
+# The TLS settings as the spec's [cluster] table names them, and the command line's flags.
+TLS_FIELDS = (("ca_file", "--tls-ca"), ("cert_file", "--tls-cert"), ("key_file", "--tls-key"))
+
+
+class ClusterError(ValueError):
+    """A cluster address that is malformed, unreachable or unusable; a plain sentence."""
+
+
+@dataclass(frozen=True)
+class ClusterAddress:
+    """A parsed cluster address: a scheduler's, or ``local_workers`` for local:N."""
+
+    text: str
+    local_workers: int | None = None
+
+    @property
+    def tls(self) -> bool:
+        return self.text.startswith("tls://")
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, port = self.text.split("://", 1)[1].rsplit(":", 1)
+        return host.strip("[]"), int(port)
+
+
+def parse_cluster_address(text: str) -> ClusterAddress:
+    """Check a cluster address; raises :class:`ClusterError` naming the value and the forms."""
+    value = text.strip()
+    local = _LOCAL.match(value)
+    if local:
+        n = int(local["n"])
+        if not 1 <= n <= MAX_LOCAL:
+            raise ClusterError(
+                f"the cluster address local:N needs 1 <= N <= {MAX_LOCAL}, but got {text!r}"
+            )
+        return ClusterAddress(value, n)
+    remote = _REMOTE.match(value)
+    if remote and 1 <= int(remote["port"]) <= 65535:
+        return ClusterAddress(value)
+    raise ClusterError(f"the cluster address must be {ACCEPTED}, but got {text!r}")
+
+
+@dataclass(frozen=True)
+class ClusterTLS:
+    """The user's files for a ``tls://`` scheduler (PEM). ``key_file`` may be left out when
+    the certificate file holds the key too."""
+
+    ca_file: str
+    cert_file: str
+    key_file: str | None = None
+
+    def problems(self, names: dict[str, str] | None = None) -> list[str]:
+        """One sentence per file that is missing or unreadable, named as ``names`` says
+        (the spec's field or the command line's flag)."""
+        names = names or {}
+        out = []
+        for field, path in (("ca_file", self.ca_file), ("cert_file", self.cert_file),
+                            ("key_file", self.key_file)):
+            if path is None:
+                continue
+            problem = _file_problem(path)
+            if problem:
+                out.append(f"{names.get(field, field)} = {path!r}: {problem}; expected a "
+                           "readable PEM file")
+        return out
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """Where a study's trials run, as the spec's ``[cluster]`` table says: a run setting,
+    like ``workers``; the command line's ``--cluster`` and ``--tls-*`` override it."""
+
+    address: str
+    tls: ClusterTLS | None = None
+
+
+def check_cluster(address: str, tls: ClusterTLS | None,
+                  names: dict[str, str] | None = None) -> ClusterAddress:
+    """The address parsed, with its TLS files checked; raises :class:`ClusterError`.
+
+    A ``tls://`` scheduler needs the CA and certificate files, and only it takes them:
+    ``local:N`` makes its own certificates and ``tcp://`` has no use for any.
+    """
+    names = names or {}
+    parsed = parse_cluster_address(address)
+    flags = " and ".join(names.get(f, f) for f, _ in TLS_FIELDS[:2])
+    if parsed.tls and tls is None:
+        raise ClusterError(f"the cluster address {parsed.text} is a TLS scheduler: give the "
+                           f"certificate files to use with it ({flags}, and the key file "
+                           "unless the certificate file holds the key)")
+    if tls is not None and not parsed.tls:
+        what = ("a local cluster makes its own certificates" if parsed.local_workers
+                else "a tcp:// scheduler does not use them; use its tls:// address")
+        raise ClusterError(f"certificate files were given for {parsed.text}, but {what}")
+    if tls is not None:
+        problems = tls.problems(names)
+        if problems:
+            raise ClusterError("; ".join(problems))
+    return parsed
+
+
+def _file_problem(path: str) -> str | None:
+    p = Path(path)
+    if not p.exists():
+        return "no such file"
+    if p.is_dir():
+        return "is a folder"
+    if not os.access(p, os.R_OK):
+        return "not readable by this user"
+    try:
+        with open(p, "rb") as f:
+            f.read(1)
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror})"
+    return None

@@ -4,13 +4,16 @@ A trial is written when it starts and again when it ends, each in its own transa
 killing the app at any moment loses no finished trial. The file holds JSON and numbers
 only: nothing in it is executed or unpickled when it is opened.
 
-One process at a time may write a study; it holds an advisory lock on ``<file>.lock``.
-Others can still open the file read-only (WAL mode lets them read while it is written).
+One process at a time may write a study: it holds a lease inside the file, checked in
+every write's transaction, and an advisory lock on ``<file>.lock`` (:mod:`engine.study_lock`).
+Others can still open the file read-only (WAL mode lets them read while it is written), even
+from a folder they may not write.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import stat
@@ -20,7 +23,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from engine.study_lock import HEARTBEAT_S, Lease, LeaseError, _FileLock, holder
 from engine.trial import Trial, TrialState
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 # PRAGMA application_id marks the file as ours, so a foreign SQLite file is told apart.
@@ -59,20 +65,57 @@ class StudyFileError(Exception):
 class StudyFile:
     """Read and write one study file. Thread-safe: every call holds the file's lock."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock: _FileLock | None):
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: _FileLock | None,
+                 lease: Lease | None = None):
         self.path = path
         self._conn = conn
         self._lock = lock
+        self._lease = lease
+        self._lost: str | None = None  # why this process may no longer write the file
         self._mutex = threading.Lock()
         self._identity = _file_identity(path)
+        self._stop_beat = threading.Event()
+        self._beat_thread: threading.Thread | None = None
+        if lease is not None:
+            self._start_beating()
 
     @property
     def readonly(self) -> bool:
         return self._lock is None
 
+    def claim(self) -> None:
+        """Become this study's one writer (the lease, :mod:`engine.study_lock`); trials left
+        running by a process that died become interrupted. Done by the first write if not
+        before; a caller that checks the file's content first claims after, so that a study
+        it refuses is left byte for byte as it was."""
+        if self._lock is None:
+            raise StudyFileError(f"{self.path}: opened read-only")
+        with self._mutex:
+            if self._lease is not None:
+                return
+            try:
+                self._lease = _take_lease(self._conn, self.path, interrupt_running=True)
+            except sqlite3.Error as exc:
+                raise StudyFileError(f"{self.path}: cannot open for writing: "
+                                     f"{_reason(exc)}") from None
+        self._start_beating()
+
+    def _start_beating(self) -> None:
+        self._beat_thread = threading.Thread(target=self._beat, name="knobs-study-lease",
+                                             daemon=True)
+        self._beat_thread.start()
+
     def in_use_elsewhere(self) -> bool:
         """True when another process is running this study right now."""
-        return self.readonly and _FileLock.held_by_other(self.path)
+        if not self.readonly:
+            return False
+        if _FileLock.held_by_other(self.path):
+            return True
+        with self._mutex:
+            try:
+                return holder(self._conn, self.path) is not None
+            except sqlite3.Error:
+                return False  # cannot tell: a reader goes on as if it were alone
 
     # --- opening ---------------------------------------------------------------------
 
@@ -83,7 +126,7 @@ class StudyFile:
         path = Path(path)
         if path.exists() and not overwrite:
             raise StudyFileError(f"{path}: a file with this name exists already")
-        lock = _FileLock.acquire(path)
+        lock = _lock_file(path)
         try:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
@@ -96,13 +139,14 @@ class StudyFile:
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
                     [("spec", json.dumps(spec)), ("created_at", repr(time.time()))],
                 )
+            lease = _take_lease(conn, path)
         except sqlite3.Error as exc:
             lock.release()
             raise StudyFileError(f"{path}: cannot create the study file: {exc}") from None
         except BaseException:
             lock.release()
             raise
-        return cls(path, conn, lock)
+        return cls(path, conn, lock, lease)
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = False) -> StudyFile:
@@ -119,22 +163,36 @@ class StudyFile:
             probe.close()
         if readonly:
             return cls(path, _connect(path, readonly=True), None)
-        lock = _FileLock.acquire(path)
+        lock = _lock_file(path)
         try:
             conn = _connect(path, readonly=False)
-            with conn:
-                conn.execute(
-                    "UPDATE trials SET state = ?, error = COALESCE(error, ?) WHERE state = ?",
-                    (TrialState.INTERRUPTED.value, "the app stopped while it ran",
-                     TrialState.RUNNING.value),
-                )
+            try:
+                held = holder(conn, path)  # a first look; claim() takes it atomically
+            except BaseException:
+                conn.close()
+                raise
+            if held is not None:
+                conn.close()
+                raise StudyFileError(_in_use(path, held))
         except sqlite3.Error as exc:
             lock.release()
             raise StudyFileError(f"{path}: cannot open for writing: {_reason(exc)}") from None
+        except BaseException:
+            lock.release()
+            raise
         return cls(path, conn, lock)
 
     def close(self) -> None:
+        self._stop_beat.set()
+        if self._beat_thread is not None:
+            self._beat_thread.join()
         with self._mutex:
+            if self._lease is not None:
+                try:
+                    self._lease.release(self._conn)
+                except (sqlite3.Error, LeaseError):
+                    log.debug("releasing the study lease", exc_info=True)  # it goes stale
+                self._lease = None
             self._conn.close()
             if self._lock is not None:
                 self._lock.release()
@@ -214,6 +272,8 @@ class StudyFile:
                 dest = sqlite3.connect(target)
                 try:
                     self._conn.backup(dest)
+                    with dest:  # the copy is a study nobody writes yet
+                        dest.execute("DELETE FROM meta WHERE key = 'writer'")
                 finally:
                     dest.close()
             except sqlite3.Error as exc:
@@ -239,6 +299,7 @@ class StudyFile:
     def _write(self, sql: str, rows: Iterable[tuple]) -> None:
         if self._lock is None:
             raise StudyFileError(f"{self.path}: opened read-only")
+        self.claim()
         with self._mutex:
             # SQLite goes on writing to a deleted or replaced file's old inode, so a run
             # would report success with every result gone: check the name still means it.
@@ -247,11 +308,41 @@ class StudyFile:
                     f"{self.path}: the study file was deleted or replaced while the study "
                     "ran; results from now on cannot be saved there"
                 )
+            if self._lost is not None:
+                raise StudyFileError(f"{self.path}: {self._lost}; results from now on cannot "
+                                     "be saved by this run")
             try:
-                with self._conn:
+                # The lease is checked inside the write's own transaction (SQLite's write
+                # lock): no other writer can come between the check and the write.
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._lease.check(self._conn)
                     self._conn.executemany(sql, rows)
+                except BaseException:
+                    self._conn.rollback()
+                    raise
+                self._conn.commit()
+            except LeaseError as exc:
+                self._lost = str(exc)
+                raise StudyFileError(f"{self.path}: {exc}; results from now on cannot be "
+                                     "saved by this run") from None
             except sqlite3.Error as exc:
                 raise StudyFileError(f"{self.path}: cannot save: {_reason(exc)}") from None
+
+    def _beat(self) -> None:
+        while not self._stop_beat.wait(HEARTBEAT_S):
+            with self._mutex:
+                if self._stop_beat.is_set():
+                    return
+                try:
+                    self._lease.beat(self._conn)
+                except LeaseError as exc:
+                    self._lost = str(exc)
+                    return
+                except sqlite3.Error:
+                    # Busy or full disk: the next beat tries again; the lease is only
+                    # lost to a stale heartbeat, STALE_S from the last good one.
+                    log.debug("study lease heartbeat", exc_info=True)
 
     def _query(self, sql: str) -> list[tuple]:
         with self._mutex:
@@ -262,6 +353,43 @@ class StudyFile:
 
 
 # ---------------------------------------------------------------------------- checks
+
+
+def _in_use(path: Path, holder: str) -> str:
+    return (f"{path}: in use by another Knobs process ({holder}); open it read-only to look "
+            "at it, or stop the other run first")
+
+
+def _lock_file(path: Path) -> _FileLock:
+    try:
+        return _FileLock.acquire(path)
+    except LeaseError as exc:
+        raise StudyFileError(str(exc)) from None
+
+
+def _take_lease(conn: sqlite3.Connection, path: Path, *, interrupt_running: bool = False
+                ) -> Lease:
+    """Take the writer's lease under SQLite's write lock; refuses a live holder by name.
+
+    With ``interrupt_running``, trials left running by a process that died become
+    interrupted in the same transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        lease = Lease.take(conn, path)
+        if interrupt_running:
+            conn.execute(
+                "UPDATE trials SET state = ?, error = COALESCE(error, ?) WHERE state = ?",
+                (TrialState.INTERRUPTED.value, "the app stopped while it ran",
+                 TrialState.RUNNING.value),
+            )
+    except LeaseError as exc:
+        conn.rollback()
+        raise StudyFileError(_in_use(path, str(exc))) from None
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return lease
 
 
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
@@ -276,6 +404,8 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
                 f"{path.resolve().as_uri()}?mode=rw", uri=True, check_same_thread=False
             )
             conn.execute("PRAGMA query_only = ON")
+            if not os.access(path.parent, os.W_OK):
+                conn = _readable_without_writing(path, conn)
         else:
             conn = sqlite3.connect(path, check_same_thread=False)
             conn.execute("PRAGMA journal_mode = WAL")
@@ -286,6 +416,26 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         return conn
     except sqlite3.Error as exc:
         raise StudyFileError(f"{path}: cannot open: {_reason(exc)}") from None
+
+
+def _readable_without_writing(path: Path, conn: sqlite3.Connection) -> sqlite3.Connection:
+    """A connection that reads a study in a folder this user may not write.
+
+    Reading a WAL database needs its -shm file; SQLite cannot make one there. A study whose
+    writer is still running has it already (mode=ro reads through it); a finished study has
+    none and no -wal either (the last writer checkpointed and removed them), so the file
+    alone is the whole study and opens as immutable."""
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    uri = path.resolve().as_uri()
+    wal = Path(str(path) + "-wal")
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+    conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
@@ -394,83 +544,3 @@ def _reason(exc: sqlite3.Error) -> str:
     if "readonly" in text or "read-only" in text:
         return "the file or its folder is read-only"
     return text
-
-
-class _FileLock:
-    """An advisory lock on ``<study>.lock``, released by the OS if the process dies."""
-
-    def __init__(self, path: Path, fd: int):
-        self.path, self._fd = path, fd
-
-    @classmethod
-    def acquire(cls, study: Path) -> _FileLock:
-        path = Path(str(study) + ".lock")
-        while True:
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise StudyFileError(f"{study}: cannot write next to the file: {exc.strerror}"
-                                     ) from None
-            try:
-                _lock_fd(fd)
-            except OSError:
-                owner = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-                os.close(fd)
-                raise StudyFileError(
-                    f"{study}: in use by another Knobs process (pid {owner}); "
-                    "open it read-only to look at it, or stop the other run first"
-                ) from None
-            # The holder unlinks the file before unlocking it. Opened just before that unlink
-            # and locked just after, our lock is on a file nobody else sees, while a third
-            # process locks the new one: two writers. Only a lock on the named file counts.
-            if _names(fd, path):
-                break
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        return cls(path, fd)
-
-    @staticmethod
-    def held_by_other(study: Path) -> bool:
-        """True when another live process holds the lock (it is running the study now)."""
-        path = Path(str(study) + ".lock")
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            _lock_fd(fd)
-        except OSError:
-            return True
-        finally:
-            os.close(fd)  # closing drops the probe's lock too
-        return False
-
-    def release(self) -> None:
-        if self._fd < 0:
-            return
-        # Unlink before unlocking so that a waiting process never locks a dead file.
-        self.path.unlink(missing_ok=True)
-        os.close(self._fd)
-        self._fd = -1
-
-
-def _names(fd: int, path: Path) -> bool:
-    """True when ``path`` still names the file open as ``fd``."""
-    try:
-        named = os.stat(path)
-    except OSError:
-        return False
-    held = os.fstat(fd)
-    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
-
-
-def _lock_fd(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -96,8 +96,9 @@ class ClusterSpec:
 
 
 def check_cluster(address: str, tls: ClusterTLS | None,
-                  names: dict[str, str] | None = None) -> ClusterAddress:
-    """The address parsed, with its TLS files checked; raises :class:`ClusterError`.
+                  names: dict[str, str] | None = None, *, files: bool = True) -> ClusterAddress:
+    """The address parsed, with its TLS files checked (unless not ``files``); raises
+    :class:`ClusterError`.
 
     A ``tls://`` scheduler needs the CA and certificate files, and only it takes them:
     ``local:N`` makes its own certificates and ``tcp://`` has no use for any.
@@ -105,15 +106,15 @@ def check_cluster(address: str, tls: ClusterTLS | None,
     names = names or {}
     parsed = parse_cluster_address(address)
     flags = " and ".join(names.get(f, f) for f, _ in TLS_FIELDS[:2])
-    if parsed.tls and tls is None:
-        raise ClusterError(f"the cluster address {parsed.text} is a TLS scheduler: give the "
-                           f"certificate files to use with it ({flags}, and the key file "
-                           "unless the certificate file holds the key)")
     if tls is not None and not parsed.tls:
         what = ("a local cluster makes its own certificates" if parsed.local_workers
                 else "a tcp:// scheduler does not use them; use its tls:// address")
         raise ClusterError(f"certificate files were given for {parsed.text}, but {what}")
-    if tls is not None:
+    if parsed.tls and (tls is None or not (tls.ca_file and tls.cert_file)):
+        raise ClusterError(f"the cluster address {parsed.text} is a TLS scheduler: give the "
+                           f"certificate files to use with it ({flags}, and the key file "
+                           "unless the certificate file holds the key)")
+    if tls is not None and files:
         problems = tls.problems(names)
         if problems:
             raise ClusterError("; ".join(problems))

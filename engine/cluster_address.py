@@ -110,10 +110,15 @@ def check_cluster(address: str, tls: ClusterTLS | None,
         what = ("a local cluster makes its own certificates" if parsed.local_workers
                 else "a tcp:// scheduler does not use them; use its tls:// address")
         raise ClusterError(f"certificate files were given for {parsed.text}, but {what}")
-    if parsed.tls and (tls is None or not (tls.ca_file and tls.cert_file)):
+    if parsed.tls and tls is None:
         raise ClusterError(f"the cluster address {parsed.text} is a TLS scheduler: give the "
                            f"certificate files to use with it ({flags}, and the key file "
                            "unless the certificate file holds the key)")
+    if parsed.tls:
+        empty = [names.get(f, f) for f in ("ca_file", "cert_file") if not getattr(tls, f)]
+        if empty:
+            raise ClusterError(f"{' and '.join(empty)} is empty: the TLS scheduler at "
+                               f"{parsed.text} needs {flags}")
     if tls is not None and files:
         problems = tls.problems(names)
         if problems:

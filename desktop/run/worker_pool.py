@@ -12,6 +12,7 @@ import threading
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from engine.cluster_address import ClusterTLS
 from engine.objectives.base import Objective
 from engine.placement import make_executor
 from engine.runner import RunControl, default_workers, run_worker
@@ -53,14 +54,16 @@ class WorkerPool(QObject):
     finished = Signal(str)
 
     def __init__(self, study: Study, objective: Objective, workers: int | None = None,
-                 parent: QObject | None = None, cluster: str | None = None):
+                 parent: QObject | None = None, cluster: str | None = None,
+                 tls: ClusterTLS | None = None):
         super().__init__(parent)
         self.study = study
         self.objective = objective
         self.workers = workers or study.spec.workers or default_workers()
-        # cluster: None (this computer), tcp://HOST:PORT or local:N; connects on start.
+        # cluster: None (this computer), tcp:// or tls://HOST:PORT (with tls, the user's
+        # certificate files) or local:N; connects on start.
         self.executor = make_executor(
-            cluster, workers=self.workers, memory_limit_mb=study.spec.memory_limit_mb,
+            cluster, workers=self.workers, memory_limit_mb=study.spec.memory_limit_mb, tls=tls,
         )
         self.control = RunControl()
         self._threads: list[_WorkerThread] = []

@@ -12,6 +12,9 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from engine.space import show_value
 
 MAX_LOCAL = 256
 ACCEPTED = ("tcp://HOST:PORT or tls://HOST:PORT (a running Dask scheduler) or local:N "
@@ -21,6 +24,7 @@ _REMOTE = re.compile(
 _LOCAL = re.compile(r"^local:(?P<n>\d+)$")
 # The TLS settings as the spec's [cluster] table names them, and the command line's flags.
 TLS_FIELDS = (("ca_file", "--tls-ca"), ("cert_file", "--tls-cert"), ("key_file", "--tls-key"))
+_CLUSTER_KEYS = ("address", "ca_file", "cert_file", "key_file")
 
 
 class ClusterError(ValueError):
@@ -140,3 +144,45 @@ def _file_problem(path: str) -> str | None:
     except OSError as exc:
         return f"cannot read it ({exc.strerror})"
     return None
+
+
+# --- the spec's [cluster] table ------------------------------------------------------
+
+
+def read_cluster(table: dict[str, Any], problems: list[str]) -> ClusterSpec | None:
+    """The [cluster] table: its address and, for a tls:// scheduler, the certificate files.
+    Whether the files exist is checked when a run starts (paths may be relative)."""
+    problems.extend(f"cluster.{key}: unknown setting; accepted: {', '.join(_CLUSTER_KEYS)}"
+                    for key in table if key not in _CLUSTER_KEYS)
+    found = len(problems)
+    values = {}
+    for key in _CLUSTER_KEYS:
+        value = table.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problems.append(f"cluster.{key} = {show_value(value)}: expected "
+                            f"{'an address' if key == 'address' else 'a file path'} as text")
+        values[key] = value
+    if values["address"] is None:
+        problems.append("cluster.address is missing: give the scheduler's address "
+                        "(tcp://HOST:PORT, tls://HOST:PORT) or local:N")
+    if len(problems) > found:
+        return None
+    tls = None
+    if values["ca_file"] or values["cert_file"] or values["key_file"]:
+        tls = ClusterTLS(values["ca_file"] or "", values["cert_file"] or "", values["key_file"])
+    names = {k: f"cluster.{k}" for k in _CLUSTER_KEYS}
+    try:
+        check_cluster(values["address"], tls, names, files=False)
+    except ClusterError as exc:
+        problems.append(f"cluster.address = {show_value(values['address'])}: {exc}")
+        return None
+    return ClusterSpec(values["address"].strip(), tls)
+
+
+def cluster_to_dict(cluster: ClusterSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"address": cluster.address}
+    if cluster.tls is not None:
+        out["ca_file"], out["cert_file"] = cluster.tls.ca_file, cluster.tls.cert_file
+        if cluster.tls.key_file is not None:
+            out["key_file"] = cluster.tls.key_file
+    return out

@@ -18,7 +18,7 @@ from typing import Any
 
 import tomli_w
 
-from engine.cluster_address import ClusterError, ClusterSpec, ClusterTLS, check_cluster
+from engine.cluster_address import ClusterSpec, cluster_to_dict, read_cluster
 from engine.space import (
     DEFAULT_GRID_POINTS,
     CategoricalParam,
@@ -46,7 +46,6 @@ MAX_MEMORY_LIMIT_MB = 16 * 1024 * 1024  # 16 TiB
 
 _TOP_KEYS = ("name", "direction", "seed", "workers", "timeout_s", "memory_limit_mb",
              "budget", "sampler", "pruner", "objective", "params", "cluster")
-_CLUSTER_KEYS = ("address", "ca_file", "cert_file", "key_file")
 _BUDGET_KEYS = ("trials", "time_s", "steps")
 _PARAM_KEYS = {
     "float": ("name", "type", "low", "high", "log", "step", "grid", "grid_points", "condition",
@@ -218,15 +217,6 @@ def spec_to_dict(spec: StudySpec) -> dict[str, Any]:
     return out
 
 
-def cluster_to_dict(cluster: ClusterSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"address": cluster.address}
-    if cluster.tls is not None:
-        out["ca_file"], out["cert_file"] = cluster.tls.ca_file, cluster.tls.cert_file
-        if cluster.tls.key_file is not None:
-            out["key_file"] = cluster.tls.key_file
-    return out
-
-
 def param_to_dict(p: Param) -> dict[str, Any]:
     out: dict[str, Any] = {"name": p.name, "type": p.kind}
     if isinstance(p, (FloatParam, IntParam)):
@@ -280,7 +270,7 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
     sampler_options = {k: v for k, v in sampler_table.items() if k != "name"}
 
     pruner, pruner_options = _read_pruner(r.table(data, "pruner"), problems)
-    cluster = _read_cluster(r.table(data, "cluster"), problems) if "cluster" in data else None
+    cluster = read_cluster(r.table(data, "cluster"), problems) if "cluster" in data else None
 
     objective = r.table(data, "objective", required=True)
     if objective and not isinstance(objective.get("kind"), str):
@@ -303,35 +293,6 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
         workers=workers, timeout_s=timeout_s, memory_limit_mb=memory_limit_mb, seed=seed,
         cluster=cluster,
     )
-
-
-def _read_cluster(table: dict[str, Any], problems: list[str]) -> ClusterSpec | None:
-    """The [cluster] table: its address and, for a tls:// scheduler, the certificate files.
-    Whether the files exist is checked when a run starts (paths may be relative)."""
-    _unknown(problems, "cluster.", table, _CLUSTER_KEYS)
-    found = len(problems)
-    values = {}
-    for key in _CLUSTER_KEYS:
-        value = table.get(key)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            problems.append(f"cluster.{key} = {show_value(value)}: expected "
-                            f"{'an address' if key == 'address' else 'a file path'} as text")
-        values[key] = value
-    if values["address"] is None:
-        problems.append("cluster.address is missing: give the scheduler's address "
-                        "(tcp://HOST:PORT, tls://HOST:PORT) or local:N")
-    if len(problems) > found:
-        return None
-    tls = None
-    if values["ca_file"] or values["cert_file"] or values["key_file"]:
-        tls = ClusterTLS(values["ca_file"] or "", values["cert_file"] or "", values["key_file"])
-    names = {k: f"cluster.{k}" for k in _CLUSTER_KEYS}
-    try:
-        check_cluster(values["address"], tls, names, files=False)
-    except ClusterError as exc:
-        problems.append(f"cluster.address = {show_value(values['address'])}: {exc}")
-        return None
-    return ClusterSpec(values["address"].strip(), tls)
 
 
 def _read_pruner(table: dict[str, Any], problems: list[str]) -> tuple[str, dict[str, Any]]:

@@ -238,3 +238,34 @@ def test_the_window_refuses_a_tls_run_without_certificates_inline(qtbot, window)
     assert window.pool is None and window.errors == []  # no dialog: said in the panel
     assert "is a TLS scheduler" in window.run_panel.cluster_result.text()
     assert window.run_panel.cluster_result.isVisible()
+
+
+def test_a_scheduler_that_stops_answering_stops_the_window_run_with_the_reason(
+        qtbot, window, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import desktop.run.worker_pool as worker_pool
+    from engine.dask_executor import DaskExecutor
+    from tests.engine.test_dask_hangs import QUICK, _cluster
+
+    # The watchdog's limits shortened (the defaults are tested on the command line).
+    monkeypatch.setattr(worker_pool, "make_executor", lambda cluster, **k: DaskExecutor(
+        cluster, memory_limit_mb=k.get("memory_limit_mb"), **QUICK))
+    with _cluster(tmp_path) as (address, scheduler, _):
+        choose_cluster(qtbot, window.run_panel, address)
+        window.run_panel.trials.setValue(200)
+        window.run_panel.workers.setValue(1)
+        window.run_study()
+        qtbot.waitUntil(lambda: window.study is not None and
+                        window.study.counts()[TrialState.COMPLETE] >= 2, timeout=60_000)
+        os.kill(scheduler.pid, signal.SIGSTOP)
+        try:
+            qtbot.waitUntil(lambda: window.pool is None, timeout=60_000)
+        finally:
+            os.kill(scheduler.pid, signal.SIGCONT)
+    assert window.errors == [f"the Dask scheduler at {address} did not answer within 3 s; "
+                             "the study stopped"]
+    counts = window.study.counts()
+    assert counts[TrialState.RUNNING] == 0 and counts[TrialState.INTERRUPTED] == 1
+    assert window.run_panel.run_button.isEnabled()  # ready to resume

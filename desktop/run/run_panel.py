@@ -431,6 +431,8 @@ class RunPanel(QWidget):
 
     def _on_test_clicked(self) -> None:
         self._test_generation += 1
+        if not self.check_cluster():  # a bad address or TLS file: said inline, nothing sent
+            return
         generation, address = self._test_generation, self.address.text()
         tls = self.cluster_tls()
         self.test_button.setEnabled(False)

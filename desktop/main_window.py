@@ -40,7 +40,6 @@ from desktop.setup.space_editor import SpaceEditorWidget
 from desktop.trial_feed import TrialFeed
 from desktop.trials.view import TrialsTableWidget
 from engine import session
-from engine.dask_executor import ClusterError, parse_cluster_address
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.spec import SpecError, StudySpec, load_spec, save_spec
@@ -560,14 +559,14 @@ class MainWindow(QMainWindow):
         spec = self.current_spec()
         if spec is None or self._busy:
             return
-        cluster = self.run_panel.cluster_address()
+        cluster, tls = self.run_panel.cluster_address(), self.run_panel.cluster_tls()
         try:
             objective = make_objective(spec.objective)
             objective.check([p.name for p in spec.params])
-            if cluster is not None:
-                parse_cluster_address(cluster)
-        except (ObjectiveError, ClusterError) as exc:
+        except ObjectiveError as exc:
             show_error(self, "Cannot run", str(exc))
+            return
+        if not self.run_panel.check_cluster():  # the problem is shown in the panel
             return
         if self._unconfirmed is not None and spec.objective == self._unconfirmed:
             if not confirm_objective(self, objective.describe()):
@@ -581,7 +580,7 @@ class MainWindow(QMainWindow):
             return
         if spec.objective.get("kind") in RUNS_CODE and study.file is not None:
             prefs.add_confirmed(self.settings, study.file.path, study.spec.objective)
-        self.pool = WorkerPool(study, objective, parent=self, cluster=cluster)
+        self.pool = WorkerPool(study, objective, parent=self, cluster=cluster, tls=tls)
         self.pool.finished.connect(self._on_pool_finished)
         self.run_panel.mark_run_start(study.n_finished)
         self.run_panel.set_mode("running")

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from engine import outcome_wire
 from engine.executors import LocalProcessExecutor, ProcessSlot
 from engine.objectives.base import Objective
 
@@ -51,8 +52,9 @@ def run_trial(
     topic: str,
     timeout_s: float | None,
     memory_limit_mb: int | None,
-) -> dict[str, Any]:
-    """Run one trial in a worker process of this Dask worker; the outcome as plain data."""
+) -> str:
+    """Run one trial in a worker process of this Dask worker; the outcome as JSON text
+    (:mod:`engine.outcome_wire`), the only thing the app accepts back."""
     from distributed import Event, get_client, get_worker
 
     worker = get_worker()
@@ -78,10 +80,7 @@ def run_trial(
     finally:
         done.set()
         _give_back(run_id, slot)
-    return {
-        "state": outcome.state.value, "value": outcome.value, "metrics": outcome.metrics,
-        "error": outcome.error, "reports": reports, "attempt": attempt,
-    }
+    return outcome_wire.encode(outcome, reports, attempt)
 
 
 def close_slots(run_id: str) -> int:

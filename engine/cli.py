@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TextIO
 
 from engine import session
+from engine.cli_cluster import cluster_target
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
-from engine.executors import ExecutorError
 from engine.export import judged_of, overwrite_refusal, write_csv, write_json
 from engine.front_report import front_lines, goal_lines
 from engine.interop.optuna_cli import export_optuna, show_optuna
@@ -25,6 +25,7 @@ from engine.pruners import PRUNER_NAMES
 from engine.pruners.savings import savings
 from engine.runner import RunError, Runner, RunOutcome
 from engine.samplers import make_sampler
+from engine.slots import ExecutorError
 from engine.spec import (
     MAX_WORKERS,
     SAMPLER_NAMES,
@@ -76,8 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true",
                      help="continue the study in --out instead of starting a new one")
     run.add_argument("--cluster", type=_cluster_address, metavar="ADDRESS",
-                     help="run the trials on a Dask cluster: tcp://HOST:PORT of its scheduler, "
-                          "or local:N for N worker processes here (needs knobs[cluster])")
+                     help="run the trials on a Dask cluster: tcp://HOST:PORT or tls://HOST:PORT "
+                          "of its scheduler, or local:N for N worker processes here (needs "
+                          "knobs[cluster]); default: the spec's [cluster] address, if any")
+    run.add_argument("--tls-ca", metavar="FILE",
+                     help="for a tls:// scheduler: the CA certificate that signed the cluster's")
+    run.add_argument("--tls-cert", metavar="FILE", help="for a tls:// scheduler: your certificate")
+    run.add_argument("--tls-key", metavar="FILE",
+                     help="for a tls:// scheduler: your private key (if not in --tls-cert)")
 
     show = sub.add_parser("show", help="summarise a study file")
     show.add_argument("study", help="study file (.knobs) or Optuna SQLite storage")
@@ -168,10 +175,13 @@ def cmd_run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 
 def _cluster_executor(args: argparse.Namespace, spec: StudySpec) -> DaskExecutor | None:
-    """The Dask executor of ``--cluster``, connected (a bad one raises ClusterError)."""
-    if args.cluster is None:
+    """The Dask executor of ``--cluster`` or the spec's [cluster], connected (a bad one
+    raises ClusterError)."""
+    target = cluster_target(args, spec)
+    if target is None:
         return None
-    executor = DaskExecutor(args.cluster, memory_limit_mb=spec.memory_limit_mb)
+    executor = DaskExecutor(target.address, memory_limit_mb=spec.memory_limit_mb,
+                            tls=target.tls)
     try:
         executor.connect()
     except ClusterError:
@@ -241,6 +251,9 @@ def _run(study: Study, objective, args: argparse.Namespace, out: TextIO,
 
 def _resume_hint(study: Study, args: argparse.Namespace) -> str:
     cluster = f" --cluster {args.cluster}" if args.cluster else ""
+    for flag in ("tls_ca", "tls_cert", "tls_key"):
+        if getattr(args, flag, None):
+            cluster += f" --{flag.replace('_', '-')} {getattr(args, flag)}"
     return (f"{study.n_finished} finished trials are saved in {study.file.path}; continue "
             f"with: knobs run {args.spec} --out {study.file.path} --resume{cluster}")
 

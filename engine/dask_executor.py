@@ -22,94 +22,80 @@ import functools
 import logging
 import pickle
 import queue
-import re
 import shutil
-import socket
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from engine._dask_task import cancel_event_name, close_slots, describe_worker, run_trial
-from engine.executors import ExecutorError, Outcome
+from engine import outcome_wire
+from engine._dask_task import cancel_event_name, close_slots, run_trial
+from engine.cluster_address import (
+    ClusterAddress,
+    ClusterError,
+    ClusterTLS,
+    check_cluster,
+    parse_cluster_address,
+)
+from engine.dask_connect import (
+    ATTEMPTS,
+    ClusterInfo,
+    check_workers,
+    cluster_info,
+    one_line,
+    open_client,
+    security_for,
+    start_local_cluster,
+    temporary_security,
+    test_connection,
+)
 from engine.objectives.base import Objective
+from engine.slots import ExecutorError, Outcome
 from engine.trial import TrialState
 
+# Re-exported: the window and the command line know these by this module.
+__all__ = ["ClusterAddress", "ClusterError", "ClusterInfo", "ClusterTLS", "DaskExecutor",
+           "DaskSlot", "parse_cluster_address", "test_connection"]
+
 CONNECT_TIMEOUT_S = 10.0
+# How a hung cluster is noticed (docs/cluster.md): the app asks the scheduler for its
+# workers every HEARTBEAT_S; no answer within SCHEDULER_TIMEOUT_S, or no worker for
+# NO_WORKERS_S, stops the run with the running trials interrupted.
+HEARTBEAT_S = 2.0
+SCHEDULER_TIMEOUT_S = 15.0
+NO_WORKERS_S = 30.0
 _POLL_S = 0.05
 _STOP_WAIT_S = 5.0  # Stop waits this long for a started task to end its trial process
 _LATE_S = 30.0  # past a trial's timeout, the app gives up on a worker that did not end it
-_ATTEMPTS = 2  # a trial whose Dask worker dies runs once more, on another worker
-_INSTALL = "install knobs[cluster] (pip install 'knobs[cluster]')"
-_ACCEPTED = ("tcp://HOST:PORT (a running Dask scheduler) or local:N "
-             "(a Dask cluster of N processes on this computer)")
-_TCP = re.compile(r"^tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?P<port>\d{1,5})$")
-_LOCAL = re.compile(r"^local:(?P<n>\d+)$")
-_MAX_LOCAL = 256
-
-
-class ClusterError(ValueError):
-    """A cluster address that is malformed, unreachable or unusable; a plain sentence."""
-
-
-@dataclass(frozen=True)
-class ClusterAddress:
-    """A parsed ``--cluster`` value: a scheduler address, or ``local_workers`` for local:N."""
-
-    text: str
-    local_workers: int | None = None
-
-
-def parse_cluster_address(text: str) -> ClusterAddress:
-    """Check a cluster address; raises :class:`ClusterError` naming the value and the forms."""
-    value = text.strip()
-    local = _LOCAL.match(value)
-    if local:
-        n = int(local["n"])
-        if not 1 <= n <= _MAX_LOCAL:
-            raise ClusterError(
-                f"the cluster address local:N needs 1 <= N <= {_MAX_LOCAL}, but got {text!r}"
-            )
-        return ClusterAddress(value, n)
-    tcp = _TCP.match(value)
-    if tcp and 1 <= int(tcp["port"]) <= 65535:
-        return ClusterAddress(value)
-    raise ClusterError(f"the cluster address must be {_ACCEPTED}, but got {text!r}")
-
-
-@dataclass(frozen=True)
-class ClusterInfo:
-    """What a scheduler reports: its workers and the trials they can run at once."""
-
-    address: str
-    workers: int
-    threads: int
-
-    def describe(self) -> str:
-        if not self.workers:
-            return (f"The scheduler at {self.address} answers, but no worker has joined it yet: "
-                    f"start 'dask worker {self.address}' on the machines that should run trials.")
-        return (f"{_plural(self.workers, 'worker')} with {_plural(self.threads, 'thread')} in "
-                f"all: up to {_plural(self.threads, 'trial')} at once "
-                f"(set Workers to {self.threads}).")
 
 
 class DaskExecutor:
     """Runs trials on a Dask cluster; the same slot interface as ``LocalProcessExecutor``.
 
-    ``address`` is ``tcp://HOST:PORT`` or ``local:N`` (a LocalCluster of N single-thread
-    processes on 127.0.0.1, closed with the executor). Nothing connects until
-    :meth:`connect` or the first :meth:`slot`; :meth:`close` ends it all.
+    ``address`` is ``tcp://HOST:PORT``, ``tls://HOST:PORT`` (with ``tls``, the user's
+    certificate files) or ``local:N`` (a TLS-only LocalCluster of N single-thread processes
+    on 127.0.0.1, closed with the executor). Nothing connects until :meth:`connect` or the
+    first :meth:`slot`; :meth:`close` ends it all. While connected, a watchdog asks the
+    scheduler for its workers every ``heartbeat_s``; no answer within
+    ``scheduler_timeout_s``, or no worker for ``no_workers_s``, makes every slot raise
+    ``ExecutorError`` with that reason.
     """
 
     def __init__(self, address: str, *, memory_limit_mb: int | None = None,
-                 connect_timeout_s: float = CONNECT_TIMEOUT_S):
-        self.address = parse_cluster_address(address)
+                 tls: ClusterTLS | None = None,
+                 connect_timeout_s: float = CONNECT_TIMEOUT_S,
+                 heartbeat_s: float = HEARTBEAT_S,
+                 scheduler_timeout_s: float = SCHEDULER_TIMEOUT_S,
+                 no_workers_s: float = NO_WORKERS_S):
+        self.address = check_cluster(address, tls)
+        self.tls = tls
         self.memory_limit_mb = memory_limit_mb
         self.connect_timeout_s = connect_timeout_s
+        self.heartbeat_s = heartbeat_s
+        self.scheduler_timeout_s = scheduler_timeout_s
+        self.no_workers_s = no_workers_s
         self.run_id = uuid.uuid4().hex[:12]
         self._topic = f"knobs-{self.run_id}"
         self._lock = threading.Lock()
@@ -117,7 +103,9 @@ class DaskExecutor:
         self._cluster: Any = None
         self._scratch: str | None = None
         self._failure: ClusterError | None = None
+        self._broken: str | None = None  # why trials can no longer run there
         self._closed = False
+        self._stop_watch = threading.Event()
         self._inbox_lock = threading.Lock()
         self._inboxes: dict[str, queue.Queue] = {}
 
@@ -128,7 +116,7 @@ class DaskExecutor:
 
     def connect(self) -> ClusterInfo:
         """Connect now (starting the local cluster for local:N); raises :class:`ClusterError`."""
-        return _cluster_info(self._ensure_client(), self.scheduler_address)
+        return cluster_info(self._ensure_client(), self.scheduler_address)
 
     def slot(self, index: int) -> DaskSlot:
         """A place for one run-loop thread's trials; raises ``ExecutorError`` if unreachable."""
@@ -144,13 +132,18 @@ class DaskExecutor:
             self._closed = True
             client, cluster = self._client, self._cluster
             self._client = self._cluster = None
+        self._stop_watch.set()
         if client is not None:
-            if client.status == "running":
+            # A scheduler that stopped answering would hold each call until its timeout.
+            if client.status == "running" and self._broken is None:
                 try:
                     client.run(close_slots, self.run_id)
                 except Exception:  # noqa: BLE001 - a worker that is gone has nothing to close
                     logging.getLogger(__name__).debug("closing trial processes", exc_info=True)
-            client.close(timeout=5)
+            try:
+                client.close(timeout=2 if self._broken else 5)
+            except (OSError, TimeoutError):
+                logging.getLogger(__name__).debug("closing the client", exc_info=True)
         if cluster is not None:
             cluster.close(timeout=10)
         self._remove_scratch()
@@ -177,24 +170,27 @@ class DaskExecutor:
             return self._client
 
     def _start(self) -> None:
-        distributed = _import_distributed()
         address = self.address.text
+        security = security_for(self.tls) if self.tls is not None else None
         if self.address.local_workers:
             # mkdtemp makes the folder 0700 whatever the umask: workers' spill files and
             # locks stay private to this user and this run, and go when it ends.
             self._scratch = tempfile.mkdtemp(prefix="knobs-dask-")
-            self._cluster = _local_cluster(distributed, self.address.local_workers,
-                                           self._scratch)
+            try:
+                security = temporary_security()
+                self._cluster = start_local_cluster(self.address.local_workers,
+                                                    self._scratch, security)
+            except ClusterError:
+                self._remove_scratch()
+                raise
             address = self._cluster.scheduler_address
         try:
-            _probe(address, self.connect_timeout_s)
-            self._client = distributed.Client(
-                address, timeout=self.connect_timeout_s, set_as_default=False,
-                name=f"knobs-{self.run_id}",
-            )
+            self._client = open_client(address, security=security,
+                                       timeout=self.connect_timeout_s,
+                                       name=f"knobs-{self.run_id}")
             # Workers that cannot import Knobs would fail every trial: say so before any.
-            _check_workers(self._client)
-        except (OSError, TimeoutError, ValueError, ClusterError) as exc:
+            check_workers(self._client)
+        except ClusterError:
             if self._client is not None:
                 self._client.close()
                 self._client = None
@@ -202,10 +198,34 @@ class DaskExecutor:
                 self._cluster.close()
                 self._cluster = None
             self._remove_scratch()
-            if isinstance(exc, ClusterError):
-                raise
-            raise ClusterError(_unreachable(address, self.connect_timeout_s, exc)) from None
+            raise
         self._client.subscribe_topic(self._topic, self._on_event)
+        threading.Thread(target=self._watch, args=(self._client,), name="knobs-dask-watch",
+                         daemon=True).start()
+
+    def _watch(self, client: Any) -> None:
+        """Notice a scheduler that stopped answering, or a cluster left without workers."""
+        workers_seen = time.monotonic()
+        while not self._stop_watch.wait(self.heartbeat_s):
+            try:
+                info = client.sync(client.scheduler.identity, n_workers=-1,
+                                   callback_timeout=self.scheduler_timeout_s)
+            except Exception as exc:  # noqa: BLE001 - any failure to answer counts the same
+                if self._stop_watch.is_set():
+                    return
+                why = ("did not answer within" if isinstance(exc, TimeoutError)
+                       else f"failed ({type(exc).__name__}) within")
+                self._broken = (f"the Dask scheduler at {self.scheduler_address} {why} "
+                                f"{self.scheduler_timeout_s:g} s; the study stopped")
+                return
+            running = [w for w in info.get("workers", {}).values()
+                       if w.get("status", "running") == "running"]
+            if running:
+                workers_seen = time.monotonic()
+            elif time.monotonic() - workers_seen > self.no_workers_s:
+                self._broken = (f"the Dask cluster at {self.scheduler_address} has had no "
+                                f"worker for {self.no_workers_s:g} s; the study stopped")
+                return
 
     def _on_event(self, event: tuple[float, list]) -> None:
         # Called on the client's event loop thread: hand the message to its trial's slot.
@@ -225,6 +245,8 @@ class DaskExecutor:
             self._inboxes.pop(key, None)
 
     def _live_client(self) -> Any:
+        if self._broken is not None:
+            raise ExecutorError(self._broken)
         client = self._client
         if client is None or client.status != "running":
             raise ExecutorError(f"lost the connection to the Dask scheduler at "
@@ -279,6 +301,7 @@ class DaskSlot:
     def _follow(self, future: Any, key: str, inbox: queue.Queue, timeout_s: float | None,
                 attempts: _Attempts, cancel: threading.Event | None) -> Outcome:
         while not future.done():
+            self._executor._live_client()  # raises once the watchdog found the cluster hung
             if cancel is not None and cancel.is_set():
                 self._stop(future, key, attempts)
                 return Outcome(TrialState.INTERRUPTED, error="stopped before it finished")
@@ -286,11 +309,11 @@ class DaskSlot:
                 attempts.take(inbox.get(timeout=_POLL_S))
             except queue.Empty:
                 pass
-            if len(attempts.workers) > _ATTEMPTS:
+            if len(attempts.workers) > ATTEMPTS:
                 # A scheduler that allows more retries than we do started one more: drop it
                 # at once (its trial process is stopped by the Event within a poll).
                 self._stop(future, key, attempts, wait=False)
-                return Outcome(TrialState.FAILED, error=_died(attempts.workers[:_ATTEMPTS]))
+                return Outcome(TrialState.FAILED, error=_died(attempts.workers[:ATTEMPTS]))
             if timeout_s and attempts.started_at is not None \
                     and time.monotonic() - attempts.started_at > timeout_s + _LATE_S:
                 self._stop(future, key, attempts)
@@ -314,10 +337,16 @@ class DaskSlot:
         try:
             data = future.result(timeout=_LATE_S)
         except Exception as exc:  # noqa: BLE001 - e.g. the worker holding it just died
+            # A result that is not plain msgpack data (a pickle) is refused here, unloaded.
             return Outcome(TrialState.FAILED, error=f"could not fetch the result: {exc}")
-        attempts.finish(data["attempt"], data["reports"])
-        return Outcome(TrialState(data["state"]), value=data["value"],
-                       metrics=data["metrics"] or {}, error=data["error"])
+        try:
+            outcome, reports, attempt = outcome_wire.decode(data)
+        except outcome_wire.WireError as exc:
+            return Outcome(TrialState.FAILED,
+                           error=f"the Dask worker sent back something other than a trial "
+                                 f"outcome: {exc}")
+        attempts.finish(attempt, reports)
+        return outcome
 
     def _stop(self, future: Any, key: str, attempts: _Attempts, wait: bool = True) -> None:
         # Dask cannot stop a running task: the Event asks it to kill its trial process, and
@@ -325,7 +354,8 @@ class DaskSlot:
         # A client that lost its scheduler has cancelled every future already, and a call
         # through it would wait for a reconnection.
         client = self._executor._client
-        if client is None or client.status != "running" or future.done():
+        if client is None or client.status != "running" or future.done() \
+                or self._executor._broken is not None:
             return
         from distributed import Event
 
@@ -379,36 +409,6 @@ class _Attempts:
             self._report(int(step), float(value))
 
 
-def test_connection(address: str, timeout: float = 5.0) -> str:
-    """A sentence on the cluster at ``address``: its workers and threads.
-
-    Raises :class:`ClusterError` with a plain sentence when the address is bad, the
-    scheduler does not answer within ``timeout`` seconds, or its workers cannot import
-    Knobs. ``local:N`` only checks that ``distributed`` is installed: nothing is started.
-    """
-    target = parse_cluster_address(address)
-    distributed = _import_distributed()
-    if target.local_workers:
-        return (f"Knobs will start a Dask cluster of "
-                f"{_plural(target.local_workers, 'worker process')} on this computer "
-                "when the study runs.")
-    _probe(target.text, timeout)
-    try:
-        client = distributed.Client(target.text, timeout=timeout, set_as_default=False,
-                                    name="knobs-test-connection")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ClusterError(_unreachable(target.text, timeout, exc)) from None
-    try:
-        info = _cluster_info(client, target.text)
-        _check_workers(client)
-    finally:
-        client.close()
-    return f"Connected to {target.text}: {info.describe()}"
-
-
-test_connection.__test__ = False  # a helper, not a test, for pytest's collector
-
-
 # --- helpers -------------------------------------------------------------------------
 
 
@@ -436,76 +436,6 @@ class _Call:
         return self.call, ()
 
 
-def _import_distributed() -> Any:
-    try:
-        import distributed
-    except ImportError:
-        raise ClusterError(
-            f"running trials on a Dask cluster needs the 'distributed' package: {_INSTALL}"
-        ) from None
-    return distributed
-
-
-def _local_cluster(distributed: Any, n: int, scratch: str) -> Any:
-    import dask
-
-    # One retry after a worker dies, as the app allows on any cluster (see _ATTEMPTS).
-    with dask.config.set({"distributed.scheduler.allowed-failures": _ATTEMPTS - 1,
-                          "temporary-directory": scratch}):
-        try:
-            return distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                # The scheduler's web server listens even without a dashboard: on loopback,
-                # on a free port (8787 may be taken by another cluster).
-                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
-                local_directory=scratch,
-            )
-        except Exception as exc:  # noqa: BLE001 - any failure to start is told the same way
-            raise ClusterError(
-                f"could not start a local Dask cluster of {n} processes: {_one_line(exc)}"
-            ) from None
-
-
-def _probe(address: str, timeout: float) -> None:
-    # distributed retries a refused connection until its timeout runs out; a plain socket
-    # tells at once that the host is unknown or that nothing listens on the port.
-    host, port = address.removeprefix("tcp://").rsplit(":", 1)
-    host = host.strip("[]")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except socket.gaierror:
-        raise ClusterError(f"cannot find the host {host!r} of the cluster address {address}: "
-                           "check its spelling, or use its IP address") from None
-    except ConnectionRefusedError:
-        raise ClusterError(f"nothing listens at {address} (connection refused): is "
-                           "'dask scheduler' running there, on that port?") from None
-    except OSError as exc:  # TimeoutError included
-        raise ClusterError(_unreachable(address, timeout, exc)) from None
-
-
-def _check_workers(client: Any) -> None:
-    try:
-        client.run(describe_worker)  # unpickling it imports Knobs on each worker
-    except Exception as exc:  # noqa: BLE001 - whatever a worker raised, say it
-        raise ClusterError(
-            f"a Dask worker cannot import Knobs ({exc}): install knobs on every worker, or "
-            "start the workers where the project is on the Python path (see docs/cluster.md)"
-        ) from None
-
-
-def _cluster_info(client: Any, address: str) -> ClusterInfo:
-    workers = client.scheduler_info(n_workers=-1).get("workers", {})
-    threads = sum(int(w.get("nthreads", 0)) for w in workers.values())
-    return ClusterInfo(address, len(workers), threads)
-
-
-def _unreachable(address: str, timeout: float, exc: BaseException) -> str:
-    reason = "no answer" if isinstance(exc, TimeoutError) else _one_line(exc)
-    return (f"could not reach the Dask scheduler at {address} within {timeout:g} s "
-            f"({reason}): is 'dask scheduler' running there, and the port open to this "
-            "computer?")
-
-
 def _died(workers: list[str]) -> str:
     where = ", then ".join(workers) or "unknown"
     if len(workers) > 1:
@@ -514,19 +444,8 @@ def _died(workers: list[str]) -> str:
 
 
 def _task_error(exc: BaseException | None) -> str:
-    text = f"the Dask worker could not run the trial: {_one_line(exc)}"
+    text = f"the Dask worker could not run the trial: {one_line(exc)}"
     if isinstance(exc, ImportError):
         text += (" (Knobs and the objective's code must be importable on every worker; "
                  "see docs/cluster.md)")
     return text
-
-
-def _one_line(exc: BaseException | None) -> str:
-    if exc is None:
-        return "unknown error"
-    first = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}{'es' if noun.endswith('s') else 's'}"

@@ -6,8 +6,9 @@ the child — an exception, a segfault, ``os._exit``, a memory blow-up, a hang p
 timeout — fails that trial alone: the slot records why, replaces the process, and the
 study goes on.
 
-:func:`make_executor` picks where a run's trials go: these local processes, or a Dask
-cluster (:mod:`engine.dask_executor`), whose tasks run each trial in such a process too.
+:func:`engine.placement.make_executor` picks where a run's trials go: these local
+processes, or a Dask cluster (:mod:`engine.dask_executor`), whose tasks run each trial in
+such a process too.
 
 Children are started with ``forkserver`` (``spawn`` where it is missing): forking a
 process that runs Qt threads can deadlock the child on a lock held by another thread.
@@ -23,12 +24,15 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any, Protocol
+from typing import Any
 
 from engine.objectives.base import WORKER_ENV, Objective, TrialFailure, TrialPruned
+from engine.pids import alive
+from engine.slots import ExecutorError, Outcome, Slot
 from engine.trial import TrialState
+
+__all__ = ["ExecutorError", "LocalProcessExecutor", "Outcome", "ProcessSlot", "Slot"]
 
 _POLL_S = 0.05
 _OWNER_CHECK_S = 0.5
@@ -36,61 +40,6 @@ _TRACEBACK_LINES = 12
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 PRUNE_GRACE_S = 5.0  # time a trial told to stop gets to return before it is ended
 TERM_GRACE_S = 3.0  # then: SIGTERM to its process group, and SIGKILL after this long
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a trial ended, as the executor saw it."""
-
-    state: TrialState
-    value: float | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-
-class ExecutorError(RuntimeError):
-    """Trials can no longer run where they were sent (e.g. the Dask scheduler is gone).
-
-    Raised by ``executor.slot()`` or ``slot.run()``; the run loop then stops the whole run,
-    keeping every finished trial, instead of failing one trial after another.
-    """
-
-
-class Slot(Protocol):
-    """Where one run-loop thread runs its trials, one at a time: a local process or Dask."""
-
-    index: int
-
-    def run(
-        self,
-        objective: Objective,
-        params: Mapping[str, Any],
-        *,
-        timeout_s: float | None = None,
-        report: Callable[[int, float], str | None] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Outcome: ...
-
-    def close(self) -> None: ...
-
-
-def make_executor(cluster: str | None, *, workers: int, memory_limit_mb: int | None = None):
-    """Where a run's trials go: local processes, or a Dask cluster given its address.
-
-    ``cluster`` is ``None`` (this computer), ``tcp://HOST:PORT`` (a running Dask scheduler)
-    or ``local:N`` (a Dask cluster of N processes started here, for trying it out); a bad
-    address raises :class:`engine.dask_executor.ClusterError`. ``workers`` is how many trials
-    run at once, used to share this computer's cores among local workers.
-    """
-    if cluster is None:
-        cores = max(1, os.cpu_count() or 1)
-        return LocalProcessExecutor(
-            threads_per_worker=max(1, cores // max(1, workers)), memory_limit_mb=memory_limit_mb
-        )
-    # Imported here: the Dask executor is optional (the ``cluster`` extra).
-    from engine.dask_executor import DaskExecutor
-
-    return DaskExecutor(cluster, memory_limit_mb=memory_limit_mb)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -311,25 +260,11 @@ def _watch_owner(owner: int) -> None:
         return
 
     def watch() -> None:
-        while _alive(owner):
+        while alive(owner):
             time.sleep(_OWNER_CHECK_S)
         _kill_group(os.getpid())
 
     threading.Thread(target=watch, name="knobs-owner-watch", daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed owner stays a zombie until its own parent reaps it
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _evaluate(objective: Objective, params: dict[str, Any], conn: Connection) -> tuple:

@@ -15,8 +15,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from engine.executors import ExecutorError, LocalProcessExecutor, Slot, make_executor
+from engine.cluster_address import ClusterTLS
+from engine.executors import LocalProcessExecutor
 from engine.objectives.base import Objective
+from engine.placement import make_executor
+from engine.slots import ExecutorError, Slot
 from engine.storage import StudyFileError
 from engine.study import Study, Summary
 from engine.trial import TrialState
@@ -196,10 +199,11 @@ class Runner:
     (the window through the thin Qt adapter ``desktop/run/worker_pool.py``).
 
     Each worker is a plain thread with one trial slot (a local worker process, or a place
-    on a Dask cluster given ``cluster``: ``tcp://HOST:PORT`` or ``local:N``, see
-    :func:`engine.executors.make_executor`) running :func:`run_worker`. The last worker to
-    leave closes the executor it made, sets :attr:`outcome` and calls ``on_finished`` with
-    it, on its own thread: a host that shows the outcome elsewhere hands it over itself.
+    on a Dask cluster given ``cluster``: ``tcp://HOST:PORT``, ``tls://HOST:PORT`` with
+    ``tls``, or ``local:N``, see :func:`engine.placement.make_executor`) running
+    :func:`run_worker`. The last worker to leave closes the executor it made, sets
+    :attr:`outcome` and calls ``on_finished`` with it, on its own thread: a host that shows
+    the outcome elsewhere hands it over itself.
     """
 
     def __init__(
@@ -210,6 +214,7 @@ class Runner:
         workers: int | None = None,
         executor: LocalProcessExecutor | DaskExecutor | None = None,
         cluster: str | None = None,
+        tls: ClusterTLS | None = None,
         on_finished: Callable[[RunOutcome], None] | None = None,
     ):
         self.study = study
@@ -219,7 +224,7 @@ class Runner:
         # last worker out (off the GUI thread: stopping a local Dask cluster takes a moment).
         self._owns_executor = executor is None
         self.executor = executor or make_executor(
-            cluster, workers=self.workers, memory_limit_mb=study.spec.memory_limit_mb,
+            cluster, workers=self.workers, memory_limit_mb=study.spec.memory_limit_mb, tls=tls,
         )
         self.control = RunControl()
         self.outcome: RunOutcome | None = None

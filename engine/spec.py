@@ -18,6 +18,7 @@ from typing import Any
 
 import tomli_w
 
+from engine.cluster_address import ClusterSpec, cluster_to_dict, read_cluster
 from engine.goals import Goal, Limit, goals_to_dict, read_goals
 from engine.space import (
     DEFAULT_GRID_POINTS,
@@ -45,7 +46,8 @@ MAX_WORKERS = 1024
 MAX_MEMORY_LIMIT_MB = 16 * 1024 * 1024  # 16 TiB
 
 _TOP_KEYS = ("name", "direction", "seed", "workers", "timeout_s", "memory_limit_mb",
-             "budget", "sampler", "pruner", "objective", "objectives", "constraints", "params")
+             "budget", "sampler", "pruner", "objective", "objectives", "constraints", "params",
+             "cluster")
 _BUDGET_KEYS = ("trials", "time_s", "steps")
 _PARAM_KEYS = {
     "float": ("name", "type", "low", "high", "log", "step", "grid", "grid_points", "condition",
@@ -89,6 +91,7 @@ class StudySpec:
     # [[objectives]] and [[constraints]] (engine/goals.py); no objectives: the main score.
     objectives: tuple[Goal, ...] = ()
     constraints: tuple[Limit, ...] = ()
+    cluster: ClusterSpec | None = None  # where trials run; None: this computer
 
     @property
     def space(self) -> SearchSpace:
@@ -223,6 +226,8 @@ def spec_to_dict(spec: StudySpec) -> dict[str, Any]:
     out["sampler"] = {"name": spec.sampler, **spec.sampler_options}
     if spec.pruner != "none" or spec.pruner_options:
         out["pruner"] = {"name": spec.pruner, **spec.pruner_options}
+    if spec.cluster is not None:
+        out["cluster"] = cluster_to_dict(spec.cluster)
     out["objective"] = dict(spec.objective)
     out.update(goals_to_dict(spec.objectives, spec.constraints))
     out["params"] = [param_to_dict(p) for p in spec.params]
@@ -282,6 +287,7 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
     sampler_options = {k: v for k, v in sampler_table.items() if k != "name"}
 
     pruner, pruner_options = _read_pruner(r.table(data, "pruner"), problems)
+    cluster = read_cluster(r.table(data, "cluster"), problems) if "cluster" in data else None
 
     objective = r.table(data, "objective", required=True)
     if objective and not isinstance(objective.get("kind"), str):
@@ -305,6 +311,7 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
         pruner_options=pruner_options, trials=trials, time_s=time_s, steps=steps,
         workers=workers, timeout_s=timeout_s, memory_limit_mb=memory_limit_mb, seed=seed,
         objectives=objectives, constraints=constraints,
+        cluster=cluster,
     )
 
 

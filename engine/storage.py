@@ -4,31 +4,37 @@ A trial is written when it starts and again when it ends, each in its own transa
 killing the app at any moment loses no finished trial. The file holds JSON and numbers
 only: nothing in it is executed or unpickled when it is opened.
 
-One process at a time may write a study; it holds an advisory lock on ``<file>.lock``.
-Others can still open the file read-only (WAL mode lets them read while it is written).
+One process at a time may write a study: it holds a lease inside the file, checked in
+every write's transaction, and an advisory lock on ``<file>.lock`` (:mod:`engine.study_lock`).
+Others can still open the file read-only (WAL mode lets them read while it is written), even
+from a folder they may not write.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
-import stat
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from engine.study_checks import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    StudyFileError,
+    _check_header,
+    _check_identity,
+    _reason,
+    _row_problems,
+)
+from engine.study_lock import HEARTBEAT_S, Lease, LeaseError, _FileLock, holder
 from engine.trial import Trial, TrialState
 
-# 1: the first. 2: trials keep their objective values and constraint violation
-# (objective_values, violation), for studies with [[objectives]] or [[constraints]]. A
-# version-1 file opened for writing is brought to 2 (_migrate); read-only, it is read as is.
-SCHEMA_VERSION = 2
-# PRAGMA application_id marks the file as ours, so a foreign SQLite file is told apart.
-APPLICATION_ID = 0x4B4E4F42  # "KNOB"
-_SQLITE_MAGIC = b"SQLite format 3\x00"
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,32 +59,63 @@ CREATE TABLE intermediate (
 );
 """
 
-
-_TABLES = {"meta", "trials", "intermediate"}
-
-
-class StudyFileError(Exception):
-    """A study file cannot be opened, read or written; the message says why, plainly."""
-
-
 class StudyFile:
     """Read and write one study file. Thread-safe: every call holds the file's lock."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock: _FileLock | None):
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: _FileLock | None,
+                 lease: Lease | None = None):
         self.path = path
         self._conn = conn
         self._version = conn.execute("PRAGMA user_version").fetchone()[0]
         self._lock = lock
+        self._lease = lease
+        self._lost: str | None = None  # why this process may no longer write the file
         self._mutex = threading.Lock()
         self._identity = _file_identity(path)
+        self._stop_beat = threading.Event()
+        self._beat_thread: threading.Thread | None = None
+        if lease is not None:
+            self._start_beating()
 
     @property
     def readonly(self) -> bool:
         return self._lock is None
 
+    def claim(self) -> None:
+        """Become this study's one writer (the lease, :mod:`engine.study_lock`); trials left
+        running by a process that died become interrupted. Done by the first write if not
+        before; a caller that checks the file's content first claims after, so that a study
+        it refuses is left byte for byte as it was."""
+        if self._lock is None:
+            raise StudyFileError(f"{self.path}: opened read-only")
+        with self._mutex:
+            if self._lease is not None:
+                return
+            try:
+                self._lease = _take_lease(self._conn, self.path, interrupt_running=True)
+                _migrate(self._conn)  # as the writer: a file only read is never changed
+            except sqlite3.Error as exc:
+                raise StudyFileError(f"{self.path}: cannot open for writing: "
+                                     f"{_reason(exc)}") from None
+            self._version = SCHEMA_VERSION
+        self._start_beating()
+
+    def _start_beating(self) -> None:
+        self._beat_thread = threading.Thread(target=self._beat, name="knobs-study-lease",
+                                             daemon=True)
+        self._beat_thread.start()
+
     def in_use_elsewhere(self) -> bool:
         """True when another process is running this study right now."""
-        return self.readonly and _FileLock.held_by_other(self.path)
+        if not self.readonly:
+            return False
+        if _FileLock.held_by_other(self.path):
+            return True
+        with self._mutex:
+            try:
+                return holder(self._conn, self.path) is not None
+            except sqlite3.Error:
+                return False  # cannot tell: a reader goes on as if it were alone
 
     # --- opening ---------------------------------------------------------------------
 
@@ -89,7 +126,7 @@ class StudyFile:
         path = Path(path)
         if path.exists() and not overwrite:
             raise StudyFileError(f"{path}: a file with this name exists already")
-        lock = _FileLock.acquire(path)
+        lock = _lock_file(path)
         try:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
@@ -102,13 +139,14 @@ class StudyFile:
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
                     [("spec", json.dumps(spec)), ("created_at", repr(time.time()))],
                 )
+            lease = _take_lease(conn, path)
         except sqlite3.Error as exc:
             lock.release()
             raise StudyFileError(f"{path}: cannot create the study file: {exc}") from None
         except BaseException:
             lock.release()
             raise
-        return cls(path, conn, lock)
+        return cls(path, conn, lock, lease)
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = False) -> StudyFile:
@@ -125,23 +163,36 @@ class StudyFile:
             probe.close()
         if readonly:
             return cls(path, _connect(path, readonly=True), None)
-        lock = _FileLock.acquire(path)
+        lock = _lock_file(path)
         try:
             conn = _connect(path, readonly=False)
-            _migrate(conn)
-            with conn:
-                conn.execute(
-                    "UPDATE trials SET state = ?, error = COALESCE(error, ?) WHERE state = ?",
-                    (TrialState.INTERRUPTED.value, "the app stopped while it ran",
-                     TrialState.RUNNING.value),
-                )
+            try:
+                held = holder(conn, path)  # a first look; claim() takes it atomically
+            except BaseException:
+                conn.close()
+                raise
+            if held is not None:
+                conn.close()
+                raise StudyFileError(_in_use(path, held))
         except sqlite3.Error as exc:
             lock.release()
             raise StudyFileError(f"{path}: cannot open for writing: {_reason(exc)}") from None
+        except BaseException:
+            lock.release()
+            raise
         return cls(path, conn, lock)
 
     def close(self) -> None:
+        self._stop_beat.set()
+        if self._beat_thread is not None:
+            self._beat_thread.join()
         with self._mutex:
+            if self._lease is not None:
+                try:
+                    self._lease.release(self._conn)
+                except (sqlite3.Error, LeaseError):
+                    log.debug("releasing the study lease", exc_info=True)  # it goes stale
+                self._lease = None
             self._conn.close()
             if self._lock is not None:
                 self._lock.release()
@@ -229,6 +280,8 @@ class StudyFile:
                 dest = sqlite3.connect(target)
                 try:
                     self._conn.backup(dest)
+                    with dest:  # the copy is a study nobody writes yet
+                        dest.execute("DELETE FROM meta WHERE key = 'writer'")
                 finally:
                     dest.close()
             except sqlite3.Error as exc:
@@ -254,6 +307,7 @@ class StudyFile:
     def _write(self, sql: str, rows: Iterable[tuple]) -> None:
         if self._lock is None:
             raise StudyFileError(f"{self.path}: opened read-only")
+        self.claim()
         with self._mutex:
             # SQLite goes on writing to a deleted or replaced file's old inode, so a run
             # would report success with every result gone: check the name still means it.
@@ -262,11 +316,41 @@ class StudyFile:
                     f"{self.path}: the study file was deleted or replaced while the study "
                     "ran; results from now on cannot be saved there"
                 )
+            if self._lost is not None:
+                raise StudyFileError(f"{self.path}: {self._lost}; results from now on cannot "
+                                     "be saved by this run")
             try:
-                with self._conn:
+                # The lease is checked inside the write's own transaction (SQLite's write
+                # lock): no other writer can come between the check and the write.
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._lease.check(self._conn)
                     self._conn.executemany(sql, rows)
+                except BaseException:
+                    self._conn.rollback()
+                    raise
+                self._conn.commit()
+            except LeaseError as exc:
+                self._lost = str(exc)
+                raise StudyFileError(f"{self.path}: {exc}; results from now on cannot be "
+                                     "saved by this run") from None
             except sqlite3.Error as exc:
                 raise StudyFileError(f"{self.path}: cannot save: {_reason(exc)}") from None
+
+    def _beat(self) -> None:
+        while not self._stop_beat.wait(HEARTBEAT_S):
+            with self._mutex:
+                if self._stop_beat.is_set():
+                    return
+                try:
+                    self._lease.beat(self._conn)
+                except LeaseError as exc:
+                    self._lost = str(exc)
+                    return
+                except sqlite3.Error:
+                    # Busy or full disk: the next beat tries again; the lease is only
+                    # lost to a stale heartbeat, STALE_S from the last good one.
+                    log.debug("study lease heartbeat", exc_info=True)
 
     def _query(self, sql: str) -> list[tuple]:
         with self._mutex:
@@ -277,6 +361,43 @@ class StudyFile:
 
 
 # ---------------------------------------------------------------------------- checks
+
+
+def _in_use(path: Path, holder: str) -> str:
+    return (f"{path}: in use by another Knobs process ({holder}); open it read-only to look "
+            "at it, or stop the other run first")
+
+
+def _lock_file(path: Path) -> _FileLock:
+    try:
+        return _FileLock.acquire(path)
+    except LeaseError as exc:
+        raise StudyFileError(str(exc)) from None
+
+
+def _take_lease(conn: sqlite3.Connection, path: Path, *, interrupt_running: bool = False
+                ) -> Lease:
+    """Take the writer's lease under SQLite's write lock; refuses a live holder by name.
+
+    With ``interrupt_running``, trials left running by a process that died become
+    interrupted in the same transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        lease = Lease.take(conn, path)
+        if interrupt_running:
+            conn.execute(
+                "UPDATE trials SET state = ?, error = COALESCE(error, ?) WHERE state = ?",
+                (TrialState.INTERRUPTED.value, "the app stopped while it ran",
+                 TrialState.RUNNING.value),
+            )
+    except LeaseError as exc:
+        conn.rollback()
+        raise StudyFileError(_in_use(path, str(exc))) from None
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return lease
 
 
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
@@ -291,6 +412,8 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
                 f"{path.resolve().as_uri()}?mode=rw", uri=True, check_same_thread=False
             )
             conn.execute("PRAGMA query_only = ON")
+            if not os.access(path.parent, os.W_OK):
+                conn = _readable_without_writing(path, conn)
         else:
             conn = sqlite3.connect(path, check_same_thread=False)
             conn.execute("PRAGMA journal_mode = WAL")
@@ -303,16 +426,32 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         raise StudyFileError(f"{path}: cannot open: {_reason(exc)}") from None
 
 
+def _readable_without_writing(path: Path, conn: sqlite3.Connection) -> sqlite3.Connection:
+    """A connection that reads a study in a folder this user may not write.
+
+    Reading a WAL database needs its -shm file; SQLite cannot make one there. A study whose
+    writer is still running has it already (mode=ro reads through it); a finished study has
+    none and no -wal either (the last writer checkpointed and removed them), so the file
+    alone is the whole study and opens as immutable."""
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    uri = path.resolve().as_uri()
+    wal = Path(str(path) + "-wal")
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+    conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
 def _file_identity(path: Path) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
     return st.st_dev, st.st_ino
-
-
-# A trial's times are seconds since 1970; beyond the year 9999 no clock or date type goes.
-_LATEST_TIME = 253402300799.0
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -328,191 +467,3 @@ def _migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE trials ADD COLUMN {name} {kind}")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     conn.commit()
-
-
-def _row_problems(row: tuple) -> list[str]:
-    """What in one trials row is not what Knobs writes there (a hand edit, another tool)."""
-    n, state, params, value, started, finished, worker, error, metrics, values, viol = row
-    where = f"trial {n!r}"
-    out = []
-    if not isinstance(n, int) or n < 0:
-        out.append(f"{where}: number = {n!r}: expected a whole number >= 0")
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        out.append(f"{where}: value = {_short(value)}: expected a number or nothing")
-    for name, t in (("started_at", started), ("finished_at", finished)):
-        if t is not None and (not isinstance(t, (int, float)) or not 0 <= t <= _LATEST_TIME):
-            out.append(f"{where}: {name} = {_short(t)}: expected seconds since 1970 "
-                       "before the year 10000")
-    for name, text in (("params", params), ("metrics", metrics)):
-        try:
-            decoded = json.loads(text) if isinstance(text, str) else None
-        except ValueError:
-            decoded = None
-        if not isinstance(decoded, dict):
-            out.append(f"{where}: {name} = {_short(text)}: expected a JSON object")
-    if values is not None:
-        try:
-            decoded = json.loads(values) if isinstance(values, str) else None
-        except ValueError:
-            decoded = None
-        if not (isinstance(decoded, list) and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in decoded)):
-            out.append(f"{where}: objective_values = {_short(values)}: expected a JSON list "
-                       "of numbers or nothing")
-    if viol is not None and (isinstance(viol, bool) or not isinstance(viol, (int, float))
-                             or not viol >= 0):
-        out.append(f"{where}: violation = {_short(viol)}: expected a number >= 0 or nothing")
-    if worker is not None and not isinstance(worker, int):
-        out.append(f"{where}: worker = {_short(worker)}: expected a whole number or nothing")
-    if error is not None and not isinstance(error, str):
-        out.append(f"{where}: error = {_short(error)}: expected text or nothing")
-    return out
-
-
-def _short(v: Any) -> str:
-    text = repr(v)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _check_header(path: Path) -> None:
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise StudyFileError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise StudyFileError(f"{path}: cannot read: {exc.strerror}") from None
-    if stat.S_ISDIR(mode):
-        raise StudyFileError(f"{path}: is a folder, not a study file")
-    if not stat.S_ISREG(mode):
-        # Opening a FIFO waits for a writer forever; a device is never a study.
-        raise StudyFileError(f"{path}: not a regular file (a pipe or device), not a study file")
-    try:
-        with open(path, "rb") as f:
-            head = f.read(len(_SQLITE_MAGIC))
-    except FileNotFoundError:
-        raise StudyFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise StudyFileError(f"{path}: is a folder, not a study file") from None
-    except OSError as exc:
-        raise StudyFileError(f"{path}: cannot read: {exc.strerror}") from None
-    if head != _SQLITE_MAGIC:
-        raise StudyFileError(f"{path}: not a Knobs study file (it is not an SQLite database)")
-
-
-def _check_identity(path: Path, conn: sqlite3.Connection) -> None:
-    try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if app_id != APPLICATION_ID:
-            raise StudyFileError(
-                f"{path}: an SQLite database from another program, not a Knobs study file"
-            )
-        if version > SCHEMA_VERSION:
-            raise StudyFileError(
-                f"{path}: written by a newer Knobs (study file version {version}; this "
-                f"version reads up to {SCHEMA_VERSION}). Update Knobs to open it."
-            )
-        if version < 1:
-            raise StudyFileError(f"{path}: study file version {version} is not valid")
-        conn.execute("SELECT count(*) FROM trials").fetchone()
-        conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
-        # Optuna's tools add their own tables to any SQLite file they are pointed at; Knobs
-        # would neither read nor keep them, so such a file is not treated as a study file.
-        tables = {n for (n,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")
-            if not n.startswith("sqlite_")}
-        if tables - _TABLES:
-            raise StudyFileError(
-                f"{path}: holds tables Knobs does not know ({', '.join(sorted(tables - _TABLES))})"
-                "; another program wrote to it, so Knobs will not open it as its study file")
-    except sqlite3.Error as exc:
-        raise StudyFileError(f"{path}: the study file is damaged: {_reason(exc)}") from None
-
-
-def _reason(exc: sqlite3.Error) -> str:
-    text = str(exc)
-    if "disk is full" in text or "database or disk is full" in text:
-        return "the disk is full"
-    if "readonly" in text or "read-only" in text:
-        return "the file or its folder is read-only"
-    return text
-
-
-class _FileLock:
-    """An advisory lock on ``<study>.lock``, released by the OS if the process dies."""
-
-    def __init__(self, path: Path, fd: int):
-        self.path, self._fd = path, fd
-
-    @classmethod
-    def acquire(cls, study: Path) -> _FileLock:
-        path = Path(str(study) + ".lock")
-        while True:
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise StudyFileError(f"{study}: cannot write next to the file: {exc.strerror}"
-                                     ) from None
-            try:
-                _lock_fd(fd)
-            except OSError:
-                owner = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-                os.close(fd)
-                raise StudyFileError(
-                    f"{study}: in use by another Knobs process (pid {owner}); "
-                    "open it read-only to look at it, or stop the other run first"
-                ) from None
-            # The holder unlinks the file before unlocking it. Opened just before that unlink
-            # and locked just after, our lock is on a file nobody else sees, while a third
-            # process locks the new one: two writers. Only a lock on the named file counts.
-            if _names(fd, path):
-                break
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        return cls(path, fd)
-
-    @staticmethod
-    def held_by_other(study: Path) -> bool:
-        """True when another live process holds the lock (it is running the study now)."""
-        path = Path(str(study) + ".lock")
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            _lock_fd(fd)
-        except OSError:
-            return True
-        finally:
-            os.close(fd)  # closing drops the probe's lock too
-        return False
-
-    def release(self) -> None:
-        if self._fd < 0:
-            return
-        # Unlink before unlocking so that a waiting process never locks a dead file.
-        self.path.unlink(missing_ok=True)
-        os.close(self._fd)
-        self._fd = -1
-
-
-def _names(fd: int, path: Path) -> bool:
-    """True when ``path`` still names the file open as ``fd``."""
-    try:
-        named = os.stat(path)
-    except OSError:
-        return False
-    held = os.fstat(fd)
-    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
-
-
-def _lock_fd(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

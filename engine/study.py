@@ -114,11 +114,13 @@ class Study:
             spec = spec_from_dict(file.spec(), source=str(path))
             trials = file.trials()
             _check_params_fit(path, spec, trials)
+            if not readonly:
+                file.claim()  # only a study found good is written to; claiming interrupts
         except Exception:
             file.close()
             raise
-        if readonly and not file.in_use_elsewhere():
-            # Nobody runs these any more: say so without changing the file.
+        if not readonly or not file.in_use_elsewhere():
+            # Nobody runs these any more (read-only: say so without changing the file).
             trials = [_interrupted(t) if t.state is TrialState.RUNNING else t for t in trials]
         return cls(spec, file, trials)
 
@@ -479,7 +481,9 @@ def _pruner_of(spec: StudySpec):
 
 
 def _interrupted(trial: Trial) -> Trial:
-    return trial.evolve(state=TrialState.INTERRUPTED, error="the app stopped while it ran")
+    # As the file says once a writer claims it: an error already told is kept.
+    return trial.evolve(state=TrialState.INTERRUPTED,
+                        error=trial.error or "the app stopped while it ran")
 
 
 __all__ = ["EVENTS", "Study", "StudyFileError", "Summary"]

@@ -23,8 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.background import run_in_background
+from desktop.run.cluster_tls import NAMES as TLS_NAMES
+from desktop.run.cluster_tls import TlsFields
 from desktop.run.pruner_box import PrunerBox
 from engine import dask_executor
+from engine.cluster_address import ClusterError, ClusterSpec, ClusterTLS, check_cluster
 from engine.progress import eta_seconds, format_duration, format_value, planned_seconds
 from engine.runner import default_workers
 from engine.samplers import SAMPLERS
@@ -133,16 +136,19 @@ class RunPanel(QWidget):
         seed_row.addWidget(self.use_seed)
         seed_row.addWidget(self.seed, 1)
 
-        # Where trials run is a choice for this run, not part of the study: not in the spec.
+        # Where trials run is a choice for this run, not part of the study: apply() leaves
+        # it out of the spec (a spec's [cluster] table, for the command line, is shown here).
         self.where = QComboBox()
         self.where.addItem("This computer", "local")
         self.where.addItem("Dask cluster", "cluster")
         self.where.setToolTip("A Dask cluster runs the trials on other machines; choosing "
                               "trials and saving the study stay on this computer.")
         self.address = QLineEdit()
-        self.address.setPlaceholderText("tcp://HOST:8786, or local:2 to try it here")
+        self.address.setPlaceholderText("tcp://HOST:8786, tls://HOST:8786, or local:2 to try "
+                                        "it here")
         self.address.setToolTip("The address of a running Dask scheduler (see the cluster "
                                 "guide), or local:N for N worker processes on this computer.")
+        self.tls_fields = TlsFields()  # shown for a tls:// address
         self.test_button = QPushButton("Test connection")
         self.test_button.setToolTip("Ask the scheduler how many workers and threads it has.")
         self.cluster_result = QLabel()
@@ -166,6 +172,7 @@ class RunPanel(QWidget):
         form.addRow("Seed", seed_row)
         form.addRow("Run trials on", self.where)
         form.addRow("Scheduler", self.address)
+        form.addRow("TLS files", self.tls_fields)
         form.addRow("", self._test_row)
         form.addRow("", self.cluster_result)
         self._form = form
@@ -251,6 +258,7 @@ class RunPanel(QWidget):
         for w in widgets:
             w.blockSignals(False)
         self.pruning.load(spec)
+        self.load_cluster(spec.cluster)
         self._on_method_changed()
         self.minutes.setEnabled(self.use_time.isChecked())
         self.steps.setEnabled(self.use_steps.isChecked())
@@ -277,6 +285,34 @@ class RunPanel(QWidget):
             return None
         return self.address.text().strip()
 
+    def cluster_tls(self) -> ClusterTLS | None:
+        """The TLS files as typed (unchecked), for a tls:// address; else None."""
+        if not (self.cluster_address() or "").startswith("tls://"):
+            return None
+        return self.tls_fields.tls()
+
+    def check_cluster(self) -> bool:
+        """Check the address and TLS files before a run; a problem is shown here, inline."""
+        address = self.cluster_address()
+        if address is None:
+            return True
+        try:
+            check_cluster(address, self.cluster_tls(), TLS_NAMES)
+        except ClusterError as exc:
+            self._show_cluster_result(_sentence(str(exc)), ok=False)
+            return False
+        return True
+
+    def load_cluster(self, cluster: ClusterSpec | None) -> None:
+        """Show a spec's [cluster] table (written for the command line); without one, the
+        section keeps its choice. The choice made here stays out of the study."""
+        if cluster is None:
+            return
+        self.where.setCurrentIndex(self.where.findData("cluster"))
+        self.address.setText(cluster.address)
+        self.tls_fields.load(cluster.tls)
+        self._on_where_changed()
+
     # --- state -----------------------------------------------------------------------
 
     def set_mode(self, mode: str) -> None:
@@ -285,7 +321,8 @@ class RunPanel(QWidget):
         busy = mode != "idle"
         for w in (self.method, self.shuffle, self.trials, self.use_time, self.minutes,
                   self.use_steps, self.steps, self.workers, self.timeout, self.use_seed,
-                  self.seed, self.where, self.address, self.test_button, self.pruning):
+                  self.seed, self.where, self.address, self.test_button, self.pruning,
+                  self.tls_fields):
             w.setEnabled(not busy)
         if not busy:
             self.minutes.setEnabled(self.use_time.isChecked())
@@ -380,12 +417,15 @@ class RunPanel(QWidget):
     def _on_where_changed(self) -> None:
         cluster = self.where.currentData() == "cluster"
         self._form.setRowVisible(self.address, cluster)
+        self._form.setRowVisible(self.tls_fields, cluster and self.address.text().strip()
+                                 .startswith("tls://"))
         self._form.setRowVisible(self._test_row, cluster)
         self._form.setRowVisible(self.cluster_result, cluster and bool(self.cluster_result.text()))
 
     def _on_address_edited(self, text: str) -> None:
         self._test_generation += 1  # a test of the old address says nothing about this one
         self.test_button.setEnabled(self._mode == "idle")
+        self._on_where_changed()  # the TLS files show for a tls:// address
         problem = ""
         if text.strip():
             try:
@@ -396,11 +436,14 @@ class RunPanel(QWidget):
 
     def _on_test_clicked(self) -> None:
         self._test_generation += 1
+        if not self.check_cluster():  # a bad address or TLS file: said inline, nothing sent
+            return
         generation, address = self._test_generation, self.address.text()
+        tls = self.cluster_tls()
         self.test_button.setEnabled(False)
         self._show_cluster_result(f"Connecting to {address.strip()}…", ok=True)
         # Off the GUI thread: a scheduler that does not answer takes seconds.
-        run_in_background(lambda: (generation, *_test_connection(address)),
+        run_in_background(lambda: (generation, *_test_connection(address, tls)),
                           self._on_test_done, name="knobs-cluster-test")
 
     def _on_test_done(self, result: tuple[int, bool, str]) -> None:
@@ -426,9 +469,10 @@ class RunPanel(QWidget):
             self.pause_requested.emit()
 
 
-def _test_connection(address: str) -> tuple[bool, str]:
+def _test_connection(address: str, tls: ClusterTLS | None) -> tuple[bool, str]:
     try:
-        return True, _sentence(dask_executor.test_connection(address, timeout=TEST_TIMEOUT_S))
+        return True, _sentence(dask_executor.test_connection(
+            address, timeout=TEST_TIMEOUT_S, **({"tls": tls} if tls else {})))
     except dask_executor.ClusterError as exc:
         return False, _sentence(str(exc))
     except Exception as exc:  # noqa: BLE001 - shown as a sentence, never a traceback

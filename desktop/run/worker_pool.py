@@ -17,6 +17,7 @@ import weakref
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from engine.cluster_address import ClusterTLS
 from engine.objectives.base import Objective
 from engine.runner import RunControl, Runner, RunOutcome
 from engine.study import Study
@@ -37,7 +38,8 @@ class WorkerPool(QObject):
     _worker_left_last = Signal()  # emitted on the last worker thread; queued to this object
 
     def __init__(self, study: Study, objective: Objective, workers: int | None = None,
-                 parent: QObject | None = None, cluster: str | None = None):
+                 parent: QObject | None = None, cluster: str | None = None,
+                 tls: ClusterTLS | None = None):
         super().__init__(parent)
         # The runner reaches this pool only through a weak reference: no reference cycle,
         # so the pool is freed by reference counting where it is dropped (the GUI thread),
@@ -49,8 +51,9 @@ class WorkerPool(QObject):
             if method is not None:
                 method(outcome)
 
-        # cluster: None (this computer), tcp://HOST:PORT or local:N; connects on start.
-        self.runner = Runner(study, objective, workers=workers, cluster=cluster,
+        # cluster: None (this computer), tcp:// or tls://HOST:PORT (with tls, the user's
+        # certificate files) or local:N; connects on start.
+        self.runner = Runner(study, objective, workers=workers, cluster=cluster, tls=tls,
                              on_finished=on_finished)
         self._worker_left_last.connect(self._announce_finished, Qt.QueuedConnection)
         self._running = False

@@ -71,7 +71,7 @@ def test_the_cluster_is_not_part_of_the_spec(qtbot, panel):
     with qtbot.assertNotEmitted(panel.changed):  # the study is not edited
         choose_cluster(qtbot, panel, "local:2")
     assert panel.apply(spec) == before
-    assert not hasattr(before, "cluster")
+    assert before.cluster is None
 
 
 def test_a_running_study_locks_the_cluster_fields(qtbot, panel):
@@ -190,10 +190,85 @@ def test_a_malformed_address_refuses_to_run(qtbot, window):
     choose_cluster(qtbot, window.run_panel, "localhost:8786")
     window.run_study()
     assert window.pool is None
-    assert len(window.errors) == 1 and "tcp://HOST:PORT" in window.errors[0]
+    assert window.errors == []  # said inline, in the cluster section
+    assert "tcp://HOST:PORT" in window.run_panel.cluster_result.text()
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_tls_address_asks_for_the_certificate_files_and_names_a_missing_one(
+        qtbot, panel, tmp_path):
+    choose_cluster(qtbot, panel, "tcp://127.0.0.1:8786")
+    assert not panel.tls_fields.isVisible()  # only a tls:// scheduler uses them
+    choose_cluster(qtbot, panel, "tls://127.0.0.1:8786")
+    assert panel.tls_fields.isVisible()
+    assert not panel.check_cluster()
+    assert panel.cluster_result.objectName() == "problem"
+    assert "give the certificate files to use with it (CA file and Certificate" in \
+        panel.cluster_result.text()
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    qtbot.keyClicks(panel.tls_fields.edits["ca_file"], str(ca))
+    qtbot.keyClicks(panel.tls_fields.edits["cert_file"], str(tmp_path / "me.pem"))
+    qtbot.mouseClick(panel.test_button, Qt.LeftButton)  # checked here, nothing sent
+    assert f"Certificate = '{tmp_path / 'me.pem'}': no such file; expected a readable PEM " \
+        "file" in panel.cluster_result.text()
+    assert panel.test_button.isEnabled()
+    (tmp_path / "me.pem").write_text("x")
+    assert panel.check_cluster()
+    tls = panel.cluster_tls()
+    assert (tls.ca_file, tls.cert_file, tls.key_file) == (str(ca), str(tmp_path / "me.pem"), None)
+
+
+def test_a_spec_cluster_table_fills_the_cluster_section(qtbot, panel, tmp_path):
+    from engine.cluster_address import ClusterSpec, ClusterTLS
+
+    spec = load_spec(EXAMPLES / "toy_training.toml").evolve(
+        cluster=ClusterSpec("tls://10.0.0.5:8786", ClusterTLS("/c/ca.pem", "/c/me.pem", None)))
+    panel.load(spec)
+    assert panel.cluster_address() == "tls://10.0.0.5:8786"
+    assert panel.tls_fields.isVisible()
+    assert panel.tls_fields.edits["cert_file"].text() == "/c/me.pem"
+
+
+def test_the_window_refuses_a_tls_run_without_certificates_inline(qtbot, window):
+    choose_cluster(qtbot, window.run_panel, "tls://127.0.0.1:8786")
+    window.run_study()
+    assert window.pool is None and window.errors == []  # no dialog: said in the panel
+    assert "is a TLS scheduler" in window.run_panel.cluster_result.text()
+    assert window.run_panel.cluster_result.isVisible()
+
+
+def test_a_scheduler_that_stops_answering_stops_the_window_run_with_the_reason(
+        qtbot, window, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import engine.runner as runner_module
+    from engine.dask_executor import DaskExecutor
+    from tests.engine.test_dask_hangs import QUICK, _cluster
+
+    # The watchdog's limits shortened (the defaults are tested on the command line).
+    monkeypatch.setattr(runner_module, "make_executor", lambda cluster, **k: DaskExecutor(
+        cluster, memory_limit_mb=k.get("memory_limit_mb"), **QUICK))
+    with _cluster(tmp_path) as (address, scheduler, _):
+        choose_cluster(qtbot, window.run_panel, address)
+        window.run_panel.trials.setValue(200)
+        window.run_panel.workers.setValue(1)
+        window.run_study()
+        qtbot.waitUntil(lambda: window.study is not None and
+                        window.study.counts()[TrialState.COMPLETE] >= 2, timeout=60_000)
+        os.kill(scheduler.pid, signal.SIGSTOP)
+        try:
+            qtbot.waitUntil(lambda: window.pool is None, timeout=60_000)
+        finally:
+            os.kill(scheduler.pid, signal.SIGCONT)
+    assert window.errors == [f"the Dask scheduler at {address} did not answer within 3 s; "
+                             "the study stopped"]
+    counts = window.study.counts()
+    assert counts[TrialState.RUNNING] == 0 and counts[TrialState.INTERRUPTED] == 1
+    assert window.run_panel.run_button.isEnabled()  # ready to resume

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -17,6 +16,7 @@ from engine.objectives._command_output import OutputParser, ScoreError
 from engine.objectives.base import ObjectiveError, TrialFailure
 from engine.objectives.command import CommandObjective
 from engine.objectives.command_template import parse_template, render
+from engine.pids import alive
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "resources" / "examples"
@@ -40,19 +40,6 @@ def run(tmp_path: Path, body: str, command: str = "python prog.py", params=None,
     reports: list[tuple[int, float]] = []
     evaluation = objective.evaluate(params or {}, lambda step, value: reports.append((step, value)))
     return evaluation, reports
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        # A zombie waits for its parent (maybe a container's init that never reaps): dead.
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return not stat.parent.parent.joinpath("self").exists()
 
 
 def assert_gone(pids: list[int], within_s: float = 3.0) -> None:

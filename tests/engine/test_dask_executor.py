@@ -16,9 +16,11 @@ from distributed import Client, LocalCluster
 
 from engine import dask_executor as dx
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
-from engine.executors import ExecutorError, make_executor
 from engine.objectives.python_function import PythonFunctionObjective
+from engine.pids import alive
+from engine.placement import make_executor
 from engine.runner import Runner
+from engine.slots import ExecutorError
 from engine.space import CategoricalParam, FloatParam
 from engine.spec import StudySpec
 from engine.study import Study
@@ -242,7 +244,7 @@ def test_local_n_starts_and_closes_its_own_cluster_and_retries_once(tmp_path):
     ex = make_executor("local:1", workers=1)
     info = ex.connect()
     assert (info.workers, info.threads) == (1, 1)
-    assert info.address.startswith("tcp://127.0.0.1:")
+    assert info.address.startswith("tls://127.0.0.1:")
     try:
         slot = ex.slot(0)
         assert slot.run(faulty("good"), {"x": 0.5}).value == pytest.approx(0.04)
@@ -315,7 +317,7 @@ def test_cli_runs_a_study_on_a_local_cluster(tmp_path):
     out = tmp_path / "s.knobs"
     result = knobs("run", spec_path, "--cluster", "local:2", "--out", out, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "2 workers on the Dask cluster at tcp://127.0.0.1:" in result.stdout
+    assert "2 workers on the Dask cluster at tls://127.0.0.1:" in result.stdout
     assert "Done: 6 complete." in result.stdout
     kept = saved_trials(out)
     assert len(kept) == 6
@@ -365,18 +367,9 @@ def _free_port() -> int:
 
 def _gone(pid: int, wait_s: float = 5.0) -> bool:
     deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        try:  # a killed process lingers as a zombie until its parent reaps it: gone too
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                return True
-        except (FileNotFoundError, IndexError):
-            return True
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return False
+    return not alive(pid)
 
 
 def _pids(path: Path) -> list[int]:

@@ -1,6 +1,5 @@
 """A misbehaving trial fails alone, with its reason, and the worker slot carries on."""
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -9,6 +8,7 @@ import pytest
 
 from engine.executors import LocalProcessExecutor
 from engine.objectives.python_function import PythonFunctionObjective
+from engine.pids import alive
 from engine.trial import TrialState
 
 FAULTY = str(Path(__file__).parent / "objectives" / "faulty.py")
@@ -93,16 +93,6 @@ def test_a_missing_function_fails_the_trial_not_the_slot(slot):
 
 def _gone(pid: int, wait_s: float = 5.0) -> bool:
     deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        # A killed child lingers as a zombie until init reaps it; that is gone too.
-        try:
-            if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
-                return True
-        except (FileNotFoundError, IndexError):
-            return True
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return False
+    return not alive(pid)

@@ -229,7 +229,7 @@ def test_a_lock_freed_between_open_and_lock_is_not_taken_twice(tmp_path, monkeyp
     # new file, and two writers would interleave their trials in one study.
     path = tmp_path / "s.knobs"
     first = StudyFile.create(path, {"name": "s"})
-    import engine.storage as storage
+    import engine.study_lock as storage
 
     real_lock = storage._lock_fd
     calls = []

@@ -3,7 +3,6 @@ objective kind, and the study file records the pruned trial; resume decides the 
 
 from __future__ import annotations
 
-import os
 import sys
 import textwrap
 import time
@@ -14,6 +13,7 @@ import pytest
 from engine import executors
 from engine.objectives.command import CommandObjective
 from engine.objectives.registry import make_objective
+from engine.pids import alive
 from engine.runner import Runner
 from engine.space import FixedParam, FloatParam, IntParam
 from engine.spec import StudySpec
@@ -52,13 +52,7 @@ def run(study: Study, workers: int = 1) -> None:
 
 
 def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    # A zombie has stopped running; only its parent's wait is missing.
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    return not alive(pid)  # a zombie has stopped running; only its parent's wait is missing
 
 
 def test_a_pruned_trial_is_recorded_with_its_curve_step_and_rule(tmp_path):

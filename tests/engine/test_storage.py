@@ -41,6 +41,7 @@ def test_running_trials_become_interrupted_when_reopened_for_writing(tmp_path):
     f.write_trial(Trial(0, {"x": 0.1}, TrialState.RUNNING, started_at=1.0))
     f.close()
     f = StudyFile.open(path)
+    f.claim()  # becoming the writer (Study.open does it once the file is found good)
     [t] = f.trials()
     f.close()
     assert t.state is TrialState.INTERRUPTED and "stopped" in t.error

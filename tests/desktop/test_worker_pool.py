@@ -38,7 +38,7 @@ def executor(monkeypatch):
     """The executor the pool's Runner makes; set ``executor.trial`` to change the trials."""
     made = InThreadExecutor()
     monkeypatch.setattr(runner_module, "make_executor",
-                        lambda cluster, *, workers, memory_limit_mb=None: made)
+                        lambda cluster, *, workers, memory_limit_mb=None, tls=None: made)
     return made
 
 

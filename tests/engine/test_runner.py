@@ -34,7 +34,7 @@ def made(monkeypatch):
     """The executor a Runner makes for itself (and so must close)."""
     box = {}
 
-    def make_executor(cluster, *, workers, memory_limit_mb=None):
+    def make_executor(cluster, *, workers, memory_limit_mb=None, tls=None):
         box["executor"] = box.get("next") or InThreadExecutor()
         return box["executor"]
 

@@ -9,6 +9,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop import error_log
+from desktop.gui_thread_gc import collect_on_gui_thread
 from desktop.main_window import EXAMPLE_SPEC, MainWindow
 from engine.spec import load_spec
 
@@ -23,6 +24,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setStyleSheet((RESOURCES / "style.qss").read_text(encoding="utf-8"))
     app.setWindowIcon(QIcon(str(RESOURCES / "icons" / "knobs.svg")))
     error_log.install()  # after the names: they decide the user's data folder
+    collect_on_gui_thread()
     return app
 
 

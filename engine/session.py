@@ -145,7 +145,7 @@ def resume(path: Path, spec: StudySpec, check: Callable[[], None] | None = None)
     ``check`` (e.g. that the objective can run) is called once the file is known to be a
     study of this search, before anything is written to it.
     """
-    study = Study.open(path)
+    study = Study.open(path, claim=False)  # claimed once every check passed
     try:
         changes = search_changes(study.spec, spec)
         if changes:
@@ -154,6 +154,7 @@ def resume(path: Path, spec: StudySpec, check: Callable[[], None] | None = None)
                 f"it ({'; '.join(changes)}): run without --resume and a new --out")
         if check is not None:
             check()
+        study.file.claim()
         study.reconfigure(spec)
     except Exception:
         study.close()

@@ -31,7 +31,7 @@ from engine.study_checks import (
     _reason,
     _row_problems,
 )
-from engine.study_lock import HEARTBEAT_S, Lease, LeaseError, _FileLock, holder
+from engine.study_lock import Lease, LeaseError, _FileLock, holder
 from engine.trial import Trial, TrialState
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,6 @@ class StudyFile:
         self._lost: str | None = None  # why this process may no longer write the file
         self._mutex = threading.Lock()
         self._identity = _file_identity(path)
-        self._stop_beat = threading.Event()
-        self._beat_thread: threading.Thread | None = None
-        if lease is not None:
-            self._start_beating()
 
     @property
     def readonly(self) -> bool:
@@ -98,12 +94,6 @@ class StudyFile:
                 raise StudyFileError(f"{self.path}: cannot open for writing: "
                                      f"{_reason(exc)}") from None
             self._version = SCHEMA_VERSION
-        self._start_beating()
-
-    def _start_beating(self) -> None:
-        self._beat_thread = threading.Thread(target=self._beat, name="knobs-study-lease",
-                                             daemon=True)
-        self._beat_thread.start()
 
     def in_use_elsewhere(self) -> bool:
         """True when another process is running this study right now."""
@@ -183,9 +173,6 @@ class StudyFile:
         return cls(path, conn, lock)
 
     def close(self) -> None:
-        self._stop_beat.set()
-        if self._beat_thread is not None:
-            self._beat_thread.join()
         with self._mutex:
             if self._lease is not None:
                 try:
@@ -336,21 +323,6 @@ class StudyFile:
                                      "saved by this run") from None
             except sqlite3.Error as exc:
                 raise StudyFileError(f"{self.path}: cannot save: {_reason(exc)}") from None
-
-    def _beat(self) -> None:
-        while not self._stop_beat.wait(HEARTBEAT_S):
-            with self._mutex:
-                if self._stop_beat.is_set():
-                    return
-                try:
-                    self._lease.beat(self._conn)
-                except LeaseError as exc:
-                    self._lost = str(exc)
-                    return
-                except sqlite3.Error:
-                    # Busy or full disk: the next beat tries again; the lease is only
-                    # lost to a stale heartbeat, STALE_S from the last good one.
-                    log.debug("study lease heartbeat", exc_info=True)
 
     def _query(self, sql: str) -> list[tuple]:
         with self._mutex:

@@ -107,14 +107,18 @@ class Study:
         return cls(spec, file)
 
     @classmethod
-    def open(cls, path: str | Path, *, readonly: bool = False) -> Study:
-        """Reopen a study file; trials left running by a dead process are interrupted."""
+    def open(cls, path: str | Path, *, readonly: bool = False, claim: bool = True) -> Study:
+        """Reopen a study file; trials left running by a dead process are interrupted.
+
+        Opened for writing, the study is claimed (``StudyFile.claim``) once found good;
+        with ``claim=False`` the caller claims it after checks of its own, so that a study
+        it refuses is left untouched (the first write claims it otherwise)."""
         file = StudyFile.open(path, readonly=readonly)
         try:
             spec = spec_from_dict(file.spec(), source=str(path))
             trials = file.trials()
             _check_params_fit(path, spec, trials)
-            if not readonly:
+            if not readonly and claim:
                 file.claim()  # only a study found good is written to; claiming interrupts
         except Exception:
             file.close()

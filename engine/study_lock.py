@@ -3,10 +3,12 @@
 The guarantee rests on the lease, a row of the study's ``meta`` table (key ``writer``): who
 writes (pid, host), for which file (device and inode, so a copy of a running study is not
 locked), a random token, and a heartbeat. It is taken inside ``BEGIN IMMEDIATE`` (SQLite's
-own write lock, so two openers cannot both see it free), refreshed every ``HEARTBEAT_S``,
-checked inside every write's transaction, and deleted on close. A lease counts as held while
-its heartbeat is younger than ``STALE_S`` and, on this host, while its process lives. WAL
-mode lets readers go on reading meanwhile: they never touch the lease.
+own write lock, so two openers cannot both see it free), checked inside every write's
+transaction (which also refreshes the heartbeat, at most every ``HEARTBEAT_S``), and
+deleted on close. On this host a lease is held while its process lives (a frozen one
+included); a lease written from another host, while its heartbeat is younger than
+``STALE_S`` (WAL mode needs every process on one host anyway, so this is a fallback for a
+file moved between machines). Readers never touch the lease.
 
 ``<study>.lock`` (an advisory ``flock``, freed by the OS when a process dies) stays as the
 first check, which also covers creating a new file; deleting it no longer lets a second
@@ -28,7 +30,7 @@ from engine.pids import alive
 
 LEASE_KEY = "writer"
 HEARTBEAT_S = 5.0
-STALE_S = 30.0
+STALE_S = 120.0
 # Tokens of the leases this process holds: one of ours whose file was closed (its release
 # could not be written, say) is stale at once, not after STALE_S.
 _held: set[str] = set()
@@ -61,18 +63,15 @@ class Lease:
         return cls(token)
 
     def check(self, conn: sqlite3.Connection) -> None:
-        """Inside a write's transaction: raises :class:`LeaseError` if the lease is not ours."""
+        """Inside a write's transaction: raises :class:`LeaseError` if the lease is not ours,
+        and refreshes its heartbeat when it is older than ``HEARTBEAT_S``."""
         row = _row(conn)
         if row is None or row.get("token") != self.token:
             who = _describe(row) if row else "nobody (the lease was removed)"
             raise LeaseError(f"another process took over writing it: {who}")
-
-    def beat(self, conn: sqlite3.Connection) -> None:
-        """Refresh the heartbeat; raises :class:`LeaseError` if the lease is no longer ours."""
-        with _immediate(conn):
-            self.check(conn)
-            row = _row(conn)
-            row["beat"] = time.time()
+        now = time.time()
+        if not 0 <= now - float(row.get("beat", 0)) < HEARTBEAT_S:
+            row["beat"] = now
             conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(row), LEASE_KEY))
 
     def release(self, conn: sqlite3.Connection) -> None:
@@ -121,13 +120,11 @@ def _live(row: dict, path: Path) -> bool:
         if row.get("file") != [st.st_dev, st.st_ino]:
             return False  # a lease copied along with the file: it locked the original
         age = time.time() - float(row.get("beat", 0))
-        if not 0 <= age < STALE_S:
-            return False  # its writer stopped beating: died on another host, or hangs
         pid = int(row.get("pid", 0))
     except (OSError, TypeError, ValueError):
         return False
     if row.get("host") != socket.gethostname():
-        return True
+        return 0 <= age < STALE_S  # no process to look at: its heartbeat is all there is
     if pid == os.getpid():
         return row.get("token") in _held
     return pid > 0 and alive(pid)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine.storage import StudyFile, StudyFileError
+from engine.study_lock import STALE_S
 from engine.trial import Trial, TrialState
 from tests.engine.processes import (
     ROOT,
@@ -55,15 +56,20 @@ def test_deleting_the_lock_file_mid_run_does_not_let_a_second_writer_in(tmp_path
 
 
 def test_a_writer_whose_lease_was_taken_over_stops_saving_with_the_reason(tmp_path):
-    # A writer frozen past the lease's life (SIGSTOP, a suspended laptop) with its lock
-    # file deleted: a second writer may take over, and the first must then save nothing.
+    # A lease written from another host (a file moved between machines) is judged by its
+    # heartbeat alone: once it is stale a writer here may take over, and the first writer
+    # must then save nothing more.
     path = tmp_path / "s.knobs"
     first = StudyFile.create(path, SPEC)
     first.write_trial(trial(0))
     Path(str(path) + ".lock").unlink()
     with pytest.raises(StudyFileError, match=r"in use by another Knobs process \(pid "):
         StudyFile.open(path)  # the lease alone refuses a second writer
-    _age_the_lease(path, seconds=120)
+    _edit_the_lease(path, host="elsewhere", older_by=60)
+    with pytest.raises(StudyFileError, match=r"in use by another Knobs process \(pid \d+ on "
+                                             r"elsewhere, last heard from \d+ s ago\)"):
+        StudyFile.open(path)  # a fresh heartbeat still holds it
+    _edit_the_lease(path, older_by=STALE_S)
     second = StudyFile.open(path)
     second.write_trial(trial(1))
     with pytest.raises(StudyFileError, match="another process took over writing it"):
@@ -150,10 +156,11 @@ def test_the_cli_stops_in_one_line_with_exit_1_when_the_study_file_is_replaced(t
 # --- helpers -----------------------------------------------------------------------
 
 
-def _age_the_lease(path: Path, seconds: float) -> None:
+def _edit_the_lease(path: Path, older_by: float, host: str | None = None) -> None:
     with sqlite3.connect(path) as conn:
         row = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'writer'").fetchone()[0])
-        row["beat"] -= seconds
+        row["beat"] -= older_by
+        row["host"] = host or row["host"]
         conn.execute("UPDATE meta SET value = ? WHERE key = 'writer'", (json.dumps(row),))
     conn.close()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from engine.trial import Trial
 
@@ -83,21 +84,37 @@ def _open_for_writing(path: str | Path, *, newline: str | None = None):
     return open(fd, "w", newline=newline, encoding="utf-8")
 
 
-def write_csv(trials: Sequence[Trial], param_names: Sequence[str], path: str | Path) -> None:
+@contextmanager
+def _writing(target: str | Path | TextIO, *, newline: str | None = None) -> Iterator[TextIO]:
+    if hasattr(target, "write"):  # an open stream (standard output): written to, left open
+        yield target
+        target.flush()
+        return
+    with _open_for_writing(target, newline=newline) as f:
+        yield f
+
+
+def write_csv(
+    trials: Sequence[Trial], param_names: Sequence[str], path: str | Path | TextIO
+) -> None:
+    """The trials as CSV, to a file or an open text stream."""
     columns, rows = trial_rows(trials, param_names)
-    with _open_for_writing(path, newline="") as f:
+    with _writing(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
         writer.writerows(rows)
 
 
-def write_json(trials: Sequence[Trial], path: str | Path, *, study: dict | None = None) -> None:
-    """Every trial in full (params, metrics, intermediate values), with the study's spec."""
+def write_json(
+    trials: Sequence[Trial], path: str | Path | TextIO, *, study: dict | None = None
+) -> None:
+    """Every trial in full (params, metrics, intermediate values), with the study's spec,
+    to a file or an open text stream."""
     payload = {
         "study": study or {},
         "trials": [trial_to_dict(t) for t in trials],
     }
-    with _open_for_writing(path) as f:
+    with _writing(path) as f:
         f.write(json.dumps(payload, indent=2) + "\n")
 
 

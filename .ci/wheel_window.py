@@ -22,11 +22,11 @@ from engine import bundled
 for module in (engine, desktop):  # the installed code, not a source tree
     assert "site-packages" in module.__file__, module.__file__
 
-app = QApplication(sys.argv[:1])  # the launcher's make_app uses this one
 checked = []
 
 
 def check_window() -> None:
+    app = QApplication.instance()
     try:
         windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow)]
         assert len(windows) == 1 and windows[0].isVisible(), windows
@@ -48,8 +48,10 @@ def check_window() -> None:
         os.kill(os.getpid(), signal.SIGTERM)  # ends the window as a logout would
 
 
-QTimer.singleShot(0, check_window)
-code = launch.main([])
-assert checked, "the window checks failed (see the traceback above)"
-assert code == 128 + signal.SIGTERM, f"knobs exited with {code} after SIGTERM"
-print("wheel check:", checked[0])
+if __name__ == "__main__":  # worker processes import this module again
+    app = QApplication(sys.argv[:1])  # the launcher's make_app uses this one
+    QTimer.singleShot(0, check_window)
+    code = launch.main([])
+    assert checked, "the window checks failed (see the traceback above)"
+    assert code == 128 + signal.SIGTERM, f"knobs exited with {code} after SIGTERM"
+    print("wheel check:", checked[0])

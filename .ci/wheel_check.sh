@@ -9,7 +9,13 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 echo "wheel check (${SECONDS}s): building the wheel"
-"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$repo"
+# From a copy of the sources: setuptools' build/ folder in the checkout could hold files
+# of an earlier build that no longer exist, and they would end up in the wheel.
+mkdir "$work/src"
+tar -C "$repo" --exclude='./.venv*' --exclude=./.git --exclude=./build --exclude=./dist \
+    --exclude='*.egg-info' --exclude=__pycache__ --exclude='*.knobs*' -cf - . \
+    | tar -C "$work/src" -xf -
+"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$work/src"
 wheel=("$work"/dist/knobs-*.whl)
 "$PYTHON" "$repo/.ci/wheel_contents.py" "${wheel[0]}"
 

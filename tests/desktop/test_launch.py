@@ -122,3 +122,13 @@ def test_the_console_script_is_the_launcher():
     result = subprocess.run([Path(sys.executable).with_name("knobs"), "--version"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("knobs ")
+
+
+def test_headless_commands_do_not_load_qt(tmp_path):
+    # So that `knobs run` works on a server without a display or the X libraries.
+    code = ("import sys\nfrom desktop.launch import main\n"
+            "code = main(['show', 'missing.knobs'])\n"
+            "print(code, 'PySide6' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=120)
+    assert result.stdout.split() == ["2", "False"], result.stderr

@@ -62,14 +62,22 @@ def _end_on_sigterm(app: QApplication, window: MainWindow, received: threading.E
     wake_write.setblocking(False)
     signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
     notifier = QSocketNotifier(wake_read.fileno(), QSocketNotifier.Type.Read, app)
-    # Reading runs Python code, so the handler below runs right after.
-    notifier.activated.connect(lambda *_: wake_read.recv(64))
+
+    def wake() -> None:
+        # Running this Python code is what lets the handler below run.
+        try:
+            wake_read.recv(64)
+        except BlockingIOError:
+            pass  # woken with nothing left to read: the handler has run already
+
+    notifier.activated.connect(wake)
 
     def on_sigterm(signum, frame) -> None:
         received.set()
         QTimer.singleShot(0, window.end_now)
 
     def release() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the window is going: nothing to end
         signal.set_wakeup_fd(-1)
         notifier.setEnabled(False)
         wake_read.close()

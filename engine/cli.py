@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write a study's trials as CSV or JSON")
     export.add_argument("study", help="study file (.knobs) or Optuna SQLite storage")
-    export.add_argument("--format", choices=("csv", "json"), help="default: from -o's suffix")
+    export.add_argument("--format", choices=("csv", "json"),
+                        help="default: from -o's suffix; csv on standard output")
     export.add_argument("-o", "--output", default="-",
                         help="file to write; - (the default) writes to standard output")
     export.add_argument("--study", dest="study_name", metavar="NAME",

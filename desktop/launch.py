@@ -12,12 +12,22 @@ import signal
 import sys
 from pathlib import Path
 
+from engine.bundled import NotInstalledError
+
 HEADLESS = {"run", "show", "export", "-h", "--help", "--version"}
 EXIT_SIGTERM = 128 + signal.SIGTERM
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    try:
+        return _start(args)
+    except NotInstalledError as exc:
+        print(f"knobs: {exc}", file=sys.stderr)
+        return 1
+
+
+def _start(args: list[str]) -> int:
     if args and (args[0] in HEADLESS or not Path(args[0]).exists()):
         return headless(args)
     from desktop.qt_platform import window_problem

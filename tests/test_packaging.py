@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 from engine import bundled
 
 if sys.version_info >= (3, 11):
@@ -39,3 +41,17 @@ def test_the_version_is_written_once_in_pyproject():
 
 def test_the_knobs_command_is_the_launcher():
     assert PYPROJECT["project"]["scripts"] == {"knobs": "desktop.launch:main"}
+
+
+def test_without_the_bundled_files_knobs_says_to_install_it(monkeypatch, capsys):
+    from desktop import launch
+
+    monkeypatch.setattr(bundled, "PACKAGE", "knobs_resources_not_installed")
+    monkeypatch.setattr(bundled, "DISTRIBUTION", "knobs-not-installed")
+    with pytest.raises(bundled.NotInstalledError, match="pip install"):
+        bundled.style_sheet()
+    with pytest.raises(bundled.NotInstalledError, match="pip install"):
+        bundled.version()
+    assert launch.main(["--version"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("knobs: Knobs is not installed") and err.count("\n") == 1

@@ -53,6 +53,8 @@ def headless(args: list[str]) -> int:
 
     def on_sigterm(signum, frame):
         nonlocal terminated
+        if terminated:
+            return  # already stopping: a second one must not break the tidy-up
         terminated = True
         raise _Terminated
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtWidgets import QDialog, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
-GUIDE = Path(__file__).resolve().parents[1] / "docs" / "user-guide.md"
-VERSION = "0.1.0"
+from engine import bundled
 
 
 def show_error(parent: QWidget, title: str, message: str, lead: str | None = None) -> None:
@@ -43,8 +40,9 @@ def show_user_guide(parent: QWidget) -> None:
     dialog.resize(760, 680)
     browser = QTextBrowser()
     browser.setOpenExternalLinks(True)
-    browser.setSearchPaths([str(GUIDE.parent)])
-    browser.setMarkdown(GUIDE.read_text(encoding="utf-8"))
+    guide = bundled.user_guide()
+    browser.setSearchPaths([str(guide.parent)])
+    browser.setMarkdown(guide.read_text(encoding="utf-8"))
     QVBoxLayout(dialog).addWidget(browser)
     dialog.show()
 
@@ -52,7 +50,7 @@ def show_user_guide(parent: QWidget) -> None:
 def show_about(parent: QWidget) -> None:
     QMessageBox.about(
         parent, "About Knobs",
-        f"<b>Knobs {VERSION}</b><p>Hyperparameter tuning on your desktop: grid, random, "
+        f"<b>Knobs {bundled.version()}</b><p>Hyperparameter tuning on your desktop: grid, random, "
         "quasi-random and Bayesian search, live plots and a study file that keeps every "
         "trial.</p><p>Built with PySide6, pyqtgraph, NumPy, SciPy and scikit-learn.</p>",
     )

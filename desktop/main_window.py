@@ -39,7 +39,7 @@ from desktop.setup.objective_panel import ObjectivePanel
 from desktop.setup.space_editor import SpaceEditorWidget
 from desktop.trial_feed import TrialFeed
 from desktop.trials.view import TrialsTableWidget
-from engine import session
+from engine import bundled, session
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.spec import SpecError, StudySpec, load_spec, save_spec
@@ -50,7 +50,7 @@ from engine.trial import TrialState
 STUDY_FILTER = "Knobs studies (*.knobs)"
 SPEC_FILTER = "Study specs (*.toml *.json)"
 OPEN_FILTER = "Studies and specs (*.knobs *.toml *.json);;" + STUDY_FILTER + ";;" + SPEC_FILTER
-EXAMPLE_SPEC = Path(__file__).resolve().parents[1] / "resources" / "examples" / "mlp_digits.toml"
+EXAMPLE_SPEC = bundled.example_spec()
 # Objectives that run code from a file: shown to the user before the first run.
 RUNS_CODE = ("command", "python")
 
@@ -685,8 +685,16 @@ class MainWindow(QMainWindow):
 
     # --- window events ---------------------------------------------------------------
 
+    _ending_now = False  # set by end_now: close without asking
+
+    def end_now(self) -> None:
+        """Close without asking (SIGTERM, a logout): running trials end interrupted, finished
+        ones stay saved, unsaved setup edits are lost as with any killed program."""
+        self._ending_now = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        if not self._may_discard():
+        if not self._ending_now and not self._may_discard():
             event.ignore()
             return
         if self.pool is not None:

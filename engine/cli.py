@@ -6,12 +6,13 @@ Bad input prints one line per problem and exits with code 2, having written noth
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from engine import session
+from engine import bundled, session
 from engine.cli_cluster import cluster_target
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
 from engine.export import judged_of, overwrite_refusal, write_csv, write_json
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="knobs", description="Knobs: hyperparameter tuning. With no command, opens the window."
     )
+    parser.add_argument("--version", action="version", version=f"knobs {bundled.version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run a study from a spec file, headless")
@@ -94,8 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write a study's trials as CSV or JSON")
     export.add_argument("study", help="study file (.knobs) or Optuna SQLite storage")
-    export.add_argument("--format", choices=("csv", "json"), help="default: from -o's suffix")
-    export.add_argument("-o", "--output", required=True, help="file to write")
+    export.add_argument("--format", choices=("csv", "json"),
+                        help="default: from -o's suffix; csv on standard output")
+    export.add_argument("-o", "--output", default="-",
+                        help="file to write; - (the default) writes to standard output")
     export.add_argument("--study", dest="study_name", metavar="NAME",
                         help="which study of an Optuna storage holding several")
     return parser
@@ -333,16 +337,20 @@ def _budget_text(spec: StudySpec) -> str:
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    target = Path(args.output)
-    fmt = args.format or target.suffix.lower().lstrip(".")
+    to_stdout = args.output == "-"
+    target = "standard output" if to_stdout else Path(args.output)
+    fmt = args.format or ("csv" if to_stdout else target.suffix.lower().lstrip("."))
     if fmt not in ("csv", "json"):
         raise UsageError(f"-o {target}: cannot tell the format; add --format csv or --format json")
-    refusal = overwrite_refusal(target, args.study)
+    refusal = None if to_stdout else overwrite_refusal(target, args.study)
     if refusal:
         raise UsageError(f"-o {target}: {refusal}")
+    destination = _data_stream() if to_stdout else target
     if is_optuna_storage(args.study):
         try:
-            return export_optuna(args, target, fmt, out)
+            return export_optuna(args, destination, fmt, _notes(to_stdout, out))
+        except BrokenPipeError:
+            raise  # the reader left (`| head`): the launcher ends quietly
         except OSError as exc:
             raise UsageError(f"-o {target}: cannot write: {exc.strerror}") from None
     study = Study.open(args.study, readonly=True)
@@ -350,15 +358,29 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         trials = study.trials
         judged = judged_of(study)
         if fmt == "csv":
-            write_csv(trials, study.space.names, target, judged=judged)
+            write_csv(trials, study.space.names, destination, judged=judged)
         else:
-            write_json(trials, target, study=spec_to_dict(study.spec), judged=judged)
+            write_json(trials, destination, study=spec_to_dict(study.spec), judged=judged)
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         raise UsageError(f"-o {target}: cannot write: {exc.strerror}") from None
     finally:
         study.close()
-    print(f"Wrote {len(trials)} trials to {target}", file=out)
+    print(f"Wrote {len(trials)} trials to {target}", file=_notes(to_stdout, out))
     return 0
+
+
+def _data_stream() -> TextIO:
+    # Piped, the data goes out as it is; on a terminal, names and errors from a file someone
+    # else wrote could carry escape sequences that drive the terminal: escape them.
+    return VisibleWriter(sys.stdout) if sys.stdout.isatty() else sys.stdout
+
+
+def _notes(to_stdout: bool, out: TextIO) -> TextIO:
+    """Where "Wrote N trials to FILE" goes: nowhere when the data itself is the output, as a
+    filter prints nothing but its data."""
+    return io.StringIO() if to_stdout else out
 
 
 # ---------------------------------------------------------------------------- argument types

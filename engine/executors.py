@@ -250,7 +250,10 @@ def _worker_main(
         _, objective, params = message
         result = _evaluate(objective, params, conn)
         _end_strays()
-        conn.send(result)
+        try:
+            conn.send(result)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the app is gone (killed): nobody to tell, nothing to print
 
 
 def _watch_owner(owner: int) -> None:
@@ -275,8 +278,11 @@ def _evaluate(objective: Objective, params: dict[str, Any], conn: Connection) ->
         # the pruner judged: "stopped at" is the same however busy the machine is.
         nonlocal stopped
         if not stopped:
-            conn.send(("report", int(step), float(value)))
-            stopped = conn.recv()[0] == "stop"
+            try:
+                conn.send(("report", int(step), float(value)))
+                stopped = conn.recv()[0] == "stop"
+            except (BrokenPipeError, ConnectionResetError, EOFError):
+                stopped = True  # the app is gone (killed): the trial stops at this step
         return stopped
 
     try:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 from engine.trial import Trial
 
@@ -111,19 +112,35 @@ def _open_for_writing(path: str | Path, *, newline: str | None = None):
     return open(fd, "w", newline=newline, encoding="utf-8")
 
 
-def write_csv(trials: Sequence[Trial], param_names: Sequence[str], path: str | Path, *,
-              judged: Judged | None = None) -> None:
+@contextmanager
+def _writing(target: str | Path | TextIO, *, newline: str | None = None) -> Iterator[TextIO]:
+    if hasattr(target, "write"):  # an open stream (standard output): written to, left open
+        yield target
+        target.flush()
+        return
+    with _open_for_writing(target, newline=newline) as f:
+        yield f
+
+
+def write_csv(
+    trials: Sequence[Trial], param_names: Sequence[str], path: str | Path | TextIO, *,
+    judged: Judged | None = None,
+) -> None:
+    """The trials as CSV, to a file or an open text stream."""
     columns, rows = trial_rows(trials, param_names, judged)
-    with _open_for_writing(path, newline="") as f:
+    with _writing(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
         writer.writerows(rows)
 
 
-def write_json(trials: Sequence[Trial], path: str | Path, *, study: dict | None = None,
-               judged: Judged | None = None) -> None:
-    """Every trial in full (params, metrics, intermediate values), with the study's spec;
-    with ``judged``, each complete trial's objective values, feasibility and Pareto rank."""
+def write_json(
+    trials: Sequence[Trial], path: str | Path | TextIO, *, study: dict | None = None,
+    judged: Judged | None = None,
+) -> None:
+    """Every trial in full (params, metrics, intermediate values), with the study's spec,
+    to a file or an open text stream; with ``judged``, each complete trial's objective
+    values, feasibility and Pareto rank."""
     rows = [trial_to_dict(t) for t in trials]
     if judged:
         for t, row in zip(trials, rows):
@@ -132,7 +149,7 @@ def write_json(trials: Sequence[Trial], path: str | Path, *, study: dict | None 
                            violation=t.violation, feasible=t.feasible,
                            pareto_rank=judged.ranks[t.number])
     payload = {"study": study or {}, "trials": rows}
-    with _open_for_writing(path) as f:
+    with _writing(path) as f:
         f.write(json.dumps(payload, indent=2) + "\n")
 
 

@@ -21,7 +21,7 @@ from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
 from engine.pruners import PRUNER_NAMES
-from engine.pruners.savings import savings
+from engine.pruners.fidelity import step_unit
 from engine.runner import RunError, Runner
 from engine.samplers import make_sampler
 from engine.spec import (
@@ -252,7 +252,7 @@ def _print_summary(study: Study, out: TextIO) -> None:
         print(f"Warning: the {study.spec.sampler} sampler failed {study.fallbacks} time(s) "
               f"({study.last_fallback}); those trials got random points.", file=out)
     if study.spec.pruner != "none":
-        print(f"Pruning: {savings(study.trials).text()}.", file=out)
+        print(f"Pruning: {study.savings.text(step_unit(study.spec.objective))}.", file=out)
     best = study.best_trial
     if best is None:
         failed = [t for t in study.trials if t.state is TrialState.FAILED]

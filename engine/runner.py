@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from engine.executors import ExecutorError, LocalProcessExecutor, Slot, make_executor
 from engine.objectives.base import Objective
+from engine.pruners.fidelity import fit_to_pruner
 from engine.storage import StudyFileError
 from engine.study import Study
 from engine.trial import TrialState
@@ -94,6 +95,9 @@ def run_worker(
     anything unexpected (:class:`RunError`, traceback in the log).
     """
     timeout_s = study.spec.timeout_s
+    # Under a pruner, a scikit-learn model that trains in one go learns on growing shares
+    # of its rows, so that there is something to judge it by before it ends.
+    objective = fit_to_pruner(objective, study.pruner)
     try:
         _loop(study, objective, slot, control, timeout_s)
     finally:

@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.pruners import make_pruner
 from engine.pruners.fidelity import step_unit
-from engine.pruners.savings import savings
+from engine.pruners.savings import Savings, SavingsTally
 from engine.samplers import make_sampler
 from engine.samplers.base import Sampler
 from engine.space import show_value
@@ -78,6 +78,7 @@ class Study:
         self._steps_used = 0  # last reported step of every trial, summed (budget.steps)
         self._counts = dict.fromkeys(TrialState, 0)
         self._best: Trial | None = None
+        self._savings = SavingsTally()
         for t in trials or []:
             self._put(t)
             self._steps_used += t.intermediate[-1][0] if t.intermediate else 0
@@ -137,9 +138,10 @@ class Study:
                 spec.sampler, self.space, direction=spec.direction, seed=spec.seed,
                 options=spec.sampler_options,
             )
+            self.pruner = _pruner_of(spec)
             for t in self._trials:
                 self.sampler.after_trial(t)
-            self.pruner = _pruner_of(spec)
+                self.pruner.observe(t)
             self.exhausted = False
             self._snapshot()
 
@@ -284,7 +286,8 @@ class Study:
             if self.file is not None:
                 self.file.write_intermediate(number, int(step), float(value))
             self._trials[number] = trial
-            reason = self.pruner.should_prune(trial, self._trials)
+            self.pruner.observe(trial)
+            reason = self.pruner.judge(trial)
             if reason is not None:
                 self._stops[number] = (reason, int(step))
         self._emit("intermediate", trial)
@@ -300,6 +303,9 @@ class Study:
             self._trials.append(trial)
         self._counts[trial.state] += 1
         self.sampler.after_trial(trial)
+        self.pruner.observe(trial)
+        if trial.state is not TrialState.RUNNING:
+            self._savings.add(trial)  # an ended trial never changes again
         if trial.state is TrialState.COMPLETE and (
             self._best is None or self._better(trial.value, self._best.value)
         ):
@@ -369,7 +375,7 @@ class Study:
         left = None if self.spec.trials is None else max(0, self.spec.trials - finished - running)
         saved = ""
         if counts[TrialState.PRUNED]:
-            saved = savings(self._trials).text(step_unit(self.spec.objective))
+            saved = self._savings.savings().text(step_unit(self.spec.objective))
         self._summary = Summary(counts, finished, running, self._best, self.total, left, saved)
 
     @property
@@ -377,6 +383,12 @@ class Study:
         """How many trials the study will have when done, if that is known."""
         limits = [n for n in (self.spec.trials, self.sampler.size) if n is not None]
         return min(limits) if limits else None
+
+    @property
+    def savings(self) -> Savings:
+        """Steps run and saved by pruning, over the trials that ended."""
+        with self._lock:
+            return self._savings.savings()
 
     @property
     def steps_used(self) -> int:

@@ -120,6 +120,9 @@ def test_successive_halving_in_the_window_prunes_and_shows_the_compute_saved(qtb
     assert "epochs run" not in panel.savings_label.text()  # a Python function: "steps"
     assert "steps run;" in panel.savings_label.text()
     assert panel.savings_label.text().endswith("% saved")
+    # The status bar says it too, after the counts.
+    status = window.counts_label.text()
+    assert f"{len(pruned)} pruned · " in status and status.endswith(panel.savings_label.text())
 
 
 def test_the_table_shows_steps_and_where_a_pruned_trial_stopped(qtbot, window):

@@ -20,12 +20,13 @@ Optuna is skipped with a note when it is not installed.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -282,7 +283,7 @@ RULES = ("deepest", "rank", "worst", "ignore")  # bayes' rules for pruned trials
 
 def methods(task: str, with_optuna: bool, focus: str) -> list[tuple]:
     if focus == "rules":  # the rules for pruned trials, with the baselines they must beat
-        out = [("knobs", "random", "none", RULES[0]), ("knobs", "bayes", "none", RULES[0])]
+        out = [("knobs", "random", "none", RULES[0])]
         return out + [("knobs", "bayes", "asha", r) for r in RULES]
     out = [("knobs", "random", p, RULES[0]) for p in ("none", "median", "asha", "hyperband")]
     out += [("knobs", "bayes", "asha", RULES[0])]
@@ -324,6 +325,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--focus", choices=("all", "rules"), default="all",
                     help="rules: only bayes' rules for pruned trials and their baselines")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--save", help="append each finished run to this JSON-lines file")
+    ap.add_argument("--load", help="print the tables of runs saved with --save, run nothing")
     args = ap.parse_args(argv)
     multiples = tuple(int(m) for m in args.multiples.split(","))
     try:
@@ -335,21 +338,39 @@ def main(argv: list[str] | None = None) -> None:
         with_optuna = False
     tasks = ["crossing"] if args.quick else args.tasks.split(",")
     top = max(multiples)
-    jobs = []
-    for task in tasks:
-        n_seeds = 2 if args.quick else (args.seeds if task == "crossing" else args.real_seeds)
-        for method in methods(task, with_optuna, args.focus):
-            jobs += [(task, method, seed, top) for seed in range(n_seeds)]
     results: dict[tuple, list] = {}
     started = time.perf_counter()
-    with ProcessPoolExecutor(args.jobs) as pool:
-        for task, method, _seed, log, secs in pool.map(one, jobs):
-            results.setdefault((task, method), []).append((log, secs))
+    if args.load:
+        for line in Path(args.load).read_text().splitlines():
+            row = json.loads(line)
+            results.setdefault((row["task"], tuple(row["method"])), []).append(
+                (RunLog(row["steps"], row["finals"], row["truths"]), row["seconds"]))
+    else:
+        jobs = []  # seed by seed, so that a run cut short still compares every method
+        for seed in range(max(args.seeds, args.real_seeds)):
+            for task in tasks:
+                n_seeds = 2 if args.quick else (
+                    args.seeds if task == "crossing" else args.real_seeds)
+                if seed < n_seeds:
+                    jobs += [(task, m, seed, top)
+                             for m in methods(task, with_optuna, args.focus)]
+        with ProcessPoolExecutor(args.jobs) as pool:
+            for done in as_completed([pool.submit(one, job) for job in jobs]):
+                task, method, seed, log, secs = done.result()
+                results.setdefault((task, method), []).append((log, secs))
+                print(f"  {task} {label(method)} seed {seed}: {secs:.0f} s", file=sys.stderr)
+                if args.save:
+                    with open(args.save, "a") as f:
+                        f.write(json.dumps({"task": task, "method": method, "seed": seed,
+                                            "seconds": secs, **log.__dict__}) + "\n")
     for task in tasks:
         full = TASKS[task].max_steps
-        listed = methods(task, with_optuna, args.focus)
+        listed = [m for m in methods(task, with_optuna, args.focus) if (task, m) in results]
+        if not listed:
+            continue
+        seeds = min(len(results[(task, m)]) for m in listed)
         print(f"\n### {task} ({full} steps a full trial; median best full-length loss over "
-              f"{len(results[(task, listed[0])])} seeds)\n")
+              f"{seeds} seeds)\n")
         print("| method | " + " | ".join(f"{m}× steps" for m in multiples)
               + f" | best config pruned ({top}×) | trials ({top}×) | seconds |")
         print("|---" * (len(multiples) + 4) + "|")

@@ -359,8 +359,11 @@ class SklearnObjective(Objective):
     def with_row_percents(self, percents: Sequence[int]) -> SklearnObjective:
         """A copy fitted on growing fractions of the training rows (see ``row_percents``),
         when its model trains in one go; models that train in steps keep those."""
-        if get_model(self.model).iterative is not None:
-            return self
+        try:
+            if get_model(self.model).iterative is not None:
+                return self
+        except ObjectiveError:
+            return self  # each trial fails saying so; check() names it before a run
         return replace(self, row_percents=tuple(int(p) for p in percents))
 
     def describe(self) -> str:

@@ -174,7 +174,7 @@ class RunLog:
 
 
 def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
-              rule: str = "deepest") -> RunLog:
+              rule: str = "graded") -> RunLog:
     rungs = {"min_steps": task.min_steps, "eta": 3, "max_steps": task.max_steps}
     options = {"none": {}, "median": {}, "asha": rungs, "hyperband": rungs}[pruner]
     spec = StudySpec(name=task.name, params=task.params, seed=seed, sampler=sampler,
@@ -201,12 +201,13 @@ def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
 
 
 def _set_pruned_rule(rule: str) -> None:
-    """Bayes' rule for pruned trials: Knobs' (deepest rung, as BOHB), the earlier rank
-    rule, or one of the two baselines."""
+    """Bayes' rule for pruned trials: Knobs' (see RULES), or one it is compared with."""
     from engine.samplers import _pruned, bayes
 
     bayes.pruned_as_complete = {
-        "deepest": _pruned.deepest_rung,
+        "graded": _pruned.deepest_rung,
+        "bohb": lambda trials, direction: _pruned.deepest_rung(trials, direction,
+                                                               grade_pruned=False),
         "rank": _pruned.rank_rule,
         "worst": lambda trials, direction: list(trials),  # bayes' fallback: worst value
         "ignore": lambda trials, direction: [t for t in trials
@@ -278,13 +279,15 @@ def best_was_pruned(log: RunLog, budget: int) -> float:
 # ------------------------------------------------------------------------------ main
 
 
-RULES = ("deepest", "rank", "worst", "ignore")  # bayes' rules for pruned trials; first: Knobs'
+# Bayes' rules for pruned trials (first: Knobs'): the deepest rung with pruned trials graded
+# below it, the same leaving them out (BOHB), the earlier rank rule, and the baselines.
+RULES = ("graded", "bohb", "rank", "worst", "ignore")
 
 
 def methods(task: str, with_optuna: bool, focus: str) -> list[tuple]:
     if focus == "rules":  # the rules for pruned trials, with the baselines they must beat
         out = [("knobs", "random", "none", RULES[0])]
-        return out + [("knobs", "bayes", "asha", r) for r in RULES]
+        return out + [("knobs", "bayes", "asha", r) for r in RULES if r != "rank"]
     out = [("knobs", "random", p, RULES[0]) for p in ("none", "median", "asha", "hyperband")]
     out += [("knobs", "bayes", "asha", RULES[0])]
     if task == "crossing":  # the rules for pruned trials, where seeds are cheap

@@ -3,18 +3,19 @@
 A pruned trial was stopped because, at its last step, it looked worse than others at that
 step; not because it failed. Counting it as the worst value seen throws away how close it
 came; ignoring it lets the model send the next trials straight back to a region that was
-just judged hopeless. The rule here:
+just judged hopeless. The rule in force (:func:`deepest_rung`, used by bayes):
 
-    A trial pruned at step s with value v is given the full-length value of the complete
-    trials that stood at the same rank at step s: v's rank among the complete trials'
-    values at s (a fraction q from best to worst) picks the q-quantile of their final
-    values. With fewer than two complete trials that reached step s, it gets the worst
-    complete value (the old rule).
+    Model the deepest step that enough trials reached (the number of parameters + 2, as
+    BOHB does): the full length once that many trials completed, else the deepest rung
+    with that many trials, each at its value there. A trial pruned before that step is
+    modelled below every modelled trial: at the worst modelled value plus their spread
+    times its rank where it stopped (0 for the best value at that step, 1 the worst).
 
-Pruned trials usually rank low at their step, so they land among the worst final values,
-but one pruned narrowly lands near the middle. This is the rank-preserving view of learning
-curves that BOHB's "model the best rung with enough trials" also relies on, without a
-second model per rung.
+So early on the model learns from the many trials of a rung instead of two or three
+complete ones, and a pruned trial stays worse than the trials that went on past it (as
+the pruner judged) while one pruned narrowly is not lumped with one that was hopeless.
+:func:`rank_rule` is the earlier rule (a pruned trial at the final value of the complete
+trials of its rank), kept for the benchmark; benchmarks/pruning_vs_peers.py compares them.
 """
 
 from __future__ import annotations
@@ -60,42 +61,79 @@ def rank_rule(trials: Sequence[Trial], direction: str) -> list[Trial]:
             if t.state is TrialState.PRUNED else t for t in trials]
 
 
-def deepest_rung(trials: Sequence[Trial], direction: str,
-                 min_points: int | None = None) -> list[Trial]:
-    """``trials`` as the model of the deepest step that enough trials reached (BOHB's
-    rule): at step s, every trial that reached s is shown complete at its value there
-    (a complete trial that ended sooner, at its final value); pruned trials that stopped
-    before s are left out (shown interrupted, which samplers skip). With enough complete
-    trials, s is the full length and pruned trials are left out altogether; before that,
-    the model learns from the many trials of a lower rung rather than from two or three
-    complete ones. Enough is ``min_points`` (the number of parameters + 2 by default)."""
+def deepest_rung(trials: Sequence[Trial], direction: str, min_points: int | None = None,
+                 grade_pruned: bool = True) -> list[Trial]:
+    """``trials`` as the model of the deepest step that enough trials reached.
+
+    At that step s, every trial that reached s is shown complete at its value there (a
+    complete trial that ended sooner, at its final value); with enough complete trials, s
+    is the full length and the complete trials keep their final values. Enough is
+    ``min_points`` (the number of parameters + 2 by default), as in BOHB.
+
+    A trial pruned before s is, with ``grade_pruned``, shown complete *below* every trial
+    of the model: at the worst value at s plus the spread of the values at s times its
+    rank where it stopped (its value's quantile among all trials' values at that step,
+    0 best). So it stays worse than the trials that went on past it, as the pruner judged,
+    yet one pruned narrowly is not lumped with one that was hopeless. Without
+    ``grade_pruned`` it is left out (shown interrupted, which samplers skip), as BOHB does.
+    """
     if not any(t.state is TrialState.PRUNED for t in trials):
         return list(trials)
     if min_points is None:
         min_points = _n_params(trials) + 2
-    complete = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None
-                and np.isfinite(t.value)]
+    sign = -1.0 if direction == "maximize" else 1.0
+    complete = {t.number for t in trials if t.state is TrialState.COMPLETE
+                and t.value is not None and np.isfinite(t.value)}
     pruned = [t for t in trials if t.state is TrialState.PRUNED and t.intermediate]
-    if len(complete) >= min_points:
-        return [_left_out(t) if t.state is TrialState.PRUNED else t for t in trials]
-    # Pruned trials' last steps, deepest first: the rungs where trials were compared.
-    for step in sorted({t.intermediate[-1][0] for t in pruned}, reverse=True):
-        reached = [t for t in pruned if t.intermediate[-1][0] >= step]
-        if len(complete) + len(reached) >= min_points:
-            break
-    else:
-        return [_left_out(t) if t.state is TrialState.PRUNED else t for t in trials]
+    step = None  # None: the full length, modelled by the complete trials' final values
+    if len(complete) < min_points:
+        # Pruned trials' last steps, deepest first: the rungs where trials were compared.
+        for s in sorted({t.intermediate[-1][0] for t in pruned}, reverse=True):
+            if len(complete) + sum(t.intermediate[-1][0] >= s for t in pruned) >= min_points:
+                step = s
+                break
+        else:
+            step = min((t.intermediate[-1][0] for t in pruned), default=None)
+    modelled: dict[int, float] = {}
+    for t in trials:
+        if t.number in complete:
+            at = None if step is None else _value_reaching(t, step)
+            modelled[t.number] = float(t.value) if at is None else at
+        elif t in pruned and step is not None and t.intermediate[-1][0] >= step:
+            modelled[t.number] = _value_reaching(t, step)
+    below = [t for t in pruned if t.number not in modelled]
+    if below and grade_pruned and modelled:
+        values = sign * np.array(list(modelled.values()))
+        worst, spread = values.max(), np.ptp(values) or 1.0
+        ranks = _ranks_where_stopped(below, trials, sign)
+        for t in below:
+            modelled[t.number] = sign * (worst + spread * ranks[t.number])
     out = []
     for t in trials:
-        if t.state is TrialState.COMPLETE and t in complete:
-            at = _value_reaching(t, step)
-            out.append(t if at is None else t.evolve(value=at))
+        if t.number in modelled:
+            out.append(t.evolve(state=TrialState.COMPLETE, value=modelled[t.number]))
         elif t.state is TrialState.PRUNED:
-            at = _value_reaching(t, step) if t.intermediate else None
-            out.append(_left_out(t) if at is None
-                       else t.evolve(state=TrialState.COMPLETE, value=at))
+            out.append(t.evolve(state=TrialState.INTERRUPTED))
         else:
             out.append(t)
+    return out
+
+
+def _ranks_where_stopped(below: Sequence[Trial], trials: Sequence[Trial], sign: float
+                         ) -> dict[int, float]:
+    """Where each trial's last value ranks among every trial's value on reaching that step
+    (0: the best there, 1: the worst; mid-rank for ties), one sorted pass per step."""
+    out: dict[int, float] = {}
+    for step in {t.intermediate[-1][0] for t in below}:
+        there = np.sort([sign * v for t in trials if t.intermediate
+                         and t.state is not TrialState.FAILED
+                         and (v := _value_reaching(t, step)) is not None])
+        for t in below:
+            if t.intermediate[-1][0] == step:
+                mine = sign * t.intermediate[-1][1]
+                less = np.searchsorted(there, mine, "left")
+                equal = np.searchsorted(there, mine, "right") - less
+                out[t.number] = float((less + 0.5 * equal - 0.5) / max(1, len(there) - 1))
     return out
 
 
@@ -106,10 +144,6 @@ def pruned_as_complete(trials: Sequence[Trial], direction: str) -> list[Trial]:
 
 def _value_reaching(trial: Trial, step: int) -> float | None:
     return next((v for s, v in trial.intermediate if s >= step), None)
-
-
-def _left_out(trial: Trial) -> Trial:
-    return trial.evolve(state=TrialState.INTERRUPTED)
 
 
 def _n_params(trials: Sequence[Trial]) -> int:

@@ -174,7 +174,7 @@ class RunLog:
 
 
 def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
-              rule: str = "graded") -> RunLog:
+              rule: str = "deepest") -> RunLog:
     rungs = {"min_steps": task.min_steps, "eta": 3, "max_steps": task.max_steps}
     options = {"none": {}, "median": {}, "asha": rungs, "hyperband": rungs}[pruner]
     spec = StudySpec(name=task.name, params=task.params, seed=seed, sampler=sampler,
@@ -205,9 +205,8 @@ def _set_pruned_rule(rule: str) -> None:
     from engine.samplers import _pruned, bayes
 
     bayes.pruned_as_complete = {
-        "graded": _pruned.deepest_rung,
-        "bohb": lambda trials, direction: _pruned.deepest_rung(trials, direction,
-                                                               grade_pruned=False),
+        "deepest": _pruned.deepest_rung,
+        "bohb": lambda trials, direction: _pruned.deepest_rung(trials, direction, below="out"),
         "rank": _pruned.rank_rule,
         "worst": lambda trials, direction: list(trials),  # bayes' fallback: worst value
         "ignore": lambda trials, direction: [t for t in trials
@@ -279,15 +278,17 @@ def best_was_pruned(log: RunLog, budget: int) -> float:
 # ------------------------------------------------------------------------------ main
 
 
-# Bayes' rules for pruned trials (first: Knobs'): the deepest rung with pruned trials graded
-# below it, the same leaving them out (BOHB), the earlier rank rule, and the baselines.
-RULES = ("graded", "bohb", "rank", "worst", "ignore")
+# Bayes' rules for pruned trials (first: Knobs'): the deepest rung enough trials reached with
+# those pruned before it at the worst value, the same leaving them out (BOHB), the earlier
+# rank rule, and the two baselines.
+RULES = ("deepest", "bohb", "rank", "worst", "ignore")
 
 
-def methods(task: str, with_optuna: bool, focus: str) -> list[tuple]:
+def methods(task: str, with_optuna: bool, focus: str, rules: tuple[str, ...] = RULES
+            ) -> list[tuple]:
     if focus == "rules":  # the rules for pruned trials, with the baselines they must beat
         out = [("knobs", "random", "none", RULES[0])]
-        return out + [("knobs", "bayes", "asha", r) for r in RULES if r != "rank"]
+        return out + [("knobs", "bayes", "asha", r) for r in rules]
     out = [("knobs", "random", p, RULES[0]) for p in ("none", "median", "asha", "hyperband")]
     out += [("knobs", "bayes", "asha", RULES[0])]
     if task == "crossing":  # the rules for pruned trials, where seeds are cheap
@@ -327,11 +328,16 @@ def main(argv: list[str] | None = None) -> None:
                     help="budgets, in full trials' steps; the last is each run's length")
     ap.add_argument("--focus", choices=("all", "rules"), default="all",
                     help="rules: only bayes' rules for pruned trials and their baselines")
+    ap.add_argument("--rules", default=",".join(r for r in RULES if r != "rank"),
+                    help="with --focus rules: the rules for pruned trials to run")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--save", help="append each finished run to this JSON-lines file")
-    ap.add_argument("--load", help="print the tables of runs saved with --save, run nothing")
+    ap.add_argument("--load", help="print the tables of runs saved with --save (files "
+                                   "separated by commas), run nothing")
+    ap.add_argument("--skip", help="a --save file: do not run again the runs it holds")
     args = ap.parse_args(argv)
     multiples = tuple(int(m) for m in args.multiples.split(","))
+    rules = tuple(args.rules.split(","))
     try:
         import optuna  # noqa: F401
 
@@ -344,8 +350,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[tuple, list] = {}
     started = time.perf_counter()
     if args.load:
-        for line in Path(args.load).read_text().splitlines():
-            row = json.loads(line)
+        for row in _saved(args.load):
             results.setdefault((row["task"], tuple(row["method"])), []).append(
                 (RunLog(row["steps"], row["finals"], row["truths"]), row["seconds"]))
     else:
@@ -356,7 +361,10 @@ def main(argv: list[str] | None = None) -> None:
                     args.seeds if task == "crossing" else args.real_seeds)
                 if seed < n_seeds:
                     jobs += [(task, m, seed, top)
-                             for m in methods(task, with_optuna, args.focus)]
+                             for m in methods(task, with_optuna, args.focus, rules)]
+        if args.skip:
+            done = {(r["task"], tuple(r["method"]), r["seed"]) for r in _saved(args.skip)}
+            jobs = [j for j in jobs if j[:3] not in done]
         with ProcessPoolExecutor(args.jobs) as pool:
             for done in as_completed([pool.submit(one, job) for job in jobs]):
                 task, method, seed, log, secs = done.result()
@@ -368,7 +376,8 @@ def main(argv: list[str] | None = None) -> None:
                                             "seconds": secs, **log.__dict__}) + "\n")
     for task in tasks:
         full = TASKS[task].max_steps
-        listed = [m for m in methods(task, with_optuna, args.focus) if (task, m) in results]
+        listed = [m for m in methods(task, with_optuna, args.focus, rules)
+                  if (task, m) in results]
         if not listed:
             continue
         seeds = min(len(results[(task, m)]) for m in listed)
@@ -388,6 +397,11 @@ def main(argv: list[str] | None = None) -> None:
                   f" | {secs:.0f} |")
         _anytime_target(task, results, listed, top)
     print(f"\nTotal time {time.perf_counter() - started:.0f} s with {args.jobs} jobs.")
+
+
+def _saved(files: str) -> list[dict]:
+    return [json.loads(line) for name in files.split(",")
+            for line in Path(name).read_text().splitlines()]
 
 
 def _anytime_target(task: str, results: dict, listed: list[tuple], top: int) -> None:

@@ -1,21 +1,22 @@
 """What a model-based sampler should learn from pruned trials.
 
 A pruned trial was stopped because, at its last step, it looked worse than others at that
-step; not because it failed. Counting it as the worst value seen throws away how close it
-came; ignoring it lets the model send the next trials straight back to a region that was
-just judged hopeless. The rule in force (:func:`deepest_rung`, used by bayes):
+step; not because it failed. Ignoring it lets the model send the next trials straight
+back to a region that was just judged hopeless; modelling only the few complete trials
+wastes the many trials a rung holds. The rule in force (:func:`deepest_rung`, used by
+bayes):
 
     Model the deepest step that enough trials reached (the number of parameters + 2, as
     BOHB does): the full length once that many trials completed, else the deepest rung
-    with that many trials, each at its value there. A trial pruned before that step is
-    modelled below every modelled trial: at the worst modelled value plus their spread
-    times its rank where it stopped (0 for the best value at that step, 1 the worst).
+    with that many trials, each trial at its value there. A trial pruned before that step
+    is modelled at the worst modelled value.
 
-So early on the model learns from the many trials of a rung instead of two or three
-complete ones, and a pruned trial stays worse than the trials that went on past it (as
-the pruner judged) while one pruned narrowly is not lumped with one that was hopeless.
-:func:`rank_rule` is the earlier rule (a pruned trial at the final value of the complete
-trials of its rank), kept for the benchmark; benchmarks/pruning_vs_peers.py compares them.
+So early on the model learns from the many trials of a rung rather than from two or three
+complete ones, and a pruned trial stays worse than the trials that went on past it, as
+the pruner judged, without stretching the model's scale. benchmarks/pruning_vs_peers.py
+compares it with leaving those trials out (BOHB), with the earlier rank rule
+(:func:`rank_rule`: a pruned trial at the final value of the complete trials of its rank),
+with "pruned = worst" and with "ignore pruned"; docs/benchmarks.md has the results.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def rank_rule(trials: Sequence[Trial], direction: str) -> list[Trial]:
 
 
 def deepest_rung(trials: Sequence[Trial], direction: str, min_points: int | None = None,
-                 grade_pruned: bool = True) -> list[Trial]:
+                 below: str = "worst") -> list[Trial]:
     """``trials`` as the model of the deepest step that enough trials reached.
 
     At that step s, every trial that reached s is shown complete at its value there (a
@@ -70,12 +71,10 @@ def deepest_rung(trials: Sequence[Trial], direction: str, min_points: int | None
     is the full length and the complete trials keep their final values. Enough is
     ``min_points`` (the number of parameters + 2 by default), as in BOHB.
 
-    A trial pruned before s is, with ``grade_pruned``, shown complete *below* every trial
-    of the model: at the worst value at s plus the spread of the values at s times its
-    rank where it stopped (its value's quantile among all trials' values at that step,
-    0 best). So it stays worse than the trials that went on past it, as the pruner judged,
-    yet one pruned narrowly is not lumped with one that was hopeless. Without
-    ``grade_pruned`` it is left out (shown interrupted, which samplers skip), as BOHB does.
+    A trial pruned before s is shown complete at the worst modelled value (``below =
+    "worst"``): the pruner judged it worse than the trials that went on, and a tie at the
+    worst steers the model away without stretching its scale, as failed trials do. With
+    ``below = "out"`` it is left out (shown interrupted, which samplers skip), as in BOHB.
     """
     if not any(t.state is TrialState.PRUNED for t in trials):
         return list(trials)
@@ -101,39 +100,17 @@ def deepest_rung(trials: Sequence[Trial], direction: str, min_points: int | None
             modelled[t.number] = float(t.value) if at is None else at
         elif t in pruned and step is not None and t.intermediate[-1][0] >= step:
             modelled[t.number] = _value_reaching(t, step)
-    below = [t for t in pruned if t.number not in modelled]
-    if below and grade_pruned and modelled:
-        values = sign * np.array(list(modelled.values()))
-        worst, spread = values.max(), np.ptp(values) or 1.0
-        ranks = _ranks_where_stopped(below, trials, sign)
-        for t in below:
-            modelled[t.number] = sign * (worst + spread * ranks[t.number])
+    worst = sign * max(sign * v for v in modelled.values()) if modelled else None
     out = []
     for t in trials:
         if t.number in modelled:
             out.append(t.evolve(state=TrialState.COMPLETE, value=modelled[t.number]))
+        elif t.state is TrialState.PRUNED and below == "worst" and worst is not None:
+            out.append(t.evolve(state=TrialState.COMPLETE, value=worst))
         elif t.state is TrialState.PRUNED:
             out.append(t.evolve(state=TrialState.INTERRUPTED))
         else:
             out.append(t)
-    return out
-
-
-def _ranks_where_stopped(below: Sequence[Trial], trials: Sequence[Trial], sign: float
-                         ) -> dict[int, float]:
-    """Where each trial's last value ranks among every trial's value on reaching that step
-    (0: the best there, 1: the worst; mid-rank for ties), one sorted pass per step."""
-    out: dict[int, float] = {}
-    for step in {t.intermediate[-1][0] for t in below}:
-        there = np.sort([sign * v for t in trials if t.intermediate
-                         and t.state is not TrialState.FAILED
-                         and (v := _value_reaching(t, step)) is not None])
-        for t in below:
-            if t.intermediate[-1][0] == step:
-                mine = sign * t.intermediate[-1][1]
-                less = np.searchsorted(there, mine, "left")
-                equal = np.searchsorted(there, mine, "right") - less
-                out[t.number] = float((less + 0.5 * equal - 0.5) / max(1, len(there) - 1))
     return out
 
 

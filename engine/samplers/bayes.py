@@ -87,9 +87,9 @@ class BayesSampler(Sampler):
     becomes sure about them, so workers asking in parallel are sent elsewhere. Failed and
     pruned trials count as the worst value seen so far, so that the sampler steers away
     from configurations that crash without letting them stretch the scale of the values.
-    A pruned trial is modelled at the full-length value of the complete trials that stood
-    at its rank when it stopped (:mod:`engine.samplers._pruned`). Interrupted trials are
-    ignored.
+    Pruned trials follow the rule of :mod:`engine.samplers._pruned` (the deepest rung
+    enough trials reached; those pruned before it graded below it). Interrupted trials
+    are ignored.
 
     With a seed the suggestions depend only on the history of asks (the model's last fit
     warm-starts the next). In a purely discrete space no configuration is suggested twice.

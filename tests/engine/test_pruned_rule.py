@@ -64,7 +64,7 @@ def pruned_at_1(n: int, at1: float) -> Trial:
 def test_with_few_complete_trials_bayes_models_the_deepest_rung_enough_trials_reached():
     trials = [*COMPLETE, pruned(3, 0.7), pruned(4, 0.8), pruned_at_1(5, 2.0),
               Trial(6, {"x": 0.6}, TrialState.FAILED)]
-    seen = deepest_rung(trials, "minimize", min_points=5, grade_pruned=False)
+    seen = deepest_rung(trials, "minimize", min_points=5, below="out")
     # Step 3: three complete and two pruned trials reached it; all are modelled there.
     assert [t.state for t in seen[:5]] == [TrialState.COMPLETE] * 5
     assert [t.value for t in seen[:5]] == pytest.approx([0.2, 0.4, 0.6, 0.7, 0.8])
@@ -76,16 +76,13 @@ def test_with_few_complete_trials_bayes_models_the_deepest_rung_enough_trials_re
     assert lower[0].value == pytest.approx(1.2)  # complete trial 0 at step 1
 
 
-def test_a_trial_pruned_below_the_model_is_graded_under_every_modelled_one():
-    # Modelled at step 3: 0.2 … 0.8 (spread 0.6). At step 1 the seven trials had 1.2, 1.4,
-    # 1.55, 1.6, 1.7, 1.8 and 2.0: trial 5 (2.0) ranks 1, trial 7 (1.55) ranks 2/6.
+def test_a_trial_pruned_below_the_modelled_step_gets_the_worst_modelled_value():
     trials = [*COMPLETE, pruned(3, 0.7), pruned(4, 0.8), pruned_at_1(5, 2.0),
               pruned_at_1(7, 1.55)]
     seen = deepest_rung(trials, "minimize", min_points=5)
-    assert seen[5].state is TrialState.COMPLETE
-    assert seen[5].value == pytest.approx(0.8 + 0.6 * 1.0)
-    assert seen[6].value == pytest.approx(0.8 + 0.6 * 2 / 6)
-    assert all(t.value > 0.8 for t in seen[5:])  # below every trial that went on
+    # Modelled at step 3 (0.2 … 0.8): the two pruned at step 1 are worse than all of them.
+    assert [t.state for t in seen] == [TrialState.COMPLETE] * 7
+    assert [t.value for t in seen[5:]] == pytest.approx([0.8, 0.8])
     # Maximising mirrors it.
     flipped = [t.evolve(value=None if t.value is None else -t.value,
                         intermediate=tuple((s, -v) for s, v in t.intermediate))
@@ -94,13 +91,13 @@ def test_a_trial_pruned_below_the_model_is_graded_under_every_modelled_one():
     assert [t.value for t in mirrored] == pytest.approx([-t.value for t in seen])
 
 
-def test_with_enough_complete_trials_pruned_ones_are_graded_below_the_worst_final():
+def test_with_enough_complete_trials_pruned_ones_get_the_worst_final_value():
     trials = [*COMPLETE, pruned(3, 0.7), pruned_at_1(4, 2.0)]
     seen = deepest_rung(trials, "minimize", min_points=3)
-    assert seen[:3] == [t.evolve(state=TrialState.COMPLETE) for t in COMPLETE]
-    assert all(t.state is TrialState.COMPLETE and t.value > 0.5 for t in seen[3:])
-    bohb = deepest_rung(trials, "minimize", min_points=3, grade_pruned=False)
-    assert [t.state for t in bohb[3:]] == [TrialState.INTERRUPTED] * 2
+    assert seen[:3] == COMPLETE
+    assert all(t.state is TrialState.COMPLETE and t.value == 0.5 for t in seen[3:])
+    left_out = deepest_rung(trials, "minimize", min_points=3, below="out")
+    assert [t.state for t in left_out[3:]] == [TrialState.INTERRUPTED] * 2
     assert deepest_rung(COMPLETE, "minimize") == COMPLETE
 
 

@@ -174,7 +174,7 @@ class RunLog:
 
 
 def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
-              rule: str = "deepest") -> RunLog:
+              rule: str = "bohb") -> RunLog:
     rungs = {"min_steps": task.min_steps, "eta": 3, "max_steps": task.max_steps}
     options = {"none": {}, "median": {}, "asha": rungs, "hyperband": rungs}[pruner]
     spec = StudySpec(name=task.name, params=task.params, seed=seed, sampler=sampler,
@@ -205,8 +205,9 @@ def _set_pruned_rule(rule: str) -> None:
     from engine.samplers import _pruned, bayes
 
     bayes.pruned_as_complete = {
-        "deepest": _pruned.deepest_rung,
-        "bohb": lambda trials, direction: _pruned.deepest_rung(trials, direction, below="out"),
+        "bohb": _pruned.deepest_rung,
+        "deepest": lambda trials, direction: _pruned.deepest_rung(trials, direction,
+                                                                  below="worst"),
         "rank": _pruned.rank_rule,
         "worst": lambda trials, direction: list(trials),  # bayes' fallback: worst value
         "ignore": lambda trials, direction: [t for t in trials
@@ -278,10 +279,10 @@ def best_was_pruned(log: RunLog, budget: int) -> float:
 # ------------------------------------------------------------------------------ main
 
 
-# Bayes' rules for pruned trials (first: Knobs'): the deepest rung enough trials reached with
-# those pruned before it at the worst value, the same leaving them out (BOHB), the earlier
-# rank rule, and the two baselines.
-RULES = ("deepest", "bohb", "rank", "worst", "ignore")
+# Bayes' rules for pruned trials (first: Knobs'): the deepest rung enough trials reached,
+# leaving out those pruned before it (BOHB); the same with those at the worst value; the
+# earlier rank rule; and the two baselines.
+RULES = ("bohb", "deepest", "rank", "worst", "ignore")
 
 
 def methods(task: str, with_optuna: bool, focus: str, rules: tuple[str, ...] = RULES
@@ -407,8 +408,10 @@ def _saved(files: str) -> list[dict]:
 def _anytime_target(task: str, results: dict, listed: list[tuple], top: int) -> None:
     """Steps each method needs to reach the no-pruning run's best after ``top`` trials."""
     full = TASKS[task].max_steps
-    base = [best_at(log, top * full) for log, _ in results[(task, ("knobs", "random", "none",
-                                                                     RULES[0]))]]
+    baseline = results.get((task, ("knobs", "random", "none", RULES[0])))
+    if baseline is None:
+        return
+    base = [best_at(log, top * full) for log, _ in baseline]
     print(f"\nSteps to reach random + none's {top}-trial best (median over seeds; "
           f"{top} trials = {top * full} steps):\n")
     for method in listed:

@@ -1,22 +1,18 @@
 """What a model-based sampler should learn from pruned trials.
 
 A pruned trial was stopped because, at its last step, it looked worse than others at that
-step; not because it failed. Ignoring it lets the model send the next trials straight
-back to a region that was just judged hopeless; modelling only the few complete trials
-wastes the many trials a rung holds. The rule in force (:func:`deepest_rung`, used by
-bayes):
+step; not because it failed, and its full-length value is unknown. The rule in force
+(:func:`deepest_rung`, used by bayes) is BOHB's:
 
-    Model the deepest step that enough trials reached (the number of parameters + 2, as
-    BOHB does): the full length once that many trials completed, else the deepest rung
-    with that many trials, each trial at its value there. A trial pruned before that step
-    is modelled at the worst modelled value.
+    Model the deepest step that enough trials reached (the number of parameters + 2):
+    the full length once that many trials completed, else the deepest rung with that many
+    trials, each trial at its value there. Trials pruned before that step are left out.
 
 So early on the model learns from the many trials of a rung rather than from two or three
-complete ones, and a pruned trial stays worse than the trials that went on past it, as
-the pruner judged, without stretching the model's scale. benchmarks/pruning_vs_peers.py
-compares it with leaving those trials out (BOHB), with the earlier rank rule
-(:func:`rank_rule`: a pruned trial at the final value of the complete trials of its rank),
-with "pruned = worst" and with "ignore pruned"; docs/benchmarks.md has the results.
+complete ones (where "ignore pruned" is blind), and later from full-length values only,
+which pruned trials never had (where "pruned = worst" and the earlier rank rule,
+:func:`rank_rule`, put values that were never seen). benchmarks/pruning_vs_peers.py
+compares them; docs/benchmarks.md has the results and where the rule falls short.
 """
 
 from __future__ import annotations
@@ -63,7 +59,7 @@ def rank_rule(trials: Sequence[Trial], direction: str) -> list[Trial]:
 
 
 def deepest_rung(trials: Sequence[Trial], direction: str, min_points: int | None = None,
-                 below: str = "worst") -> list[Trial]:
+                 below: str = "out") -> list[Trial]:
     """``trials`` as the model of the deepest step that enough trials reached.
 
     At that step s, every trial that reached s is shown complete at its value there (a
@@ -71,10 +67,10 @@ def deepest_rung(trials: Sequence[Trial], direction: str, min_points: int | None
     is the full length and the complete trials keep their final values. Enough is
     ``min_points`` (the number of parameters + 2 by default), as in BOHB.
 
-    A trial pruned before s is shown complete at the worst modelled value (``below =
-    "worst"``): the pruner judged it worse than the trials that went on, and a tie at the
-    worst steers the model away without stretching its scale, as failed trials do. With
-    ``below = "out"`` it is left out (shown interrupted, which samplers skip), as in BOHB.
+    A trial pruned before s is left out (shown interrupted, which samplers skip), as in
+    BOHB: its value there is unknown, and the model of s already holds the trials that
+    beat it. With ``below = "worst"`` it is shown complete at the worst modelled value
+    instead (a variant the benchmark compares).
     """
     if not any(t.state is TrialState.PRUNED for t in trials):
         return list(trials)

@@ -64,7 +64,7 @@ def pruned_at_1(n: int, at1: float) -> Trial:
 def test_with_few_complete_trials_bayes_models_the_deepest_rung_enough_trials_reached():
     trials = [*COMPLETE, pruned(3, 0.7), pruned(4, 0.8), pruned_at_1(5, 2.0),
               Trial(6, {"x": 0.6}, TrialState.FAILED)]
-    seen = deepest_rung(trials, "minimize", min_points=5, below="out")
+    seen = deepest_rung(trials, "minimize", min_points=5)
     # Step 3: three complete and two pruned trials reached it; all are modelled there.
     assert [t.state for t in seen[:5]] == [TrialState.COMPLETE] * 5
     assert [t.value for t in seen[:5]] == pytest.approx([0.2, 0.4, 0.6, 0.7, 0.8])
@@ -76,10 +76,10 @@ def test_with_few_complete_trials_bayes_models_the_deepest_rung_enough_trials_re
     assert lower[0].value == pytest.approx(1.2)  # complete trial 0 at step 1
 
 
-def test_a_trial_pruned_below_the_modelled_step_gets_the_worst_modelled_value():
+def test_as_a_variant_a_trial_pruned_below_the_modelled_step_gets_the_worst_value():
     trials = [*COMPLETE, pruned(3, 0.7), pruned(4, 0.8), pruned_at_1(5, 2.0),
               pruned_at_1(7, 1.55)]
-    seen = deepest_rung(trials, "minimize", min_points=5)
+    seen = deepest_rung(trials, "minimize", min_points=5, below="worst")
     # Modelled at step 3 (0.2 … 0.8): the two pruned at step 1 are worse than all of them.
     assert [t.state for t in seen] == [TrialState.COMPLETE] * 7
     assert [t.value for t in seen[5:]] == pytest.approx([0.8, 0.8])
@@ -87,17 +87,17 @@ def test_a_trial_pruned_below_the_modelled_step_gets_the_worst_modelled_value():
     flipped = [t.evolve(value=None if t.value is None else -t.value,
                         intermediate=tuple((s, -v) for s, v in t.intermediate))
                for t in trials]
-    mirrored = deepest_rung(flipped, "maximize", min_points=5)
+    mirrored = deepest_rung(flipped, "maximize", min_points=5, below="worst")
     assert [t.value for t in mirrored] == pytest.approx([-t.value for t in seen])
 
 
-def test_with_enough_complete_trials_pruned_ones_get_the_worst_final_value():
+def test_with_enough_complete_trials_pruned_ones_are_left_out():
     trials = [*COMPLETE, pruned(3, 0.7), pruned_at_1(4, 2.0)]
     seen = deepest_rung(trials, "minimize", min_points=3)
     assert seen[:3] == COMPLETE
-    assert all(t.state is TrialState.COMPLETE and t.value == 0.5 for t in seen[3:])
-    left_out = deepest_rung(trials, "minimize", min_points=3, below="out")
-    assert [t.state for t in left_out[3:]] == [TrialState.INTERRUPTED] * 2
+    assert [t.state for t in seen[3:]] == [TrialState.INTERRUPTED] * 2
+    at_worst = deepest_rung(trials, "minimize", min_points=3, below="worst")
+    assert all(t.state is TrialState.COMPLETE and t.value == 0.5 for t in at_worst[3:])
     assert deepest_rung(COMPLETE, "minimize") == COMPLETE
 
 
@@ -111,3 +111,16 @@ def test_bayes_asks_with_pruned_trials_in_the_history():
     sampler = BayesSampler(space, seed=0, n_startup=3)
     trials = [*COMPLETE, pruned(3, 0.9), pruned(4, 0.5)]
     assert space.contains(sampler.ask(trials))
+
+
+def test_bayes_never_suggests_a_pruned_configuration_again_in_a_discrete_space():
+    from engine.space import IntParam
+
+    space = SearchSpace((IntParam("x", 0, 5),))
+    sampler = BayesSampler(space, seed=0, n_startup=2)
+    done = [Trial(i, {"x": i}, TrialState.COMPLETE, value=float(i),
+                  intermediate=((1, i + 1.0), (3, float(i)))) for i in range(3, 6)]
+    # Pruned at step 1, below the step modelled: left out of the model, yet tried.
+    gone = [Trial(i, {"x": i}, TrialState.PRUNED, value=0.5, intermediate=((1, 0.5),))
+            for i in range(1, 3)]
+    assert sampler.ask([*done, *gone]) == {"x": 0}

@@ -1,20 +1,24 @@
 """Knobs' pruners against Optuna's on learning-curve problems, at equal compute.
 
-Compute is counted in steps (epochs, iterations): a run may spend a budget of
-``multiple × max_steps`` steps, and the score of a run is the best *full-length* value
-(of a trial that ran all its steps) found within it. Reported, per task, the median over
-seeds at 10×, 25× and 50× the steps of one full trial, and (on the synthetic task, whose
-full-length value is known for every configuration) how often the configuration that
-would have been best among those tried was pruned.
+Compute is counted in steps (epochs, iterations, percents of the rows): a run may spend a
+budget of ``multiple × max_steps`` steps, and the score of a run is the best *full-length*
+value (of a trial that ran all its steps) found within it. Reported, per task, the median
+over seeds at each budget, and (on the synthetic task, whose full-length value is known
+for every configuration) how often the configuration that would have been best among
+those tried was pruned.
 
     python -m benchmarks.pruning_vs_peers --quick          # smoke run, a minute
-    nice python -m benchmarks.pruning_vs_peers --jobs 2    # the tables of docs/benchmarks.md
+    nice python -m benchmarks.pruning_vs_peers --jobs 2    # every method on every task
+    nice python -m benchmarks.pruning_vs_peers --focus rules --multiples 10,25 --jobs 2
 
-Methods: Knobs random and bayes with no pruning, median, asha and hyperband; Optuna TPE
-with no pruning, MedianPruner, SuccessiveHalvingPruner and HyperbandPruner; and, for bayes
-with asha, the three rules for pruned trials (Knobs' rank rule, "pruned = worst", "ignore
-pruned"). Trials run one after another in this process, so compute is steps, not seconds.
-Optuna is skipped with a note when it is not installed.
+Tasks: crossing learning curves (synthetic), an MLP on digits by epochs, gradient boosting
+by iterations, an SVC by data fraction. Methods: Knobs random and bayes with no pruning,
+median, asha and hyperband; Optuna TPE with no pruning, MedianPruner,
+SuccessiveHalvingPruner and HyperbandPruner; and, for bayes with asha, the rules for pruned
+trials (``RULES``; ``--focus rules`` runs only those, beside random without pruning).
+Trials run one after another in this process, so compute is steps, not seconds. Optuna is
+skipped with a note when it is not installed. ``--save``/``--load``/``--skip`` keep runs
+in a JSON-lines file, so that a long benchmark can be run in parts.
 """
 
 from __future__ import annotations

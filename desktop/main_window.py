@@ -34,6 +34,7 @@ from desktop import preferences as prefs
 from desktop.dialogs import confirm_objective, show_about, show_error, show_user_guide
 from desktop.plots.panel import PlotsWidget
 from desktop.run.run_panel import RunPanel
+from desktop.run.status_text import with_savings
 from desktop.run.worker_pool import WorkerPool
 from desktop.setup.objective_panel import ObjectivePanel
 from desktop.setup.space_editor import SpaceEditorWidget
@@ -680,7 +681,7 @@ class MainWindow(QMainWindow):
                                                     TrialState.FAILED, TrialState.PRUNED)]
         if counts[TrialState.INTERRUPTED]:
             parts.append(f"{counts[TrialState.INTERRUPTED]} interrupted")
-        self.counts_label.setText(" · ".join(parts))
+        self.counts_label.setText(with_savings(" · ".join(parts), summary))
         self.run_panel.show_progress(summary)
 
     # --- window events ---------------------------------------------------------------

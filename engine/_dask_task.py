@@ -11,13 +11,18 @@ starting Python and importing scikit-learn) and closed when the run ends
 
 Messages to the app travel as Dask events on the run's topic, as msgpack-able lists:
 ``["start", key, attempt, worker]`` and ``["report", key, attempt, index, step, value]``.
+The app answers each report on a Dask Queue of the attempt (:func:`answers_name`) with
+``[index, reason]``, the pruner's reason to stop or ``""``; the trial waits for it, so
+that it stops at the very step the pruner judged, as it does on the app's own computer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +35,9 @@ from engine.objectives.base import Objective
 # Polling (not a long wait on the Event) costs a fast trial nothing and leaves no call
 # pending on the scheduler when the trial ends.
 _CANCEL_POLL_S = 0.5
+# A trial waits this long for the app's answer to a report, then goes on unjudged (an app
+# that is gone stops it through the cancel Event anyway).
+_ANSWER_WAIT_S = 60.0
 
 _lock = threading.Lock()
 _idle: dict[str, list[ProcessSlot]] = {}  # run id -> slots not running a trial
@@ -41,6 +49,11 @@ _count = 0
 def cancel_event_name(key: str) -> str:
     """The Dask Event that the app sets to stop trial ``key``."""
     return f"{key}-cancel"
+
+
+def answers_name(key: str, attempt: str) -> str:
+    """The Dask Queue on which the app answers the reports of one attempt of trial ``key``."""
+    return f"{key}-{attempt}-answers"
 
 
 def run_trial(
@@ -61,13 +74,15 @@ def run_trial(
     attempt = uuid.uuid4().hex[:8]
     worker.log_event(topic, ["start", trial_key, attempt, worker.address])
     reports: list[list[float]] = []
+    cancel = threading.Event()
+    answers = _Answers(trial_key, attempt, get_client(), cancel)
 
-    def report(step: int, value: float) -> None:
+    def report(step: int, value: float) -> str | None:
         reports.append([int(step), float(value)])
         worker.log_event(topic, ["report", trial_key, attempt, len(reports) - 1, int(step),
                                  float(value)])
+        return answers.wait(len(reports) - 1)
 
-    cancel = threading.Event()
     done = threading.Event()
     # The watcher's thread is no task thread, so it is handed the worker's client.
     event = Event(cancel_event_name(trial_key), client=get_client())
@@ -79,6 +94,7 @@ def run_trial(
         outcome = slot.run(objective, params, timeout_s=timeout_s, report=report, cancel=cancel)
     finally:
         done.set()
+        answers.close()
         _give_back(run_id, slot)
     return outcome_wire.encode(outcome, reports, attempt)
 
@@ -104,6 +120,30 @@ def describe_worker() -> dict[str, Any]:
 
 
 # --- internals -----------------------------------------------------------------------
+
+
+class _Answers:
+    """The app's answers to one attempt's reports, in order: why to stop, or go on."""
+
+    def __init__(self, key: str, attempt: str, client: Any, cancel: threading.Event):
+        from distributed import Queue
+
+        self._queue = Queue(answers_name(key, attempt), client=client)
+        self._cancel = cancel
+
+    def wait(self, index: int) -> str | None:
+        deadline = time.monotonic() + _ANSWER_WAIT_S
+        while not self._cancel.is_set() and time.monotonic() < deadline:
+            try:
+                answered, reason = self._queue.get(timeout=_CANCEL_POLL_S)
+            except (TimeoutError, asyncio.TimeoutError):  # distinct types on Python 3.10
+                continue
+            if answered == index:
+                return reason or None
+        return None
+
+    def close(self) -> None:
+        self._queue.close()
 
 
 def _watch_cancel(event: Any, cancel: threading.Event, done: threading.Event) -> None:

@@ -23,7 +23,7 @@ from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
 from engine.pruners import PRUNER_NAMES
-from engine.pruners.savings import savings
+from engine.pruners.fidelity import step_unit
 from engine.runner import RunError, Runner, RunOutcome
 from engine.samplers import make_sampler
 from engine.slots import ExecutorError
@@ -270,7 +270,7 @@ def _print_summary(study: Study, outcome: RunOutcome, out: TextIO) -> None:
         print(f"Warning: the {study.spec.sampler} sampler failed {outcome.fallbacks} time(s) "
               f"({study.last_fallback}); those trials got random points.", file=out)
     if study.spec.pruner != "none":
-        print(f"Pruning: {savings(study.trials).text()}.", file=out)
+        print(f"Pruning: {study.savings.text(step_unit(study.spec.objective))}.", file=out)
     if study.is_multi and len(study.spec.goals) > 1:
         for line in front_lines(study, top=10):
             print(line, file=out)

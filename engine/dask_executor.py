@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine import outcome_wire
-from engine._dask_task import cancel_event_name, close_slots, run_trial
+from engine._dask_task import answers_name, cancel_event_name, close_slots, run_trial
 from engine.cluster_address import (
     ClusterAddress,
     ClusterError,
@@ -288,9 +288,12 @@ class DaskSlot:
                                error=f"could not send the trial to the Dask cluster: {exc}")
             # Wakes _follow as soon as the task ends, rather than at its next poll.
             future.add_done_callback(lambda _: inbox.put(None))
+            answers = _Answers(client, key)
             try:
-                return self._follow(future, key, inbox, timeout_s, _Attempts(report), cancel)
+                return self._follow(future, key, inbox, timeout_s,
+                                    _Attempts(report, answers.send), cancel)
             finally:
+                answers.close()
                 future.release()
         finally:
             ex._close_inbox(key)
@@ -379,10 +382,12 @@ class _Attempts:
     from the list the task returns.
     """
 
-    def __init__(self, report: Callable[[int, float], None] | None):
+    def __init__(self, report: Callable[[int, float], str | None] | None,
+                 answer: Callable[[str, int, str | None], None] | None = None):
         self.workers: list[str] = []
         self.started_at: float | None = None
         self._report = report
+        self._answer = answer
         self._attempt: str | None = None
         self._sent = 0
 
@@ -394,8 +399,12 @@ class _Attempts:
             self.workers.append(str(message[3]))
             self.started_at = time.monotonic()
             self._attempt, self._sent = attempt, 0
-        elif kind == "report" and attempt == self._attempt and message[3] == self._sent:
-            self._send(message[4], message[5])
+        elif kind == "report" and attempt == self._attempt:
+            # The trial waits for an answer to each report it sends while it runs.
+            judged = message[3] == self._sent
+            reason = self._send(message[4], message[5]) if judged else None
+            if self._answer is not None:
+                self._answer(attempt, message[3], reason)
 
     def finish(self, attempt: str, reports: list) -> None:
         if attempt != self._attempt:
@@ -403,10 +412,40 @@ class _Attempts:
         for step, value in reports[self._sent:]:
             self._send(step, value)
 
-    def _send(self, step: int, value: float) -> None:
+    def _send(self, step: int, value: float) -> str | None:
         self._sent += 1
         if self._report is not None:
-            self._report(int(step), float(value))
+            return self._report(int(step), float(value))
+        return None
+
+
+class _Answers:
+    """The app's side of the answers to a trial's reports (stop or go), one Dask Queue per
+    attempt (``engine._dask_task.answers_name``)."""
+
+    def __init__(self, client: Any, key: str):
+        self._client = client
+        self._key = key
+        self._queues: dict[str, Any] = {}
+
+    def send(self, attempt: str, index: int, reason: str | None) -> None:
+        from distributed import Queue
+
+        queue = self._queues.get(attempt)
+        if queue is None:
+            queue = self._queues[attempt] = Queue(answers_name(self._key, attempt),
+                                                  client=self._client)
+        try:
+            queue.put([index, reason or ""])
+        except (OSError, TimeoutError) as exc:
+            # A scheduler that is gone: the trial goes on unjudged after its wait, and the
+            # run loop learns of the loss from the trial's future.
+            logging.getLogger(__name__).debug("answering a report: %s", exc)
+
+    def close(self) -> None:
+        for answers in self._queues.values():
+            if self._client.status == "running":
+                answers.close()
 
 
 # --- helpers -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from engine.cluster_address import ClusterTLS
 from engine.executors import LocalProcessExecutor
 from engine.objectives.base import Objective
 from engine.placement import make_executor
+from engine.pruners.fidelity import fit_to_pruner
 from engine.slots import ExecutorError, Slot
 from engine.storage import StudyFileError
 from engine.study import Study, Summary
@@ -107,6 +108,9 @@ def run_worker(
     anything unexpected (:class:`RunError`, traceback in the log).
     """
     timeout_s = study.spec.timeout_s
+    # Under a pruner, a scikit-learn model that trains in one go learns on growing shares
+    # of its rows, so that there is something to judge it by before it ends.
+    objective = fit_to_pruner(objective, study.pruner)
     try:
         _loop(study, objective, slot, control, timeout_s)
     finally:

@@ -23,7 +23,7 @@ from engine import pareto
 from engine.goals import MissingMetric, objective_values, violation
 from engine.pruners import make_pruner
 from engine.pruners.fidelity import step_unit
-from engine.pruners.savings import savings
+from engine.pruners.savings import Savings, SavingsTally
 from engine.samplers import make_sampler
 from engine.samplers.base import Sampler
 from engine.space import show_value
@@ -80,6 +80,7 @@ class Study:
         self._counts = dict.fromkeys(TrialState, 0)
         self._best: Trial | None = None
         self._front: list[Trial] = []  # feasible complete trials no other one dominates
+        self._savings = SavingsTally()
         for t in trials or []:
             self._put(t)
             self._steps_used += t.intermediate[-1][0] if t.intermediate else 0
@@ -142,9 +143,10 @@ class Study:
                 self.file.write_spec(spec_to_dict(spec))
             self.spec = spec
             self.sampler = _sampler_of(spec, self.space)
+            self.pruner = _pruner_of(spec)
             for t in self._trials:
                 self.sampler.after_trial(t)
-            self.pruner = _pruner_of(spec)
+                self.pruner.observe(t)
             self.exhausted = False
             self._snapshot()
 
@@ -298,7 +300,8 @@ class Study:
             if self.file is not None:
                 self.file.write_intermediate(number, int(step), float(value))
             self._trials[number] = trial
-            reason = self.pruner.should_prune(trial, self._trials)
+            self.pruner.observe(trial)
+            reason = self.pruner.judge(trial)
             if reason is not None:
                 self._stops[number] = (reason, int(step))
         self._emit("intermediate", trial)
@@ -314,6 +317,9 @@ class Study:
             self._trials.append(trial)
         self._counts[trial.state] += 1
         self.sampler.after_trial(trial)
+        self.pruner.observe(trial)
+        if trial.state is not TrialState.RUNNING:
+            self._savings.add(trial)  # an ended trial never changes again
         if trial.state is not TrialState.COMPLETE:
             return
         if not self.spec.is_multi:
@@ -433,7 +439,7 @@ class Study:
         left = None if self.spec.trials is None else max(0, self.spec.trials - finished - running)
         saved = ""
         if counts[TrialState.PRUNED]:
-            saved = savings(self._trials).text(step_unit(self.spec.objective))
+            saved = self._savings.savings().text(step_unit(self.spec.objective))
         front = len(self._front) if self.spec.is_multi and len(self.spec.goals) > 1 else None
         self._summary = Summary(counts, finished, running, self._best, self.total, left, saved,
                                 front)
@@ -443,6 +449,12 @@ class Study:
         """How many trials the study will have when done, if that is known."""
         limits = [n for n in (self.spec.trials, self.sampler.size) if n is not None]
         return min(limits) if limits else None
+
+    @property
+    def savings(self) -> Savings:
+        """Steps run and saved by pruning, over the trials that ended."""
+        with self._lock:
+            return self._savings.savings()
 
     @property
     def steps_used(self) -> int:

@@ -1,5 +1,6 @@
-"""The "Stop bad trials early" part of the run panel: the pruner in plain words and its
-few options, disabled with the reason when the objective reports no steps."""
+"""The "Stop bad trials early" part of the run panel: the pruner in plain words, its few
+options, and what trials of the objective are judged by (epochs, iterations, trees, data
+fraction, reported steps)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from engine.pruners import option_defaults
-from engine.pruners.fidelity import no_steps_reason
+from engine.pruners.fidelity import describe
 from engine.spec import StudySpec
 
 # (label, what it does); the order a newcomer should consider them. Threshold needs bounds
@@ -50,7 +51,6 @@ class PrunerBox(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self._no_steps: str | None = None
         self._kept: dict[str, Any] = {}  # options the box does not show (e.g. max_steps)
         self.choice = QComboBox()
         for name, (label, tip) in CHOICES.items():
@@ -59,9 +59,10 @@ class PrunerBox(QWidget):
         self.help = QLabel()
         self.help.setWordWrap(True)
         self.help.setObjectName("hint")
-        self.reason = QLabel()
-        self.reason.setWordWrap(True)
-        self.reason.setObjectName("hint")
+        self.fidelity = QLabel()
+        self.fidelity.setWordWrap(True)
+        self.fidelity.setObjectName("hint")
+        self.fidelity.setVisible(False)
         self.spins: dict[str, QSpinBox] = {}
         self._form = QFormLayout()
         self._form.setContentsMargins(0, 0, 0, 0)
@@ -76,7 +77,7 @@ class PrunerBox(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.choice)
         layout.addWidget(self.help)
-        layout.addWidget(self.reason)
+        layout.addWidget(self.fidelity)
         layout.addLayout(self._form)
         self.choice.currentIndexChanged.connect(self._on_choice_changed)
         self._on_choice_changed()
@@ -114,19 +115,12 @@ class PrunerBox(QWidget):
         return spec.evolve(pruner=name, pruner_options=options)
 
     def pruner(self) -> str:
-        return "none" if self._no_steps else self.choice.currentData()
+        return self.choice.currentData()
 
     def set_objective(self, objective: Mapping[str, Any]) -> None:
-        """Disable the choice, saying why, when this objective reports no steps."""
-        self._no_steps = no_steps_reason(objective)
-        self.reason.setText(self._no_steps or "")
-        self.reason.setVisible(bool(self._no_steps))
-        self.choice.setEnabled(self._no_steps is None)
-        self._on_choice_changed(announce=False)
-
-    def setEnabled(self, enabled: bool) -> None:  # noqa: N802 - Qt override
-        super().setEnabled(enabled)
-        self.choice.setEnabled(enabled and self._no_steps is None)
+        """Say what this objective's trials are judged by."""
+        self.fidelity.setText(describe(objective))
+        self.fidelity.setVisible(bool(self.fidelity.text()))
 
     # --- handlers --------------------------------------------------------------------
 

@@ -17,17 +17,14 @@ from __future__ import annotations
 import contextlib
 import math
 import pickle
-import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.compose import TransformedTargetRegressor
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from engine.objectives.base import (
@@ -36,7 +33,6 @@ from engine.objectives.base import (
     ObjectiveError,
     Reporter,
     TrialFailure,
-    TrialPruned,
 )
 from engine.objectives.sklearn_catalog import (
     CLASSIFICATION,
@@ -46,7 +42,6 @@ from engine.objectives.sklearn_catalog import (
     MAXIMIZE,
     METRICS,
     MINIMIZE,
-    PROBA_METRICS,
     ModelEntry,
     default_space,
     direction_of,
@@ -54,13 +49,19 @@ from engine.objectives.sklearn_catalog import (
     metrics_for,
     models_for,
 )
-from engine.objectives.sklearn_catalog import score as metric_score
 from engine.objectives.sklearn_data import (
     BUNDLED,
     Dataset,
     load_bundled,
     load_csv,
-    make_preprocessor,
+)
+from engine.objectives.sklearn_fits import (
+    Run,
+    predict_time,
+    run_epochs,
+    run_fractions,
+    run_growing,
+    run_plain,
 )
 from engine.space.params import show_value
 
@@ -99,6 +100,10 @@ class SklearnObjective(Objective):
     ignore: tuple[str, ...] = ()
     encoding: str = "utf-8"
     unknown_settings: tuple[str, ...] = ()
+    # Set for a run whose pruner may stop trials (engine.pruners.fidelity.fit_to_pruner),
+    # never written to the spec: the percents of the training rows a model that trains in
+    # one go is fitted on, the last being 100. Empty: one fit on all rows.
+    row_percents: tuple[int, ...] = ()
 
     kind = "sklearn"
     path_settings = ("csv",)
@@ -335,7 +340,7 @@ class SklearnObjective(Objective):
             entry.check_names(params)
         except ObjectiveError as e:
             raise TrialFailure(str(e)) from None
-        run = _Run(
+        run = Run(
             entry=entry, data=data, metric=self.resolved_metric(data.task), params=dict(params),
             seed=self.seed, n_jobs=self.n_threads or None,
         )
@@ -345,24 +350,41 @@ class SklearnObjective(Objective):
             # Convergence and metric warnings would only flood a worker's log unseen.
             warnings.simplefilter("ignore")
             folds = self.splits(data)
+            skipped: list[int] = []
             if entry.iterative == EPOCHS:
-                scores, fit_time, fitted = _run_epochs(run, folds, report)
+                scores, fit_time, fitted = run_epochs(run, folds, report)
             elif entry.iterative in GROWS_BY:
-                scores, fit_time, fitted = _run_growing(run, folds, report)
+                scores, fit_time, fitted = run_growing(run, folds, report)
+            elif self.row_percents:
+                scores, fit_time, fitted, skipped = run_fractions(
+                    run, folds, self.row_percents, report)
             else:
-                scores, fit_time, fitted = _run_plain(run, folds)
-            predict_time = _predict_time(run, fitted)
+                scores, fit_time, fitted = run_plain(run, folds)
+            seconds_predicting = predict_time(run, fitted)
         value = float(np.mean(scores))
         if not math.isfinite(value):
             raise TrialFailure(f"the {run.metric} score is not a number (fold scores: {scores})")
-        return Evaluation(value, {
+        metrics = {
             "fold_scores": [float(s) for s in scores],
             "std": float(np.std(scores)),
             "fit_time": fit_time,
-            "predict_time": predict_time,
+            "predict_time": seconds_predicting,
             # Serialised size: what saving the model takes, for every kind of model alike.
             "model_size_kb": len(pickle.dumps(fitted[0][0], protocol=5)) / 1024,
-        })
+        }
+        if skipped:  # fractions too small for this model to train on
+            metrics["skipped_row_percents"] = skipped
+        return Evaluation(value, metrics)
+
+    def with_row_percents(self, percents: Sequence[int]) -> SklearnObjective:
+        """A copy fitted on growing fractions of the training rows (see ``row_percents``),
+        when its model trains in one go; models that train in steps keep those."""
+        try:
+            if get_model(self.model).iterative is not None:
+                return self
+        except ObjectiveError:
+            return self  # each trial fails saying so; check() names it before a run
+        return replace(self, row_percents=tuple(int(p) for p in percents))
 
     def describe(self) -> str:
         name = self.model
@@ -376,222 +398,6 @@ class SklearnObjective(Objective):
         else:  # describe() shows unchecked settings too; check() names the problem
             how = f"a held-out split of {show_value(self.holdout)}"
         return f"{name} on {source}, scored by {self.metric or 'the default metric'} with {how}"
-
-
-# ---------------------------------------------------------------------------- fold loops
-
-
-@dataclass(frozen=True)
-class _Run:
-    entry: ModelEntry
-    data: Dataset
-    metric: str
-    params: dict[str, Any]
-    seed: int
-    n_jobs: int | None
-
-    @property
-    def is_classification(self) -> bool:
-        return self.data.task == CLASSIFICATION
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.data.classes)
-
-    def fold(self, train: np.ndarray, test: np.ndarray):
-        """Preprocess one fold, fitted on its training rows only."""
-        pre = make_preprocessor(self.data, scale=self.entry.needs_scaling)
-        X_train = pre.fit_transform(self.data.X[train])
-        return X_train, self.data.y[train], pre.transform(self.data.X[test]), self.data.y[test]
-
-    def estimator(self):
-        return self.entry.build(
-            self.params, seed=self.seed, n_jobs=self.n_jobs,
-            probability=self.metric in PROBA_METRICS,
-        )
-
-    def outputs(self, est, X: np.ndarray) -> np.ndarray:
-        """Class probabilities (all classes, in code order) or predicted labels / values."""
-        if self.is_classification and self.metric in PROBA_METRICS:
-            return self.full_proba(est.classes_, est.predict_proba(X))
-        return est.predict(X)
-
-    def full_proba(self, classes: np.ndarray, proba: np.ndarray) -> np.ndarray:
-        # A training fold may miss a rare class; give it probability 0 in its column.
-        out = np.zeros((proba.shape[0], self.n_classes))
-        out[:, np.asarray(classes, dtype=int)] = proba
-        return out
-
-    def score(self, y_true: np.ndarray, out: np.ndarray) -> float:
-        try:
-            return metric_score(self.metric, y_true, out, self.n_classes)
-        except ValueError as e:
-            raise TrialFailure(f"could not compute {self.metric}: {e}") from None
-
-
-_MAX_CURVE_POINTS = 25  # a model growing by warm_start reports at most this many steps
-
-
-def _fit_failure(run: _Run, fold: int, e: Exception) -> TrialFailure:
-    return TrialFailure(f"{run.entry.name} failed to train on fold {fold + 1}: {e}")
-
-
-# (fitted model, its fold's test rows) per fold: timed predictions and size after training.
-Fitted = list[tuple[Any, np.ndarray]]
-
-
-def _predict_time(run: _Run, fitted: Fitted) -> float:
-    """Seconds to predict every fold's test rows once, with training done: scoring inside
-    the training loops is interleaved with fitting and would count epochs, not a model."""
-    total = 0.0
-    for est, X_test in fitted:
-        start = time.perf_counter()
-        run.outputs(est, X_test)
-        total += time.perf_counter() - start
-    return total
-
-
-def _run_plain(run: _Run, folds) -> tuple[list[float], float, Fitted]:
-    scores, fit_time, fitted = [], 0.0, []
-    for i, (train, test) in enumerate(folds):
-        X_train, y_train, X_test, y_test = run.fold(train, test)
-        est = run.estimator()
-        if not run.is_classification and run.entry.scale_target:
-            est = TransformedTargetRegressor(regressor=est, transformer=StandardScaler())
-        start = time.perf_counter()
-        try:
-            est.fit(X_train, y_train)
-        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as e:
-            raise _fit_failure(run, i, e) from None
-        fit_time += time.perf_counter() - start
-        scores.append(run.score(y_test, run.outputs(est, X_test)))
-        fitted.append((est, X_test))
-    return scores, fit_time, fitted
-
-
-def _run_growing(run: _Run, folds, report: Reporter) -> tuple[list[float], float, Fitted]:
-    """Boosting and forests: grow every fold's model a few iterations (trees) at a time with
-    warm_start, reporting the mean score after each chunk, so that a pruned trial stops
-    growing and the iterations not trained are the compute saved."""
-    size = GROWS_BY[run.entry.iterative]
-    fold_data = [run.fold(train, test) for train, test in folds]
-    models = []
-    for _ in fold_data:
-        est = run.estimator()
-        est.set_params(warm_start=True)
-        models.append(est)
-    total = int(models[0].get_params()[size])
-    chunk = max(1, -(-total // _MAX_CURVE_POINTS))
-    scores, fit_time, grown = [0.0] * len(models), 0.0, 0
-    while grown < total:
-        grown = min(total, grown + chunk)
-        for i, (est, (X_train, y_train, X_test, y_test)) in enumerate(zip(models, fold_data)):
-            est.set_params(**{size: grown})
-            start = time.perf_counter()
-            try:
-                est.fit(X_train, y_train)
-            except (ValueError, ArithmeticError) as e:
-                raise _fit_failure(run, i, e) from None
-            fit_time += time.perf_counter() - start
-            scores[i] = run.score(y_test, run.outputs(est, X_test))
-        if report(grown, float(np.mean(scores))):
-            raise TrialPruned()
-    return scores, fit_time, [(est, data[2]) for est, data in zip(models, fold_data)]
-
-
-class _EpochFold:
-    """One fold of a network trained an epoch at a time with ``partial_fit``.
-
-    ``partial_fit`` refuses ``early_stopping``, so it is done here the way scikit-learn's
-    ``fit`` does it: hold back part of the training rows, stop when their score has not
-    improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the best weights. Without
-    early stopping, training stops when the training loss stops improving.
-    """
-
-    def __init__(self, run: _Run, train: np.ndarray, test: np.ndarray):
-        self.run = run
-        X, y, self.X_test, self.y_test = run.fold(train, test)
-        self.est = run.estimator()
-        self.stop_early = bool(self.est.early_stopping)
-        self.est.set_params(early_stopping=False)
-        self.shift, self.scale = 0.0, 1.0
-        if not run.is_classification and run.entry.scale_target:
-            self.shift, self.scale = float(y.mean()), float(y.std()) or 1.0
-            y = (y - self.shift) / self.scale
-        self.X_val = self.y_val = None
-        if self.stop_early:
-            try:
-                fit_rows, val_rows = train_test_split(
-                    np.arange(len(y)), test_size=self.est.validation_fraction,
-                    random_state=run.seed, stratify=y if run.is_classification else None,
-                )
-            except ValueError as e:
-                raise TrialFailure(
-                    f"early_stopping could not hold back validation rows: {e}"
-                ) from None
-            X, y, self.X_val, self.y_val = X[fit_rows], y[fit_rows], X[val_rows], y[val_rows]
-        self.X, self.y = X, y
-        self.best = -math.inf if self.stop_early else math.inf
-        self.bad_epochs = 0
-        self.best_weights = None
-        self.done = False
-        self.score = math.nan
-
-    def step(self) -> None:
-        est = self.est
-        if self.run.is_classification:
-            est.partial_fit(self.X, self.y, classes=np.arange(self.run.n_classes))
-        else:
-            est.partial_fit(self.X, self.y)
-        if not math.isfinite(est.loss_):
-            raise TrialFailure(
-                f"training diverged (loss {est.loss_}); try a smaller learning_rate_init"
-            )
-        if self.stop_early:
-            current = est.score(self.X_val, self.y_val)
-            self.bad_epochs = self.bad_epochs + 1 if current < self.best + est.tol else 0
-            if current > self.best:
-                self.best = current
-                self.best_weights = ([c.copy() for c in est.coefs_],
-                                     [b.copy() for b in est.intercepts_])
-        else:
-            self.bad_epochs = self.bad_epochs + 1 if est.loss_ > self.best - est.tol else 0
-            self.best = min(self.best, est.loss_)
-        self.done = self.bad_epochs > est.n_iter_no_change
-
-    def finish(self) -> float:
-        if self.best_weights is not None:
-            self.est.coefs_, self.est.intercepts_ = self.best_weights
-            self.score = self.evaluate()
-        return self.score
-
-    def evaluate(self) -> float:
-        out = self.run.outputs(self.est, self.X_test)
-        if not self.run.is_classification:
-            out = out * self.scale + self.shift
-        return self.run.score(self.y_test, out)
-
-
-def _run_epochs(run: _Run, folds, report: Reporter) -> tuple[list[float], float, Fitted]:
-    """Networks: train all folds side by side, one epoch at a time, reporting the mean score
-    after each epoch so that the learning curve grows while the trial runs."""
-    fold_runs = [_EpochFold(run, train, test) for train, test in folds]
-    fit_time = 0.0
-    for epoch in range(1, fold_runs[0].est.max_iter + 1):
-        active = [f for f in fold_runs if not f.done]
-        if not active:
-            break
-        for f in active:
-            start = time.perf_counter()
-            try:
-                f.step()
-            except (ValueError, ArithmeticError) as e:
-                raise _fit_failure(run, fold_runs.index(f), e) from None
-            fit_time += time.perf_counter() - start
-            f.score = f.evaluate()
-        if report(epoch, float(np.mean([f.score for f in fold_runs]))):
-            raise TrialPruned()  # the epochs not trained are the compute saved
-    return [f.finish() for f in fold_runs], fit_time, [(f.est, f.X_test) for f in fold_runs]
 
 
 def _fewer_folds(smallest: int) -> str:

@@ -9,9 +9,8 @@ al., 2020) and Optuna's SuccessiveHalvingPruner.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from engine.pruners.base import Pruner, competitors, show, value_reaching
+from engine.pruners.base import Pruner, show
+from engine.pruners.seen import Contribution, Seen
 from engine.trial import Trial
 
 
@@ -33,27 +32,41 @@ class AshaPruner(Pruner):
               ) -> tuple[int, ...]:
         return rung_steps(self.min_steps, self.eta, self.max_steps, upto=upto)
 
-    def should_prune(self, trial: Trial, trials: Sequence[Trial]) -> str | None:
-        return self._decide(trial, competitors(trials, trial), self.min_steps, "asha")
+    def group(self, trial_number: int) -> int:
+        """Trials compete with those of the same group (one, here)."""
+        return 0
 
-    def _decide(self, trial: Trial, others: Sequence[Trial], min_steps: int, label: str
-                ) -> str | None:
+    def label(self, trial_number: int) -> str:
+        return "asha"
+
+    def contributions(self, trial: Trial, since: int) -> list[Contribution]:
+        # A trial's value on reaching a rung is its first report at or past it.
+        out = []
+        points = trial.intermediate
+        group = self.group(trial.number)
+        for i in range(since, len(points)):
+            before = points[i - 1][0] if i else -1
+            step, value = points[i]
+            out += [((group, rung), value) for rung in self.rungs(trial.number, upto=step)
+                    if before < rung <= step]
+        return out
+
+    def decide(self, trial: Trial, seen: Seen) -> str | None:
         if not trial.intermediate:
             return None
-        step = trial.intermediate[-1][0]
+        step, mine = trial.intermediate[-1]
         before = trial.intermediate[-2][0] if len(trial.intermediate) > 1 else -1
-        for k, rung in enumerate(rung_steps(min_steps, self.eta, self.max_steps, upto=step)):
+        group = self.group(trial.number)
+        for k, rung in enumerate(self.rungs(trial.number, upto=step)):
             if not before < rung <= step:
                 continue  # decided when the trial first reached this rung
-            mine = value_reaching(trial, rung)
-            theirs = [v for t in others if t.intermediate and t.intermediate[-1][0] >= rung
-                      and (v := value_reaching(t, rung)) is not None]
-            values = sorted(theirs + [mine], reverse=self.direction == "maximize")
+            values = seen.values((group, rung)).values  # ascending; this trial's among them
             keep = max(1, len(values) // self.eta)
-            cutoff = values[keep - 1]
+            cutoff = values[-keep] if self.direction == "maximize" else values[keep - 1]
             if self.worse(mine, cutoff):
-                return (f"{label}: at rung {k} (step {rung}), {show(mine)} is not in the top "
-                        f"1/{self.eta} of {len(values)} trials (needed {show(cutoff)})")
+                return (f"{self.label(trial.number)}: at rung {k} (step {rung}), {show(mine)} "
+                        f"is not in the top 1/{self.eta} of {len(values)} trials "
+                        f"(needed {show(cutoff)})")
         return None
 
 

@@ -6,18 +6,20 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from engine.trial import Trial, TrialState
+from engine.pruners.seen import Contribution, Seen, seen_from
+from engine.trial import Trial
 
 
 class Pruner(ABC):
     """Decides, each time a running trial reports a value, whether it stops now.
 
-    ``should_prune`` is called under the study's lock with the trial as it stands after
-    its newest report and every trial of the study (running ones included). It returns the
-    rule that stops the trial, as a sentence, or ``None`` to let it go on. A pruner keeps
-    no state of its own: the decision depends only on the values trials reported, so a
-    resumed study (or one with many parallel workers) decides the same way, and no
-    pruner ever waits for other trials (asynchronous).
+    The decision (:meth:`decide`) depends only on the values trials reported, so a resumed
+    study (or one with many parallel workers) decides the same way given the same reports,
+    and no pruner ever waits for other trials (asynchronous). What it compares is kept
+    sorted as reports arrive (:class:`~engine.pruners.seen.Seen`), so that deciding does
+    not scan the study: the study calls :meth:`observe` with every new snapshot of every
+    trial (each report, each end, each stored trial on open) and then :meth:`judge`, under
+    its lock. :meth:`should_prune` answers the same question for a given list of trials.
     """
 
     name: str = ""
@@ -25,6 +27,26 @@ class Pruner(ABC):
     def __init__(self, *, direction: str = "minimize", seed: int | None = None):
         self.direction = direction
         self.seed = seed
+        self._seen = Seen(self.contributions)
+
+    def contributions(self, trial: Trial, since: int) -> list[Contribution]:
+        """The (key, value) pairs ``trial``'s reports from index ``since`` on add to what
+        this pruner compares; none for a pruner that looks at one trial alone."""
+        return []
+
+    def observe(self, trial: Trial) -> None:
+        """Take in the newest snapshot of ``trial``; cheap, called under the study's lock."""
+        if type(self).contributions is not Pruner.contributions:
+            self._seen.observe(trial)
+
+    def judge(self, trial: Trial) -> str | None:
+        """Why ``trial`` (just observed after its newest report) should stop, or ``None``."""
+        return self.decide(trial, self._seen)
+
+    def should_prune(self, trial: Trial, trials: Sequence[Trial]) -> str | None:
+        """Why ``trial`` should stop after its newest report, judged against ``trials``
+        (running ones included; ``trial`` itself may be among them), or ``None``."""
+        return self.decide(trial, seen_from(trials, trial, self.contributions))
 
     @property
     def first_step(self) -> int:
@@ -38,8 +60,8 @@ class Pruner(ABC):
         return ()
 
     @abstractmethod
-    def should_prune(self, trial: Trial, trials: Sequence[Trial]) -> str | None:
-        """Why ``trial`` should stop after its newest report, or ``None``."""
+    def decide(self, trial: Trial, seen: Seen) -> str | None:
+        """Why ``trial`` should stop after its newest report, given what was ``seen``."""
 
     def should_prune_nonfinite(self, trial: Trial, step: int, value: float) -> str | None:
         """Why a trial that reported NaN or infinity should stop, or ``None``.
@@ -59,27 +81,6 @@ class Pruner(ABC):
 
 def last_report(trial: Trial) -> tuple[int, float] | None:
     return trial.intermediate[-1] if trial.intermediate else None
-
-
-def value_at(trial: Trial, step: int) -> float | None:
-    """The value ``trial`` reported at ``step`` exactly, if it did."""
-    for s, v in trial.intermediate:
-        if s == step:
-            return v
-    return None
-
-
-def value_reaching(trial: Trial, step: int) -> float | None:
-    """The value at the first report at or past ``step``: what the trial showed there."""
-    for s, v in trial.intermediate:
-        if s >= step:
-            return v
-    return None
-
-
-def competitors(trials: Sequence[Trial], trial: Trial) -> list[Trial]:
-    """Other trials whose reports count: failed trials' curves say nothing reliable."""
-    return [t for t in trials if t.number != trial.number and t.state is not TrialState.FAILED]
 
 
 def show(x: float) -> str:

@@ -11,13 +11,10 @@ only within their bracket.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
 from engine.pruners.asha import AshaPruner, rung_steps
-from engine.pruners.base import competitors
-from engine.trial import Trial
 
 
 class HyperbandPruner(AshaPruner):
@@ -32,14 +29,18 @@ class HyperbandPruner(AshaPruner):
         sizes = [math.ceil(n_brackets / (s_max - b + 1) * eta ** (s_max - b))
                  for b in range(n_brackets)]
         self._weights = np.array(sizes, dtype=float) / sum(sizes)
+        self._brackets: dict[int, int] = {}  # a draw per trial number, made once
 
     @property
     def n_brackets(self) -> int:
         return len(self._weights)
 
     def bracket(self, trial_number: int) -> int:
-        rng = np.random.default_rng([self.seed or 0, trial_number])
-        return int(rng.choice(self.n_brackets, p=self._weights))
+        b = self._brackets.get(trial_number)
+        if b is None:
+            rng = np.random.default_rng([self.seed or 0, trial_number])
+            b = self._brackets[trial_number] = int(rng.choice(self.n_brackets, p=self._weights))
+        return b
 
     def rungs(self, trial_number: int | None = None, upto: int | None = None
               ) -> tuple[int, ...]:
@@ -49,7 +50,8 @@ class HyperbandPruner(AshaPruner):
     def _first_rung(self, b: int) -> int:
         return self.min_steps * self.eta ** b
 
-    def should_prune(self, trial: Trial, trials: Sequence[Trial]) -> str | None:
-        b = self.bracket(trial.number)
-        same = [t for t in competitors(trials, trial) if self.bracket(t.number) == b]
-        return self._decide(trial, same, self._first_rung(b), f"hyperband bracket {b}")
+    def group(self, trial_number: int) -> int:
+        return self.bracket(trial_number)
+
+    def label(self, trial_number: int) -> str:
+        return f"hyperband bracket {self.bracket(trial_number)}"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
-
-from engine.pruners.base import Pruner, competitors, last_report, show, value_at
+from engine.pruners.base import Pruner, last_report, show
+from engine.pruners.seen import Contribution, Seen
 from engine.trial import Trial
 
 
@@ -30,16 +27,19 @@ class MedianPruner(Pruner):
     def first_step(self) -> int:
         return self.warmup_steps
 
-    def should_prune(self, trial: Trial, trials: Sequence[Trial]) -> str | None:
+    def contributions(self, trial: Trial, since: int) -> list[Contribution]:
+        return list(trial.intermediate[since:])  # (step, value): keyed by the step
+
+    def decide(self, trial: Trial, seen: Seen) -> str | None:
         report = last_report(trial)
         if report is None or report[0] < self.warmup_steps:
             return None
         step, value = report
-        others = [v for t in competitors(trials, trial) if (v := value_at(t, step)) is not None]
-        if len(others) < self.min_trials:
+        at_step = seen.values(step)  # this trial's value is among them
+        if len(at_step) - 1 < self.min_trials:
             return None
-        median = float(np.median(others))
+        median = at_step.median_without(value)
         if self.worse(value, median):
             return (f"median: at step {step}, {show(value)} is worse than the median "
-                    f"{show(median)} of {len(others)} other trials")
+                    f"{show(median)} of {len(at_step) - 1} other trials")
         return None

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from engine.pruners.base import Pruner
+from engine.pruners.seen import Seen
 from engine.trial import Trial
 
 
 class NoPruner(Pruner):
     name = "none"
 
-    def should_prune(self, trial: Trial, trials: Sequence[Trial]) -> str | None:
+    def decide(self, trial: Trial, seen: Seen) -> str | None:
         return None

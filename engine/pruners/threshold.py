@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from engine.pruners.base import Pruner, last_report, show
+from engine.pruners.seen import Seen
 from engine.trial import Trial
 
 
@@ -25,7 +24,7 @@ class ThresholdPruner(Pruner):
     def first_step(self) -> int:
         return self.warmup_steps
 
-    def should_prune(self, trial: Trial, trials: Sequence[Trial]) -> str | None:
+    def decide(self, trial: Trial, seen: Seen) -> str | None:
         report = last_report(trial)
         if report is None or report[0] < self.warmup_steps:
             return None

@@ -1,20 +1,18 @@
 """What a model-based sampler should learn from pruned trials.
 
 A pruned trial was stopped because, at its last step, it looked worse than others at that
-step; not because it failed. Counting it as the worst value seen throws away how close it
-came; ignoring it lets the model send the next trials straight back to a region that was
-just judged hopeless. The rule here:
+step; not because it failed, and its full-length value is unknown. The rule in force
+(:func:`deepest_rung`, used by bayes) is BOHB's:
 
-    A trial pruned at step s with value v is given the full-length value of the complete
-    trials that stood at the same rank at step s: v's rank among the complete trials'
-    values at s (a fraction q from best to worst) picks the q-quantile of their final
-    values. With fewer than two complete trials that reached step s, it gets the worst
-    complete value (the old rule).
+    Model the deepest step that enough trials reached (the number of parameters + 2):
+    the full length once that many trials completed, else the deepest rung with that many
+    trials, each trial at its value there. Trials pruned before that step are left out.
 
-Pruned trials usually rank low at their step, so they land among the worst final values,
-but one pruned narrowly lands near the middle. This is the rank-preserving view of learning
-curves that BOHB's "model the best rung with enough trials" also relies on, without a
-second model per rung.
+So early on the model learns from the many trials of a rung rather than from two or three
+complete ones (where "ignore pruned" is blind), and later from full-length values only,
+which pruned trials never had (where "pruned = worst" and the earlier rank rule,
+:func:`rank_rule`, put values that were never seen). benchmarks/pruning_vs_peers.py
+compares them; docs/benchmarks.md has the results and where the rule falls short.
 """
 
 from __future__ import annotations
@@ -48,7 +46,7 @@ def full_length_estimate(trial: Trial, complete: Sequence[Trial], direction: str
     return sign * float(np.quantile(np.array(final_at_step), q))
 
 
-def pruned_as_complete(trials: Sequence[Trial], direction: str) -> list[Trial]:
+def rank_rule(trials: Sequence[Trial], direction: str) -> list[Trial]:
     """``trials`` with every pruned trial shown as complete at its full-length estimate,
     for a sampler that models complete trials only."""
     complete = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None
@@ -58,3 +56,69 @@ def pruned_as_complete(trials: Sequence[Trial], direction: str) -> list[Trial]:
     return [t.evolve(state=TrialState.COMPLETE,
                      value=full_length_estimate(t, complete, direction))
             if t.state is TrialState.PRUNED else t for t in trials]
+
+
+def deepest_rung(trials: Sequence[Trial], direction: str, min_points: int | None = None,
+                 below: str = "out") -> list[Trial]:
+    """``trials`` as the model of the deepest step that enough trials reached.
+
+    At that step s, every trial that reached s is shown complete at its value there (a
+    complete trial that ended sooner, at its final value); with enough complete trials, s
+    is the full length and the complete trials keep their final values. Enough is
+    ``min_points`` (the number of parameters + 2 by default), as in BOHB.
+
+    A trial pruned before s is left out (shown interrupted, which samplers skip), as in
+    BOHB: its value there is unknown, and the model of s already holds the trials that
+    beat it. With ``below = "worst"`` it is shown complete at the worst modelled value
+    instead (a variant the benchmark compares).
+    """
+    if not any(t.state is TrialState.PRUNED for t in trials):
+        return list(trials)
+    if min_points is None:
+        min_points = _n_params(trials) + 2
+    sign = -1.0 if direction == "maximize" else 1.0
+    complete = {t.number for t in trials if t.state is TrialState.COMPLETE
+                and t.value is not None and np.isfinite(t.value)}
+    pruned = [t for t in trials if t.state is TrialState.PRUNED and t.intermediate]
+    step = None  # None: the full length, modelled by the complete trials' final values
+    if len(complete) < min_points:
+        # Pruned trials' last steps, deepest first: the rungs where trials were compared.
+        for s in sorted({t.intermediate[-1][0] for t in pruned}, reverse=True):
+            if len(complete) + sum(t.intermediate[-1][0] >= s for t in pruned) >= min_points:
+                step = s
+                break
+        else:
+            step = min((t.intermediate[-1][0] for t in pruned), default=None)
+    modelled: dict[int, float] = {}
+    for t in trials:
+        if t.number in complete:
+            at = None if step is None else _value_reaching(t, step)
+            modelled[t.number] = float(t.value) if at is None else at
+        elif t in pruned and step is not None and t.intermediate[-1][0] >= step:
+            modelled[t.number] = _value_reaching(t, step)
+    worst = sign * max(sign * v for v in modelled.values()) if modelled else None
+    out = []
+    for t in trials:
+        if t.number in modelled:
+            out.append(t.evolve(state=TrialState.COMPLETE, value=modelled[t.number]))
+        elif t.state is TrialState.PRUNED and below == "worst" and worst is not None:
+            out.append(t.evolve(state=TrialState.COMPLETE, value=worst))
+        elif t.state is TrialState.PRUNED:
+            out.append(t.evolve(state=TrialState.INTERRUPTED))
+        else:
+            out.append(t)
+    return out
+
+
+def pruned_as_complete(trials: Sequence[Trial], direction: str) -> list[Trial]:
+    """What a sampler that models complete trials only should see: the rule in force."""
+    return deepest_rung(trials, direction)
+
+
+def _value_reaching(trial: Trial, step: int) -> float | None:
+    return next((v for s, v in trial.intermediate if s >= step), None)
+
+
+def _n_params(trials: Sequence[Trial]) -> int:
+    # Conditional parameters come and go: the most any recent trial had.
+    return max((len(t.params) for t in trials[-50:]), default=1)

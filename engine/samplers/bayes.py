@@ -89,9 +89,9 @@ class BayesSampler(Sampler):
     becomes sure about them, so workers asking in parallel are sent elsewhere. Failed and
     pruned trials count as the worst value seen so far, so that the sampler steers away
     from configurations that crash without letting them stretch the scale of the values.
-    A pruned trial is modelled at the full-length value of the complete trials that stood
-    at its rank when it stopped (:mod:`engine.samplers._pruned`). Interrupted trials are
-    ignored.
+    Pruned trials follow the rule of :mod:`engine.samplers._pruned` (BOHB's: model the
+    deepest rung enough trials reached, leaving out those pruned before it). Interrupted
+    trials are ignored.
 
     With a seed the suggestions depend only on the history of asks (the model's last fit
     warm-starts the next). In a purely discrete space no configuration is suggested twice.
@@ -163,17 +163,20 @@ class BayesSampler(Sampler):
     # --- ask --------------------------------------------------------------------------
 
     def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
-        trials = pruned_as_complete(trials, self.direction)  # the rule: samplers/_pruned.py
-        n_complete = sum(1 for t in trials if _usable(t))
-        started = sum(1 for t in trials if t.state is not TrialState.INTERRUPTED)
+        # The model sees pruned trials by the rule of samplers/_pruned.py, and starts once
+        # it holds n_startup of them; what was tried (no repeats) is read from the trials
+        # as they are.
+        modelled = pruned_as_complete(trials, self.direction)
+        n_complete = sum(1 for t in modelled if _usable(t))
+        started = sum(1 for t in modelled if t.state is not TrialState.INTERRUPTED)
         if self.space.dimension == 0 or started < self.n_startup or n_complete < 2:
             return self._startup.ask(trials)
         rng = np.random.default_rng([self._entropy, len(trials)])
         with _one_blas_thread():
             if self._multi is not None:
-                ranked = self._multi.ranked(self, trials, rng)
+                ranked = self._multi.ranked(self, modelled, rng)
             else:
-                ranked = self._ranked(trials, rng)
+                ranked = self._ranked(modelled, rng)
         candidates = (self.space.decode(u) for u in ranked)
         if self._no_repeat is None:
             return next(candidates)

@@ -1,5 +1,5 @@
 """The run panel's "Stop bad trials early": pruners in plain words, their options in the
-spec, disabled with a reason for objectives without steps, and a pruned run in the window."""
+spec, what each objective is judged by, and a pruned run in the window."""
 
 from __future__ import annotations
 
@@ -58,15 +58,20 @@ def test_successive_halving_shows_its_options_and_writes_them_to_the_spec(qtbot,
     assert other.pruning.spins["eta"].value() == 4
 
 
-def test_a_model_without_steps_disables_the_choice_with_the_reason(panel):
+def test_the_box_says_what_each_objective_is_judged_by(panel):
     choose(panel, "asha")
     panel.pruning.set_objective({"kind": "sklearn", "model": "svc", "dataset": "digits"})
-    assert not panel.pruning.choice.isEnabled()
-    assert panel.pruning.reason.isVisible()
-    assert "trains in one go and reports no steps" in panel.pruning.reason.text()
-    assert panel.apply(load_spec(EXAMPLES / "mlp_digits.toml")).pruner == "none"
-    panel.pruning.set_objective({"kind": "sklearn", "model": "mlp_classifier"})
-    assert panel.pruning.choice.isEnabled() and not panel.pruning.reason.isVisible()
+    assert panel.pruning.choice.isEnabled() and panel.pruning.fidelity.isVisible()
+    assert panel.pruning.fidelity.text().startswith("Judged by data fraction")
+    assert panel.apply(load_spec(EXAMPLES / "mlp_digits.toml")).pruner == "asha"
+    for objective, words in [({"kind": "sklearn", "model": "mlp_classifier"}, "epochs"),
+                             ({"kind": "sklearn", "model": "hist_gradient_boosting_classifier"},
+                              "boosting iterations"),
+                             ({"kind": "sklearn", "model": "random_forest_classifier"}, "trees"),
+                             ({"kind": "command", "command": "python x.py"},
+                              "the steps your code reports")]:
+        panel.pruning.set_objective(objective)
+        assert panel.pruning.fidelity.text().startswith(f"Judged by {words}")
 
 
 def test_a_running_study_locks_the_pruner(panel):
@@ -115,6 +120,9 @@ def test_successive_halving_in_the_window_prunes_and_shows_the_compute_saved(qtb
     assert "epochs run" not in panel.savings_label.text()  # a Python function: "steps"
     assert "steps run;" in panel.savings_label.text()
     assert panel.savings_label.text().endswith("% saved")
+    # The status bar says it too, after the counts.
+    status = window.counts_label.text()
+    assert f"{len(pruned)} pruned · " in status and status.endswith(panel.savings_label.text())
 
 
 def test_the_table_shows_steps_and_where_a_pruned_trial_stopped(qtbot, window):

@@ -224,6 +224,25 @@ def test_intermediate_values_arrive_while_the_trial_runs(executor):
     assert first_at - started < ended - started - 1.0, "the first value came with the result"
 
 
+def test_trials_on_the_cluster_are_pruned_at_the_step_judged(executor, tmp_path):
+    """Reports from a Dask worker reach the pruner, and its answer reaches the trial
+    before the next step: pruned trials stop where they were judged, as locally."""
+    xs = (0.0, 0.9, 0.1, 0.8, 0.2, 0.7, 0.3, 0.6)
+    s = spec(trials("learning_curve"), (CategoricalParam("x", xs),), trials=8, pruner="asha",
+             pruner_options={"min_steps": 1, "eta": 2})
+    study = Study.create(s, tmp_path / "s.knobs")
+    Runner(study, trials("learning_curve"), executor=executor).run()
+    pruned = [t for t in study.trials if t.state is TrialState.PRUNED]
+    complete = [t for t in study.trials if t.state is TrialState.COMPLETE]
+    assert pruned and complete
+    for t in pruned:
+        assert t.metrics["pruned_by"] == "asha" and t.error.startswith("asha: at rung")
+        assert t.intermediate[-1][0] == t.metrics["stopped_at"] < 9  # not one step more
+    assert all(len(t.intermediate) == 9 for t in complete)
+    assert "% saved" in study.summary().savings_text
+    study.close()
+
+
 def test_a_trial_whose_dask_worker_dies_is_retried_once_then_fails(cluster, executor, tmp_path):
     pid_file = tmp_path / "pids"
     out = executor.slot(0).run(trials("kills_its_dask_worker"), {"pid_file": str(pid_file)},

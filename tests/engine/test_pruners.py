@@ -209,3 +209,76 @@ def test_every_option_has_a_default():
     for name in PRUNER_NAMES:
         make_pruner(name, options={"upper": 1.0} if name == "threshold" else {})
         assert all(k.isidentifier() for k in option_defaults(name))
+
+
+# --- decisions kept incrementally by the study -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["median", "asha", "hyperband"])
+def test_the_study_decides_as_a_pass_over_every_trial_would(name):
+    """The study feeds the pruner report by report (failed trials taken out again, sparse
+    steps, reopened on stored trials); each decision equals the one-off judgement of the
+    same trial against the study's trials at that moment."""
+    import numpy as np
+
+    from engine.space import FloatParam
+    from engine.spec import StudySpec
+    from engine.study import Study
+
+    spec = StudySpec(name="s", params=(FloatParam("x", 0.0, 1.0),), sampler="random",
+                     objective={"kind": "python", "path": "x.py", "function": "f"},
+                     pruner=name, pruner_options=OPTIONS[name], seed=2)
+    rng = np.random.default_rng(5)
+    study = Study(spec)
+    decisions = 0
+    for i in range(60):
+        if i == 30:  # reopened on what is stored: the pruner starts from the trials
+            study = Study(spec, trials=study.trials)
+        trial = study.ask()
+        level, stride = rng.random(), int(rng.choice([1, 1, 2, 5]))
+        stopped = False
+        for s in range(stride, 49, stride):
+            value = level + float(rng.normal(0, 0.05)) + 1.0 / s
+            reason = study.report(trial.number, s, value)
+            fresh = make_pruner(name, options=OPTIONS[name], seed=2)
+            assert reason == fresh.should_prune(study.trial(trial.number), study.trials)
+            decisions += reason is not None
+            if reason is not None:
+                stopped = True
+                break
+        state = (TrialState.FAILED if i % 7 == 3 else
+                 TrialState.PRUNED if stopped else TrialState.COMPLETE)
+        study.tell(trial.number, state, value=None if state is not TrialState.COMPLETE
+                   else value)
+    assert decisions > 5
+
+
+def test_the_savings_in_the_summary_follow_the_trials_as_they_end():
+    from engine.pruners.savings import savings
+    from engine.space import FloatParam
+    from engine.spec import StudySpec
+    from engine.study import Study
+
+    spec = StudySpec(name="s", params=(FloatParam("x", 0.0, 1.0),), sampler="random",
+                     objective={"kind": "sklearn", "model": "mlp_classifier"},
+                     pruner="median", pruner_options={"min_trials": 100}, seed=2)
+    study = Study(spec)
+    assert study.summary().savings_text == ""
+    for i, length in enumerate([10, 10, 3, 1, 12, 4]):
+        trial = study.ask()
+        for s in range(1, length + 1):
+            study.report(trial.number, s, 1.0 / s + i)
+        study.tell(trial.number, TrialState.PRUNED if length != 10 else TrialState.COMPLETE,
+                   value=1.0 / length + i)
+        expected = savings(study.trials)
+        if study.counts()[TrialState.PRUNED]:
+            assert study.summary().savings_text == expected.text("epochs")
+    # A trial longer than the complete ones counts as a full one.
+    assert expected == (10 + 10 + 3 + 1 + 10 + 4, 60, 10)
+
+
+def test_data_fraction_savings_count_fits():
+    from engine.pruners.fidelity import ROWS
+    from engine.pruners.savings import Savings
+
+    assert Savings(460, 1000, 100).text(ROWS) == "4.6 of 10 trials' rows fitted; 54% saved"

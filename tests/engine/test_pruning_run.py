@@ -3,14 +3,17 @@ objective kind, and the study file records the pruned trial; resume decides the 
 
 from __future__ import annotations
 
+import math
 import sys
 import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine import executors
+from engine.objectives.base import TrialPruned
 from engine.objectives.command import CommandObjective
 from engine.objectives.registry import make_objective
 from engine.pids import alive
@@ -312,3 +315,65 @@ def test_a_budget_in_steps_counts_the_compute_not_the_trials(tmp_path):
     again = Study.open(tmp_path / "s.knobs", readonly=True)
     assert again.spec.steps == 40 and again.steps_used == sum(used) and again.budget_spent()
     again.close()
+
+
+SVC_DIGITS = {"kind": "sklearn", "model": "svc", "dataset": "digits", "metric": "accuracy",
+              "folds": 2, "seed": 0, "n_threads": 1}
+
+
+def test_an_svc_study_with_asha_fits_growing_fractions_and_prunes(tmp_path):
+    """A model that trains in one go is judged by data fraction: steps are percents of
+    the training rows, at the pruner's rungs, and a pruned trial never fits them all."""
+    params = (FloatParam("C", 1e-2, 1e3, log=True), FixedParam("kernel", "rbf"),
+              FloatParam("gamma", 1e-4, 10.0, log=True))
+    s = spec(tmp_path, SVC_DIGITS, trials=9, options={"min_steps": 4, "eta": 3},
+             params=params).evolve(direction="maximize")
+    study = Study.create(s, tmp_path / "s.knobs")
+    run(study)
+    pruned = [t for t in study.trials if t.state is TrialState.PRUNED]
+    complete = [t for t in study.trials if t.state is TrialState.COMPLETE]
+    assert pruned and complete
+    for t in complete:
+        assert [step for step, _ in t.intermediate] == [4, 12, 36, 100]
+        assert t.value == pytest.approx(t.intermediate[-1][1])
+    for t in pruned:
+        assert t.metrics["stopped_at"] in (4, 12, 36)
+        assert t.intermediate[-1][0] == t.metrics["stopped_at"]
+    assert "trials' rows fitted;" in study.summary().savings_text
+    study.close()
+
+
+def test_a_pruned_svc_trial_trained_on_fewer_rows(monkeypatch):
+    from sklearn.svm import SVC
+
+    from engine.objectives.sklearn_fits import growing_order
+
+    fitted: list[int] = []
+    real_fit = SVC.fit
+
+    def fit(self, X, y, *args, **kwargs):
+        fitted.append(len(X))
+        return real_fit(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(SVC, "fit", fit)
+    objective = make_objective(SVC_DIGITS)
+    params = {"C": 1.0, "kernel": "rbf", "gamma": 0.01}
+    objective.evaluate(params, lambda step, value: False)
+    all_rows = fitted  # no pruner: one fit per fold on all its training rows
+    assert len(all_rows) == 2 and min(all_rows) > 800
+    fitted = []
+    steps = []
+
+    def report(step, value):
+        steps.append(step)
+        return step == 12  # the pruner says stop at the second fraction
+
+    with pytest.raises(TrialPruned):
+        objective.with_row_percents((4, 12, 36, 100)).evaluate(params, report)
+    assert steps == [4, 12]
+    expected = [math.ceil(n * p / 100) for p in (4, 12) for n in all_rows]
+    assert fitted == expected and max(fitted) < 0.13 * max(all_rows)
+    # Every prefix of the row order keeps the classes' shares (here: all ten classes).
+    y = np.repeat(np.arange(10), 18)
+    order = growing_order(y, seed=0, stratify=True)
+    assert len(np.unique(y[order[:10]])) == 10

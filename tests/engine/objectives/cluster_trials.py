@@ -36,3 +36,11 @@ def kills_its_dask_worker(params):
     worker = parent.parent() if "forkserver" in " ".join(parent.cmdline()) else parent
     os.kill(worker.pid, signal.SIGKILL)
     time.sleep(3600)
+
+
+def learning_curve(params, report):
+    """A loss falling towards ``x`` over 9 steps; stops when told, saying where."""
+    for step in range(1, 10):
+        if report(step, params["x"] + 1.0 / step):
+            return None
+    return params["x"]

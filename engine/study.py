@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from engine.best import competes, is_better
 from engine.pruners import make_pruner
 from engine.pruners.fidelity import step_unit
 from engine.pruners.savings import savings
@@ -300,13 +301,10 @@ class Study:
             self._trials.append(trial)
         self._counts[trial.state] += 1
         self.sampler.after_trial(trial)
-        if trial.state is TrialState.COMPLETE and (
-            self._best is None or self._better(trial.value, self._best.value)
+        if competes(trial) and (
+            self._best is None or is_better(trial.value, self._best.value, self.spec.direction)
         ):
             self._best = trial
-
-    def _better(self, a: float, b: float) -> bool:
-        return a > b if self.spec.direction == "maximize" else a < b
 
     def _save(self, trial: Trial) -> None:
         # A study opened read-only refuses to run (write_trial raises StudyFileError) rather

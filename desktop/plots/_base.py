@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QToolTip, QVBoxLayout, QWi
 
 from desktop.plots import _style as style
 from desktop.trial_feed import TrialFeed
-from engine.analysis import TrialColumns, format_number
+from engine.analysis import TrialColumns
+from engine.formatting import format_number
 from engine.trial import Trial
 
 PICK_RADIUS_PX = 8.0

@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.plots import _style as style
 from desktop.plots._base import PICK_RADIUS_PX, TrialPlotWidget
-from desktop.plots.history import STATE_NAMES
 from desktop.trial_feed import TrialFeed
-from engine.analysis import RUNNING, timeline
+from engine.analysis import timeline
+from engine.states import RUNNING, STATE_LABEL
 
 BAR_HEIGHT = 0.7
 TICK_MS = 1000  # running bars grow with the clock, not only when a trial changes
@@ -34,7 +34,8 @@ class TimelinePlotWidget(TrialPlotWidget):
         for state in style.STATE_ORDER:
             colour = style.STATE_COLOURS[state]
             # A 1 px outline in the bar's colour keeps very short trials visible.
-            bar = pg.BarGraphItem(x0=[], x1=[], y=[], height=BAR_HEIGHT, name=STATE_NAMES[state],
+            bar = pg.BarGraphItem(x0=[], x1=[], y=[], height=BAR_HEIGHT,
+                                  name=STATE_LABEL[state].lower(),
                                   brush=style.brush(colour, 215), pen=style.pen(colour, 1, 215))
             self.bars[state] = bar
             self.plot.addItem(bar)

@@ -45,12 +45,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.state_colours import STATE_COLOURS
 from desktop.trial_feed import TrialFeed
 from desktop.trials.code_snippet import python_code
-from desktop.trials.columns import STATE_LABEL, STATE_RGB, error_reason, format_number
+from desktop.trials.columns import error_reason
 from desktop.trials.model import NUMBER_ROLE, TrialsModel, TrialsProxyModel
 from engine.export import write_csv, write_json
+from engine.formatting import format_number
 from engine.spec import spec_to_dict
+from engine.states import STATE_LABEL
 from engine.trial import Trial, TrialState
 
 FORMATS = ("csv", "json")
@@ -170,7 +173,7 @@ class TrialsTableWidget(QWidget):
                       TrialState.PRUNED, TrialState.INTERRUPTED):
             button = QToolButton()
             button.setCheckable(True)
-            button.setIcon(_dot_icon(QColor(*STATE_RGB[state])))
+            button.setIcon(_dot_icon(QColor(STATE_COLOURS[state])))
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setToolTip(f"Show only {state.value} trials (click again to show all)")
             button.toggled.connect(self._on_state_button_toggled)

@@ -12,6 +12,7 @@ objects, which are built for every point on each click and cost ~50 ms at 50,000
 from __future__ import annotations
 
 import html
+import math
 import time
 
 import numpy as np
@@ -93,6 +94,24 @@ class ScoreAxisItem(pg.AxisItem):
         return [(spacing, [v for v in values if v >= self.floor]) for spacing, values in levels]
 
 
+class CountAxisItem(pg.AxisItem):
+    """An axis of whole numbers (trial numbers): no tick at a half trial, however zoomed."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph override
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing < 1:
+                continue
+            levels.append((spacing, [v for v in values if float(v).is_integer()]))
+        if not levels:  # zoomed in to less than a trial apart: one tick per trial
+            first, last = math.ceil(min(minVal, maxVal)), math.floor(max(minVal, maxVal))
+            levels = [(1.0, [float(v) for v in range(first, last + 1)])]
+        return levels
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph override
+        return [str(int(round(v * scale))) for v in values]
+
+
 class TrialPlotWidget(QWidget):
     """One plot of the current study's trials; it never writes to the study.
 
@@ -104,7 +123,7 @@ class TrialPlotWidget(QWidget):
     title = ""
 
     def __init__(self, feed: TrialFeed, parent: QWidget | None = None, *,
-                 score_axis: bool = False):
+                 score_axis: bool = False, count_x: bool = False):
         super().__init__(parent)
         self.feed = feed
         self.columns: TrialColumns | None = None
@@ -124,8 +143,12 @@ class TrialPlotWidget(QWidget):
         self.graphics.setBackground(style.BACKGROUND)
         self.graphics.setAntialiasing(True)
         self.graphics.ci.setContentsMargins(8, 8, 16, 8)
-        axes = {"left": ScoreAxisItem("left")} if score_axis else None
-        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems=axes)
+        axes = {}
+        if score_axis:
+            axes["left"] = ScoreAxisItem("left")
+        if count_x:
+            axes["bottom"] = CountAxisItem("bottom")
+        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems=axes or None)
         self.message = _message_widget()
         self._stack = QStackedLayout()
         self._stack.addWidget(self.graphics)

@@ -23,7 +23,7 @@ class HistoryPlotWidget(TrialPlotWidget):
     title = "History"
 
     def __init__(self, feed: TrialFeed, parent: QWidget | None = None):
-        super().__init__(feed, parent, score_axis=True)
+        super().__init__(feed, parent, score_axis=True, count_x=True)
         style.style_plot(self.plot, "Optimization history", "Trial number", self.value_label)
         self.strip = NoValueStrip(self.plot)
         self.scatters = {s: TrialScatterItem(name=STATE_LABEL[s].lower())

@@ -16,7 +16,9 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer,
 from PySide6.QtGui import (
     QAction,
     QColor,
+    QFont,
     QFontDatabase,
+    QFontMetrics,
     QGuiApplication,
     QIcon,
     QKeySequence,
@@ -60,8 +62,8 @@ FORMATS = ("csv", "json")
 # Up to this many rows a filter is applied as the user types; above it, after a pause.
 _INSTANT_FILTER_ROWS = 20_000
 _FILTER_DELAY_MS = 250
-# Rows measured when fitting columns to their contents; more costs time, not accuracy.
-_RESIZE_PRECISION = 100
+# No column is fitted wider than this (a long text metric): the user can widen it.
+_MAX_FIT_WIDTH = 420
 _PROBLEM_STYLE = "QLineEdit { border: 1px solid #c43838; border-radius: 3px; padding: 1px 3px; }"
 # Extra room between cells: a right-aligned number next to a left-aligned choice must not
 # read as one word. Set through the style so no Python runs per painted cell.
@@ -80,6 +82,7 @@ class TrialsTableWidget(QWidget):
         super().__init__(parent)
         self._feed = feed
         self._sized = False  # columns are fitted to their contents once per study
+        self._fitted_best = -1  # the best trial the columns were last widened for
         self._syncing = False  # True while following feed.selected, so it is not echoed
         self._hidden: set[tuple[str, str]] = set()  # column keys the user hid
         self.model = TrialsModel(feed, self)
@@ -152,7 +155,6 @@ class TrialsTableWidget(QWidget):
         header = v.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionsMovable(True)
-        header.setResizeContentsPrecision(_RESIZE_PRECISION)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         # Qt sorts by the indicator when sorting is enabled; start in trial order.
@@ -305,7 +307,7 @@ class TrialsTableWidget(QWidget):
             action.toggled.connect(lambda on, c=c: self.set_column_visible(c, on))
         menu.addSeparator()
         menu.addAction("Show all columns", self._on_show_all_triggered)
-        menu.addAction("Fit columns to contents", self.view.resizeColumnsToContents)
+        menu.addAction("Fit columns to contents", self.fit_columns)
         return menu
 
     def set_column_visible(self, column: int, visible: bool) -> None:
@@ -328,6 +330,7 @@ class TrialsTableWidget(QWidget):
         self.apply_filter()
 
     def _on_model_summary_changed(self) -> None:
+        self._fit_best_row()
         counts = self.model.state_counts()
         for state, button in self.state_buttons.items():
             button.setText(f"{STATE_LABEL[state]} {counts[state]}")
@@ -338,6 +341,7 @@ class TrialsTableWidget(QWidget):
 
     def _on_model_reset(self) -> None:
         self._sized = False
+        self._fitted_best = -1
         header = self.view.horizontalHeader()
         for c, column in enumerate(self.model.columns):
             header.setSectionHidden(c, column.key in self._hidden)
@@ -353,7 +357,7 @@ class TrialsTableWidget(QWidget):
     def _on_model_columns_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         for c in range(first, last + 1):
             if self._sized:
-                self.view.resizeColumnToContents(c)
+                self._fit_column(c)
             self.view.setColumnHidden(c, self.model.columns[c].key in self._hidden)
 
     def _on_selection_changed(self, *_args: Any) -> None:
@@ -439,7 +443,43 @@ class TrialsTableWidget(QWidget):
     def _fit_columns_once(self) -> None:
         if not self._sized and self.model.rowCount() > 0:
             self._sized = True
-            self.view.resizeColumnsToContents()
+            self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Make every column as wide as its widest text, measured in bold (the best row's
+        font) among the rows likely to be widest, so that no number is cut to ``0.007…``."""
+        for c in range(self.model.columnCount()):
+            self._fit_column(c)
+
+    def _fit_column(self, c: int) -> None:
+        header = self.view.horizontalHeader()
+        bold = QFont(self.view.font())
+        bold.setBold(True)
+        cells = QFontMetrics(bold)
+        # Cell margins (the style's, both sides) and room for the focus frame.
+        pad = 2 * _CELL_MARGIN + 8
+        text = max((cells.horizontalAdvance(t) for t in self.model.widest_texts(c)), default=0)
+        title = self.model.headerData(c, Qt.Orientation.Horizontal) or ""
+        # The header's title, its margins and the sort arrow.
+        head = QFontMetrics(header.font()).horizontalAdvance(title) + 2 * _CELL_MARGIN + 20
+        width = min(max(text + pad, head), _MAX_FIT_WIDTH)
+        header.resizeSection(c, width)
+
+    def _fit_best_row(self) -> None:
+        """A new best trial is shown bold: widen any column its texts no longer fit."""
+        best = self.model.best_number
+        if not self._sized or best < 0 or best == self._fitted_best:
+            return
+        self._fitted_best = best
+        header = self.view.horizontalHeader()
+        bold = QFont(self.view.font())
+        bold.setBold(True)
+        cells = QFontMetrics(bold)
+        row = self.model.row_of(best)
+        for c in range(self.model.columnCount()):
+            need = cells.horizontalAdvance(self.model.cell_text(row, c)) + 2 * _CELL_MARGIN + 8
+            if need > header.sectionSize(c):
+                header.resizeSection(c, min(need, _MAX_FIT_WIDTH))
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()

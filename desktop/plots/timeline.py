@@ -54,6 +54,7 @@ class TimelinePlotWidget(TrialPlotWidget):
         self._scale = 1.0
         self._lanes = -1
         self._merging = False
+        self._gap = 0.0  # the time one pixel showed when the bars were merged
         self._zoom_timer = QTimer(self)
         self._zoom_timer.setSingleShot(True)
         self._zoom_timer.setInterval(REDRAW_AFTER_ZOOM_MS)
@@ -91,6 +92,7 @@ class TimelinePlotWidget(TrialPlotWidget):
             return []
         tl, starts, ends = self._data
         gap = self._pixel() if self._merging else 0.0
+        self._gap = gap
         legend = []
         for state, bar in self.bars.items():
             rows = tl.states == style.STATE_CODES[state]
@@ -114,8 +116,10 @@ class TimelinePlotWidget(TrialPlotWidget):
         return max(span, 0.0) / width
 
     def _on_view_x_range_changed(self, *_args) -> None:
-        if self._merging:
-            self._zoom_timer.start()  # zooming in shows the bars a pixel hid
+        # Zooming in shows the bars a pixel hid; a range that barely moved (the view
+        # fitting the merged bars) needs nothing, or each redraw would call for another.
+        if self._merging and not 0.8 < self._pixel() / max(self._gap, 1e-300) < 1.25:
+            self._zoom_timer.start()
 
     def _clear(self) -> None:
         for bar in self.bars.values():

@@ -1,6 +1,6 @@
 """TrialsTableWidget: the sortable, filterable, exportable table of a study's trials.
 
-It shows a :class:`~desktop.trials.model.TrialsModel` through a filtering proxy, and shares
+It shows a :class:`~desktop.trials.model.TrialsModel` (which sorts and filters itself), and shares
 the selected trial with every other view through the :class:`~desktop.trial_feed.TrialFeed`.
 The view never changes the model except when the user sorts or filters.
 """
@@ -117,6 +117,7 @@ class TrialsTableWidget(QWidget):
         self.filter_edit.textChanged.connect(self._on_filter_text_changed)
         self.filter_edit.returnPressed.connect(self.apply_filter)
         self.model.summary_changed.connect(self._on_model_summary_changed)
+        self.model.filter_applied.connect(self._on_model_filter_applied)
         self.model.modelReset.connect(self._on_model_reset)
         self.model.rowsInserted.connect(self._on_model_rows_inserted)
         self.model.columnsInserted.connect(self._on_model_columns_inserted)
@@ -216,11 +217,7 @@ class TrialsTableWidget(QWidget):
         self.filter_edit.setStyleSheet(_PROBLEM_STYLE if problems else "")
         self.problem_label.setText("\n".join(problems))
         self.problem_label.setVisible(bool(problems))
-        self._syncing = True  # rows hidden by a filter are not a change of selection
-        try:
-            self.proxy.set_filter(trial_filter)
-        finally:
-            self._syncing = False
+        self.proxy.set_filter(trial_filter)
         self._update_count()
 
     def selected_trials(self) -> list[Trial]:
@@ -340,6 +337,8 @@ class TrialsTableWidget(QWidget):
         self._update_count()
 
     def _on_model_reset(self) -> None:
+        if self.model.filter_resetting:
+            return  # the same study and columns, fewer or more rows
         self._sized = False
         self._fitted_best = -1
         header = self.view.horizontalHeader()
@@ -351,6 +350,11 @@ class TrialsTableWidget(QWidget):
             self.apply_filter()
         self._fit_columns_once()
 
+    def _on_model_filter_applied(self) -> None:
+        # The rows were reset: select the shared trial again if it is still shown.
+        self._on_feed_selected(self._feed.selection)
+        self._update_count()
+
     def _on_model_rows_inserted(self, _parent: QModelIndex, _first: int, _last: int) -> None:
         self._fit_columns_once()
 
@@ -361,8 +365,8 @@ class TrialsTableWidget(QWidget):
             self.view.setColumnHidden(c, self.model.columns[c].key in self._hidden)
 
     def _on_selection_changed(self, *_args: Any) -> None:
-        if self._syncing:
-            return
+        if self._syncing or self.model.filter_resetting:
+            return  # rows hidden by a filter are not a change of selection
         current = self.view.currentIndex()
         rows = self.view.selectionModel().selectedRows()
         if current.isValid() and self.view.selectionModel().isRowSelected(current.row()):
@@ -482,7 +486,10 @@ class TrialsTableWidget(QWidget):
                 header.resizeSection(c, min(need, _MAX_FIT_WIDTH))
 
     def _update_count(self) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        shown, total = self.proxy.rowCount(), self.model.total
+        if self.model.searching:
+            self.count_label.setText(f"Searching {total} trials\u2026")
+            return
         self.count_label.setText(
             f"{total} trials" if shown == total else f"{shown} of {total} trials"
         )

@@ -15,8 +15,9 @@ No Qt here: the model hands over key arrays and text functions.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,8 +34,7 @@ ALPHABETS: dict[str, frozenset[str] | None] = {
 }
 
 
-@dataclass
-class ColumnText:
+class ColumnText(NamedTuple):
     """One column as the word search sees it."""
 
     key: tuple[str, str]
@@ -48,6 +48,8 @@ class WordIndex:
     """Answers "which rows contain this word", keeping each column's texts per distinct key."""
 
     def __init__(self) -> None:
+        # The table searches on a worker thread, and a few rows on the GUI thread.
+        self._lock = threading.Lock()
         self._version: object = None
         self._texts: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, list[str]]] = {}
         self._raw: dict[tuple[str, str], dict[int, str]] = {}
@@ -55,6 +57,11 @@ class WordIndex:
     def rows_with_all(self, words: Sequence[str], columns: Sequence[ColumnText], n: int,
                       version: object) -> np.ndarray:
         """A bool per row of [0, n): does some cell of the row contain every word?"""
+        with self._lock:
+            return self._rows_with_all(words, columns, n, version)
+
+    def _rows_with_all(self, words: Sequence[str], columns: Sequence[ColumnText], n: int,
+                       version: object) -> np.ndarray:
         if version != self._version:
             self._texts.clear()
             self._raw.clear()

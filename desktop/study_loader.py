@@ -60,6 +60,11 @@ class StudyLoader(QObject):
         """Whether a load the window waits for is under way."""
         return self._generation in self._threads
 
+    @property
+    def reading(self) -> int:
+        """Reads not answered yet, dropped ones included."""
+        return len(self._threads)
+
     def load(self, path: str | Path) -> None:
         """Start reading ``path``; any load still running is dropped when it ends."""
         self._generation += 1

@@ -99,7 +99,14 @@ class TimelinePlotWidget(TrialPlotWidget):
             lanes, x0, x1 = tl.lanes[rows], starts[rows], ends[rows]
             if self._merging:
                 lanes, x0, x1 = merged_bars(lanes, x0, x1, gap)
-            bar.setOpts(x0=x0, x1=x1, y=lanes.astype(float), height=BAR_HEIGHT)
+            # Merged, the common state's bars would cover the rare ones (a failure between
+            # two complete trials): the fewer a state's trials, the higher it is drawn.
+            bar.setZValue(-float(rows.sum()) if self._merging else 0.0)
+            # The 1 px outline keeps a short trial visible; merged, it would paint every
+            # pixel that holds a short failure red. Without it, colour shows the share.
+            colour = style.STATE_COLOURS[state]
+            outline = style.NO_PEN if self._merging else style.pen(colour, 1, 215)
+            bar.setOpts(pen=outline, x0=x0, x1=x1, y=lanes.astype(float), height=BAR_HEIGHT)
             if rows.any():
                 legend.append(style.state_entry(state, style.BAR_GLYPH))
         return legend

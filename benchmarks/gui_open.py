@@ -85,9 +85,12 @@ class Stalls:
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
         self.late: list[float] = []
+        self.at: list[float] = []  # when each tick came, in s since the phase started
 
     def start(self) -> None:
         self.late = []
+        self.at = []
+        self._t0 = time.perf_counter()
         self.clock.start()
         self.timer.start()
 
@@ -99,6 +102,12 @@ class Stalls:
 
     def _tick(self) -> None:
         self.late.append(max(0.0, self.clock.restart() - TICK_MS))
+        self.at.append(time.perf_counter() - self._t0)
+
+    def worst(self, k: int = 3) -> str:
+        """The longest stalls and when they ended, e.g. ``850 ms at 15.2 s``."""
+        top = sorted(zip(self.late, self.at), reverse=True)[:k]
+        return ", ".join(f"{late:.0f} ms at {at:.1f} s" for late, at in top)
 
 
 def run_until(app, done, timeout: float) -> float:
@@ -170,6 +179,7 @@ def main() -> None:
           f"{feedback * 1000:.0f} ms ({'yes' if busy_shown else 'NO'}); table and plots "
           f"shown after {shown:.1f} s, every History point after {took:.1f} s")
     print(line("open (read in background)", stalls.stop(), took))
+    print(f"    longest stalls while opening: {stalls.worst()} (shown at {shown:.1f} s)")
 
     # 2. The Timeline tab.
     settle(app, 0.3)

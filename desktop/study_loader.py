@@ -9,6 +9,7 @@ it arrives, and its study closed.
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 from typing import NamedTuple
@@ -71,12 +72,21 @@ class StudyLoader(QObject):
         generation, path = self._generation, Path(path)
 
         def work() -> None:
+            # A study file makes a few hundred thousand objects; the cyclic garbage collector
+            # would traverse all of them again and again while they are made, holding up
+            # every thread (the GUI's too) for up to a second each time. None of them is
+            # garbage yet, so it waits until the study is read.
+            collecting = gc.isenabled()
+            gc.disable()
             try:
                 study, readonly = session.open_study(path)
                 columns = TrialColumns(study.space, study.direction, study.trials)
                 result: object = LoadedStudy(path, study, readonly, columns)
             except Exception as exc:  # noqa: BLE001 - handed to the GUI, which shows it
                 result = exc
+            finally:
+                if collecting:
+                    gc.enable()
             try:
                 self._done.emit(generation, path, result)
             except RuntimeError:  # the window closed while the file was read
@@ -122,6 +132,9 @@ class StudyLoader(QObject):
                 result.study.close()  # a newer load replaced it: release the file
             return
         if isinstance(result, LoadedStudy):
+            # The trials live as long as the study is open: later collections skip them
+            # instead of pausing the window to traverse them.
+            gc.freeze()
             self.loaded.emit(result)
         else:
             self.failed.emit(path, result)

@@ -11,14 +11,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from engine.formatting import format_duration, format_number
 from engine.space import CategoricalParam, FixedParam, Param
-from engine.states import LABELS_BY_CODE, STATE_CODE, state_of_label
-from engine.trial import Trial
+from engine.states import LABELS_BY_CODE, STATE_CODE, STATE_LABEL, state_of_label
+from engine.trial import Trial, TrialState
 from engine.trial_columns import TrialColumns
 
 
@@ -156,6 +157,21 @@ def raw_value(column: TrialColumn, trial: Trial) -> Any:
     if column.kind == "metric":
         v = trial.metrics.get(column.name)
         return None if isinstance(v, (list, dict)) else v
+    return None
+
+
+def tooltip_text(column: TrialColumn, trial: Trial) -> str | None:
+    """What hovering a cell says: why the trial failed, or the full value or time."""
+    if trial.error:
+        reason = error_reason(trial.error)
+        more = "\nDouble-click for details." if trial.state is TrialState.FAILED else ""
+        return f"{STATE_LABEL[trial.state]}: {reason}{more}"
+    if column.kind == "started" and trial.started_at is not None:
+        return datetime.fromtimestamp(trial.started_at).strftime("%Y-%m-%d %H:%M:%S")
+    if column.kind == "value" and trial.value is not None:
+        return repr(trial.value)
+    if column.kind == "param" and isinstance(trial.params.get(column.name), float):
+        return repr(trial.params[column.name])
     return None
 
 

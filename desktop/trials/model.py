@@ -8,10 +8,9 @@ asked for. Display text is made only for the cells a view asks for.
 
 Sorting happens here with ``numpy.argsort`` (as Orange3's table model does) rather than
 in a ``QSortFilterProxyModel``: the proxy compares rows through ``data()``, which at
-100,000 rows means millions of Python calls (measured: ~16 s per click). The proxy in
-this module only filters, and the filter itself is also evaluated with numpy here
-(:mod:`desktop.trials.filter_expr`, :mod:`desktop.trials.words`); the proxy merely looks
-the answer up.
+100,000 rows means millions of Python calls (measured: ~16 s per click). Filtering is done
+here too, with numpy (:mod:`desktop.trials.filter_expr`, :mod:`desktop.trials.words`), as a
+reset of the model's row map; :mod:`desktop.trials.proxy` only passes rows through.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -29,7 +27,6 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QObject,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
@@ -43,18 +40,18 @@ from desktop.trials.columns import (
     TAIL_COLUMNS,
     TrialColumn,
     column_keys,
-    error_reason,
     key_text_function,
     metric_column,
     param_column,
     raw_value,
+    tooltip_text,
     typed_key,
 )
 from desktop.trials.filter_expr import TrialFilter, match_trials, parse_filter
 from desktop.trials.words import ALPHABETS, ColumnText, WordIndex
 from engine.formatting import format_number
 from engine.space import FloatParam, IntParam, Param
-from engine.states import FAILED, INTERRUPTED, STATE_CODE, STATE_LABEL, STATES
+from engine.states import FAILED, INTERRUPTED, STATE_CODE, STATES
 from engine.study import Study
 from engine.trial import Trial, TrialState
 from engine.trial_columns import TrialColumns
@@ -251,7 +248,7 @@ class TrialsModel(QAbstractTableModel):
             return self._bold if i == self._best else None
         if role == _TOOLTIP:
             trial = self._store.trials[i]
-            return None if trial is None else self._tooltip(column, trial)
+            return None if trial is None else tooltip_text(column, trial)
         if role == _NUMBER:
             return i
         return None
@@ -623,21 +620,6 @@ class TrialsModel(QAbstractTableModel):
             out.append((p, i))
         return out
 
-    # --- tooltips --------------------------------------------------------------------------
-
-    def _tooltip(self, column: TrialColumn, trial: Trial) -> str | None:
-        if trial.error:
-            reason = error_reason(trial.error)
-            more = "\nDouble-click for details." if trial.state is TrialState.FAILED else ""
-            return f"{STATE_LABEL[trial.state]}: {reason}{more}"
-        if column.kind == "started" and trial.started_at is not None:
-            return datetime.fromtimestamp(trial.started_at).strftime("%Y-%m-%d %H:%M:%S")
-        if column.kind == "value" and trial.value is not None:
-            return repr(trial.value)
-        if column.kind == "param" and isinstance(trial.params.get(column.name), float):
-            return repr(trial.params[column.name])
-        return None
-
 
 class _Keys:
     """The model's sort-key columns as the mapping :func:`match_trials` reads."""
@@ -652,22 +634,4 @@ class _Keys:
         return (c.key for c in self._model.columns)
 
 
-class TrialsProxyModel(QSortFilterProxyModel):
-    """The view's window on a :class:`TrialsModel`, which sorts and filters itself with
-    numpy; this proxy only passes rows through (a filter here would call Python per row).
-    """
-
-    def __init__(self, source: TrialsModel, parent: QObject | None = None):
-        super().__init__(parent)
-        self._source = source
-        self.setSourceModel(source)
-
-    def set_filter(self, trial_filter: TrialFilter | None) -> None:
-        self._source.set_filter(trial_filter)
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        # Not the proxy's own sort: that compares rows through data(), ~16 s at 100k rows.
-        self._source.sort(column, order)
-
-
-__all__ = ["NUMBER_ROLE", "SORT_ROLE", "TrialColumn", "TrialsModel", "TrialsProxyModel"]
+__all__ = ["NUMBER_ROLE", "SORT_ROLE", "TrialColumn", "TrialsModel"]

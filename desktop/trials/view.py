@@ -51,7 +51,8 @@ from desktop.state_colours import STATE_COLOURS
 from desktop.trial_feed import TrialFeed
 from desktop.trials.code_snippet import python_code
 from desktop.trials.columns import error_reason
-from desktop.trials.model import NUMBER_ROLE, TrialsModel, TrialsProxyModel
+from desktop.trials.model import NUMBER_ROLE, TrialsModel
+from desktop.trials.proxy import TrialsProxyModel
 from engine.export import write_csv, write_json
 from engine.formatting import format_number
 from engine.spec import spec_to_dict

@@ -171,8 +171,8 @@ def main() -> None:
     shown = run_until(app, lambda: window.study is not None, 300)
     history = window.plots.plots["history"]
     # Until the History plot has every point (added a chunk per event-loop turn).
-    took = shown + run_until(app, lambda: not any(s.pending for s in history.scatters.values()),
-                             120)
+    took = shown + run_until(app, lambda: history.shown.size > 0 and not any(
+        s.pending for s in history.scatters.values()), 120)
     settle(app, 0.3)  # the first paint of the table and the plot
     rows = window.table.model.rowCount()
     print(f"study: {rows} trials; 'Opening…' and busy cursor shown after "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -49,6 +49,7 @@ PLOT_KINDS: tuple[tuple[str, type[TrialPlotWidget]], ...] = (
 FILTER_STATES = (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED, TrialState.RUNNING,
                  TrialState.INTERRUPTED)
 EXPORT_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
+DEFER_RESET_TRIALS = 20_000
 
 
 class PlotsWidget(QWidget):
@@ -95,6 +96,9 @@ class PlotsWidget(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.tabs, 1)
 
+        self._reset_timer = QTimer(self)
+        self._reset_timer.setSingleShot(True)
+        self._reset_timer.timeout.connect(self._push)
         feed.reset.connect(self._on_feed_reset)
         feed.updated.connect(self._on_feed_updated)
         self._on_feed_reset(feed.study)
@@ -126,6 +130,11 @@ class PlotsWidget(QWidget):
         self.columns = self.feed.columns  # the store the table reads too
         if study is not None:
             self.value_label = _value_label(study)
+        if self.columns is not None and self.columns.n > DEFER_RESET_TRIALS:
+            # A big study just opened: the table shows first, the plots one event-loop
+            # turn later, so that the window is not held up by both at once.
+            self._reset_timer.start(0)
+            return
         self._push()
 
     def _on_feed_updated(self, trials: list[Trial]) -> None:

@@ -38,6 +38,7 @@ from desktop.run.status_text import with_savings
 from desktop.run.worker_pool import WorkerPool
 from desktop.setup.objective_panel import ObjectivePanel
 from desktop.setup.space_editor import SpaceEditorWidget
+from desktop.study_loader import LoadedStudy, StudyLoader
 from desktop.trial_feed import TrialFeed
 from desktop.trials.view import TrialsTableWidget
 from engine import bundled, session
@@ -118,6 +119,9 @@ class MainWindow(QMainWindow):
 
         self.counts_label = QLabel()
         self.statusBar().addPermanentWidget(self.counts_label)
+        self.loader = StudyLoader(self.statusBar(), self)  # reads study files off the GUI thread
+        self.loader.loaded.connect(self._on_loader_loaded)
+        self.loader.failed.connect(self._on_loader_failed)
 
         self.name_edit.textChanged.connect(self._on_setup_changed)
         self.direction.currentIndexChanged.connect(self._on_setup_changed)
@@ -362,8 +366,13 @@ class MainWindow(QMainWindow):
         self.load_spec(spec, EXAMPLE_SPEC.parent, from_file=False)
         self.setWindowModified(False)
 
-    def open_path(self, path: str | Path) -> bool:
-        """Open a study file (.knobs) or import a spec (.toml/.json); True on success."""
+    def open_path(self, path: str | Path, *, background: bool = False) -> bool:
+        """Open a study file (.knobs) or import a spec (.toml/.json); True on success.
+
+        With ``background`` a study file is read off the GUI thread (the window stays
+        responsive, with a busy cursor and a status line) and shown when read; True then
+        means the reading started.
+        """
         path = Path(path)
         if path.suffix.lower() in (".toml", ".json"):
             return self.import_spec(path)
@@ -371,24 +380,46 @@ class MainWindow(QMainWindow):
             return self._use_csv(path)
         if not self._may_discard():
             return False
+        if background:
+            self.loader.load(path)
+            return True
         try:
             study, readonly = session.open_study(path)
-            if readonly:
-                self.statusBar().showMessage(
-                    "Opened read-only: another Knobs process is running this study.", 10_000)
         except (StudyFileError, SpecError) as exc:
             show_error(self, "Cannot open the study", str(exc))
             return False
+        self._show_opened(LoadedStudy(path, study, readonly, None))
+        return True
+
+    def _show_opened(self, opened: LoadedStudy) -> None:
+        path, study = opened.path, opened.study
         self._close_study()
+        if opened.readonly:
+            self.statusBar().showMessage(
+                "Opened read-only: another Knobs process is running this study.", 10_000)
         self.study = study
         self.load_spec(study.spec, path.parent)
         if prefs.is_confirmed(self.settings, path, study.spec.objective):
             self._unconfirmed = None  # this user ran this study's code here before
-        self.feed.set_study(study)
+        self.feed.set_study(study, opened.columns)
         self.run_panel.show_progress(study)
         self.setWindowModified(False)
         self._remember(path)
-        return True
+
+    def _on_loader_loaded(self, opened: LoadedStudy) -> None:
+        if self._busy:  # a run started while the file was read: it keeps the window
+            opened.study.close()
+            return
+        self._show_opened(opened)
+
+    def _on_loader_failed(self, path: Path, exc: Exception) -> None:
+        if isinstance(exc, (StudyFileError, SpecError)):
+            show_error(self, "Cannot open the study", str(exc))
+        else:
+            error_log.log.error("opening %s failed", path, exc_info=exc)
+            show_error(self, "Cannot open the study",
+                       f"{path} could not be read: {exc}. The details are in the log "
+                       "(Help > Open log folder).")
 
     def import_spec(self, path: str | Path) -> bool:
         path = Path(path)
@@ -462,7 +493,7 @@ class MainWindow(QMainWindow):
     def _on_open_triggered(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a study", self._folder(), OPEN_FILTER)
         if path:
-            self.open_path(path)
+            self.open_path(path, background=True)
 
     def _on_import_spec_triggered(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a spec", self._folder(), SPEC_FILTER)
@@ -515,7 +546,7 @@ class MainWindow(QMainWindow):
         for path in files:
             action = self.recent_menu.addAction(Path(path).name)
             action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p, background=True))
         if not files:
             self.recent_menu.addAction("No recent studies").setEnabled(False)
 
@@ -548,6 +579,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _close_study(self) -> None:
+        self.loader.cancel()  # a file still being read would replace what is shown now
         self.feed.set_study(None)
         if self.study is not None:
             self.study.close()
@@ -716,7 +748,7 @@ class MainWindow(QMainWindow):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.toLocalFile()]
         if paths:
             # Open after the drop returns: a dialog inside a drop handler blocks the drag.
-            QTimer.singleShot(0, lambda: self.open_path(paths[0]))
+            QTimer.singleShot(0, lambda: self.open_path(paths[0], background=True))
             event.acceptProposedAction()
 
 

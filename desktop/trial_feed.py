@@ -14,6 +14,7 @@ import threading
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from engine.analysis import TrialColumns
 from engine.study import Study, Summary
 from engine.trial import Trial
 
@@ -23,9 +24,13 @@ FLUSH_MS = 200
 class TrialFeed(QObject):
     """Relays one study at a time to the views.
 
-    - ``reset(study)``: a different study (or none) is shown; rebuild from ``study.trials``.
-    - ``updated(trials)``: the newest snapshots of trials that changed, by trial number;
-      ``summary`` then holds where the study stood after the last of those changes.
+    - ``reset(study)``: a different study (or none) is shown; ``columns`` holds its trials.
+    - ``updated(trials)``: the newest snapshots of trials that changed, by trial number,
+      already stored in ``columns``; ``summary`` then holds where the study stood after the
+      last of those changes.
+
+    ``columns`` is the one :class:`TrialColumns` store of the shown study's trials: the
+    feed appends each batch to it, and the table and the plots read it.
     - ``selected(number)``: the user picked a trial (-1: none) in any view.
     """
 
@@ -38,6 +43,7 @@ class TrialFeed(QObject):
         self.study: Study | None = None
         self.selection = -1
         self.summary: Summary | None = None
+        self.columns: TrialColumns | None = None
         self._unsubscribe = None
         self._pending: dict[int, Trial] = {}
         self._pending_lock = threading.Lock()
@@ -50,7 +56,9 @@ class TrialFeed(QObject):
     def trials(self) -> list[Trial]:
         return self.study.trials if self.study is not None else []
 
-    def set_study(self, study: Study | None) -> None:
+    def set_study(self, study: Study | None, columns: TrialColumns | None = None) -> None:
+        """Show ``study``; ``columns`` are its trials when already made (e.g. off the GUI
+        thread while the study file was read), else they are made here."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -59,6 +67,9 @@ class TrialFeed(QObject):
         self.study = study
         self.selection = -1
         self.summary = study.summary() if study is not None else None
+        if study is not None and columns is None:
+            columns = TrialColumns(study.space, study.direction, study.trials)
+        self.columns = columns if study is not None else None
         if study is not None:
             self._unsubscribe = study.subscribe(self._on_study_event)
         self.reset.emit(study)
@@ -78,6 +89,8 @@ class TrialFeed(QObject):
         if self.study is not None:
             # The worker that made the last change left this summary; no lock is taken.
             self.summary = self.study.summary()
+        if self.columns is not None:
+            self.columns.update(batch)
         self.updated.emit(batch)
 
     def _on_study_event(self, event: str, trial: Trial) -> None:

@@ -6,6 +6,7 @@ import math
 import time
 from typing import Any, TextIO
 
+from engine.formatting import format_duration, format_number
 from engine.study import Study
 from engine.trial import TrialState
 
@@ -13,28 +14,13 @@ _BAR = 24
 
 
 def format_value(v: float | None) -> str:
-    if v is None:
-        return "-"
-    if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
-        return f"{v:.4e}"
-    return f"{v:.6g}"
+    """A value for the terminal: as everywhere else, with a dash when there is none."""
+    return "-" if v is None else format_number(v, 6)
 
 
 def format_params(params: dict[str, Any]) -> list[str]:
     return [f"{k} = {format_value(v) if isinstance(v, float) else repr(v)}"
             for k, v in params.items()]
-
-
-_YEAR_S = 365 * 24 * 3600
-
-
-def format_duration(seconds: float) -> str:
-    if not seconds < _YEAR_S:  # a grid of 1e308 cells, or inf: hours digits say nothing
-        return "over a year"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def eta_seconds(done_this_run: int, elapsed: float, remaining: int | None) -> float | None:

@@ -21,6 +21,7 @@ import numpy as np
 
 from engine import pareto
 from engine.goals import MissingMetric, objective_values, violation
+from engine.best import competes, is_better
 from engine.pruners import make_pruner
 from engine.pruners.fidelity import step_unit
 from engine.pruners.savings import Savings, SavingsTally
@@ -323,13 +324,11 @@ class Study:
         if trial.state is not TrialState.COMPLETE:
             return
         if not self.spec.is_multi:
-            if self._best is None or self._better(trial.value, self._best.value):
+            if competes(trial) and (self._best is None or is_better(
+                    trial.value, self._best.value, self.spec.direction)):
                 self._best = trial
         elif trial.values and trial.feasible:
             self._add_to_front(trial)
-
-    def _better(self, a: float, b: float) -> bool:
-        return a > b if self.spec.direction == "maximize" else a < b
 
     def _add_to_front(self, trial: Trial) -> None:
         signs = np.array([g.sign for g in self.spec.goals])

@@ -12,6 +12,7 @@ objects, which are built for every point on each click and cost ~50 ms at 50,000
 from __future__ import annotations
 
 import html
+import math
 import time
 
 import numpy as np
@@ -21,7 +22,8 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QToolTip, QVBoxLayout, QWi
 
 from desktop.plots import _style as style
 from desktop.trial_feed import TrialFeed
-from engine.analysis import TrialColumns, format_number
+from engine.analysis import TrialColumns
+from engine.formatting import format_number
 from engine.trial import Trial
 
 PICK_RADIUS_PX = 8.0
@@ -32,6 +34,8 @@ NO_TRIALS = "No trials yet. They appear here as they run."
 # 50,000 lines takes a few hundred milliseconds.
 LIVE_FREE_TRIALS = 5_000
 LIVE_SECONDS_PER_TRIAL = 1 / 25_000
+# Points a scatter adds per event-loop turn (~20-100 ms of pyqtgraph's preparation).
+CHUNK_POINTS = 4_000
 MAX_LIVE_INTERVAL_S = 2.0
 
 
@@ -45,8 +49,10 @@ class ScatterItem(pg.ScatterPlotItem):
 class TrialScatterItem(ScatterItem):
     """Points keyed by trial number: a refresh that only adds trials only adds their points.
 
-    pyqtgraph prepares every point of a ``setData`` in Python (about 1 us each), so
-    re-setting 50,000 unchanged points on every batch would keep the GUI thread busy.
+    pyqtgraph prepares every point of a ``setData`` in Python (about 20 us each), so
+    re-setting 50,000 unchanged points on every batch would keep the GUI thread busy; and
+    many new points (a study just opened) are added a chunk per event-loop turn, so the
+    window answers the user while 100,000 points appear.
     """
 
     def __init__(self, **kwargs):
@@ -54,6 +60,10 @@ class TrialScatterItem(ScatterItem):
         self._numbers = np.empty(0, dtype=np.int64)
         self._x = self._y = np.empty(0)
         self._shown_style: dict | None = None
+        self._queue_x = self._queue_y = np.empty(0)  # points still to add
+        self._chunk_timer = QTimer(self)
+        self._chunk_timer.setSingleShot(True)
+        self._chunk_timer.timeout.connect(self._add_chunk)
 
     def show_points(self, numbers: np.ndarray, x: np.ndarray, y: np.ndarray, style: dict) -> None:
         """Show these trials (``numbers`` ascending) at (x, y) drawn with ``style``."""
@@ -65,14 +75,56 @@ class TrialScatterItem(ScatterItem):
                 new = np.ones(numbers.size, dtype=bool)
                 new[at] = False
                 if new.any():
-                    self.addPoints(x=x[new], y=y[new])
+                    self._queue(x[new], y[new])
                 self._numbers, self._x, self._y = numbers.copy(), x.copy(), y.copy()
                 return
-        self.setData(x=x, y=y, **style)
-        self._numbers, self._x, self._y = numbers.copy(), x.copy(), y.copy()
+        self._queue_x = self._queue_y = np.empty(0)
+        self._chunk_timer.stop()
+        self.setVisible(True)
+        self.setData(x=x[:CHUNK_POINTS], y=y[:CHUNK_POINTS], **style)
         self._shown_style = style
+        self._queue(x[CHUNK_POINTS:], y[CHUNK_POINTS:])
+        self._numbers, self._x, self._y = numbers.copy(), x.copy(), y.copy()
+
+    def informViewBoundsChanged(self):  # noqa: N802 - pyqtgraph override
+        # While chunks arrive, the view does not re-range (and repaint) after each one.
+        # (pyqtgraph calls this from __init__ too, before there is a queue.)
+        if getattr(self, "_queue_x", np.empty(0)).size == 0:
+            super().informViewBoundsChanged()
+
+    @property
+    def pending(self) -> int:
+        """Points not drawn yet (they follow within a few event-loop turns)."""
+        return self._queue_x.size
+
+    def _queue(self, x: np.ndarray, y: np.ndarray) -> None:
+        if x.size == 0:
+            return
+        self._queue_x = np.concatenate([self._queue_x, x])
+        self._queue_y = np.concatenate([self._queue_y, y])
+        if self._queue_x.size <= CHUNK_POINTS and not self._chunk_timer.isActive():
+            self._add_chunk()  # a live batch: drawn at once
+        else:
+            # Hidden until complete: repainting a growing cloud after every chunk would
+            # cost more than preparing it.
+            self.setVisible(False)
+            self._chunk_timer.start(0)
+
+    def _add_chunk(self) -> None:
+        x, y = self._queue_x[:CHUNK_POINTS], self._queue_y[:CHUNK_POINTS]
+        self._queue_x, self._queue_y = self._queue_x[CHUNK_POINTS:], self._queue_y[CHUNK_POINTS:]
+        if x.size:
+            self.addPoints(x=x, y=y, **(self._shown_style or {}))
+        if self._queue_x.size:
+            self._chunk_timer.start(0)
+        elif not self.isVisible():
+            self.setVisible(True)
+            self.informViewBoundsChanged()
 
     def clear_points(self) -> None:
+        self._queue_x = self._queue_y = np.empty(0)
+        self._chunk_timer.stop()
+        self.setVisible(True)
         self.setData([], [])
         self._numbers = np.empty(0, dtype=np.int64)
         self._x = self._y = np.empty(0)
@@ -92,6 +144,24 @@ class ScoreAxisItem(pg.AxisItem):
         return [(spacing, [v for v in values if v >= self.floor]) for spacing, values in levels]
 
 
+class CountAxisItem(pg.AxisItem):
+    """An axis of whole numbers (trial numbers): no tick at a half trial, however zoomed."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph override
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing < 1:
+                continue
+            levels.append((spacing, [v for v in values if float(v).is_integer()]))
+        if not levels:  # zoomed in to less than a trial apart: one tick per trial
+            first, last = math.ceil(min(minVal, maxVal)), math.floor(max(minVal, maxVal))
+            levels = [(1.0, [float(v) for v in range(first, last + 1)])]
+        return levels
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph override
+        return [str(int(round(v * scale))) for v in values]
+
+
 class TrialPlotWidget(QWidget):
     """One plot of the current study's trials; it never writes to the study.
 
@@ -103,7 +173,7 @@ class TrialPlotWidget(QWidget):
     title = ""
 
     def __init__(self, feed: TrialFeed, parent: QWidget | None = None, *,
-                 score_axis: bool = False):
+                 score_axis: bool = False, count_x: bool = False):
         super().__init__(parent)
         self.feed = feed
         self.columns: TrialColumns | None = None
@@ -123,8 +193,12 @@ class TrialPlotWidget(QWidget):
         self.graphics.setBackground(style.BACKGROUND)
         self.graphics.setAntialiasing(True)
         self.graphics.ci.setContentsMargins(8, 8, 16, 8)
-        axes = {"left": ScoreAxisItem("left")} if score_axis else None
-        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems=axes)
+        axes = {}
+        if score_axis:
+            axes["left"] = ScoreAxisItem("left")
+        if count_x:
+            axes["bottom"] = CountAxisItem("bottom")
+        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems=axes or None)
         self.message = _message_widget()
         self._stack = QStackedLayout()
         self._stack.addWidget(self.graphics)

@@ -1,4 +1,6 @@
-"""The look shared by every plot: colours per trial state, pens and brushes built once.
+"""The look shared by every plot: marks per trial state, pens and brushes built once.
+
+State colours are the table's too (:mod:`desktop.state_colours`).
 
 pyqtgraph draws fastest when many points share one QPen/QBrush object, so pens and brushes
 come from cached factories instead of being made per point or per refresh.
@@ -13,7 +15,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
-from engine.analysis import STATE_CODE
+from desktop.state_colours import STATE_COLOURS
+from engine.states import STATE_CODE, STATE_LABEL
 from engine.trial import TrialState
 
 BACKGROUND = "#ffffff"
@@ -25,13 +28,6 @@ BEST = "#111827"
 SELECTED = "#db2777"
 BAR = "#3b82f6"
 
-STATE_COLOURS: dict[TrialState, str] = {
-    TrialState.COMPLETE: "#2563eb",
-    TrialState.PRUNED: "#f59e0b",
-    TrialState.FAILED: "#dc2626",
-    TrialState.RUNNING: "#0d9488",
-    TrialState.INTERRUPTED: "#9ca3af",
-}
 STATE_SYMBOLS: dict[TrialState, str] = {
     TrialState.COMPLETE: "o",
     TrialState.PRUNED: "t1",
@@ -154,4 +150,4 @@ def set_legend(legend: pg.LabelItem, entries: list[tuple[str, str, str]]) -> Non
 
 def state_entry(state: TrialState, glyph: str | None = None) -> tuple[str, str, str]:
     """The legend entry of a trial state (its marker by default)."""
-    return (glyph or STATE_GLYPHS[state], STATE_COLOURS[state], state.value)
+    return (glyph or STATE_GLYPHS[state], STATE_COLOURS[state], STATE_LABEL[state].lower())

@@ -10,12 +10,7 @@ from desktop.plots import _style as style
 from desktop.plots._base import NoValueStrip, ScatterItem, TrialPlotWidget, TrialScatterItem
 from desktop.trial_feed import TrialFeed
 from engine.analysis import optimization_history
-from engine.trial import TrialState
-
-STATE_NAMES = {
-    TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned", TrialState.FAILED: "failed",
-    TrialState.RUNNING: "running", TrialState.INTERRUPTED: "interrupted",
-}
+from engine.states import STATE_LABEL
 
 
 class HistoryPlotWidget(TrialPlotWidget):
@@ -28,10 +23,11 @@ class HistoryPlotWidget(TrialPlotWidget):
     title = "History"
 
     def __init__(self, feed: TrialFeed, parent: QWidget | None = None):
-        super().__init__(feed, parent, score_axis=True)
+        super().__init__(feed, parent, score_axis=True, count_x=True)
         style.style_plot(self.plot, "Optimization history", "Trial number", self.value_label)
         self.strip = NoValueStrip(self.plot)
-        self.scatters = {s: TrialScatterItem(name=STATE_NAMES[s]) for s in style.STATE_ORDER}
+        self.scatters = {s: TrialScatterItem(name=STATE_LABEL[s].lower())
+                         for s in style.STATE_ORDER}
         self.best_line = pg.PlotCurveItem(pen=style.pen(style.BEST, 2), antialias=True,
                                           name="best so far")
         self.selection = ScatterItem(size=17, pen=style.pen(style.SELECTED, 2.5),

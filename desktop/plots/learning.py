@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.plots import _style as style
 from desktop.plots._base import TrialPlotWidget
-from desktop.plots.history import STATE_NAMES
 from desktop.trial_feed import TrialFeed
 from engine.analysis import learning_curves
+from engine.states import STATE_LABEL
 from engine.study import Study
 from engine.trial import TrialState
 
@@ -32,7 +32,7 @@ class LearningPlotWidget(TrialPlotWidget):
     def __init__(self, feed: TrialFeed, parent: QWidget | None = None):
         super().__init__(feed, parent)
         style.style_plot(self.plot, "Learning curves", "Step", "Intermediate value")
-        self.curves = {s: pg.PlotCurveItem(name=STATE_NAMES[s]) for s in style.STATE_ORDER}
+        self.curves = {s: pg.PlotCurveItem(name=STATE_LABEL[s].lower()) for s in style.STATE_ORDER}
         for curve in self.curves.values():
             self.plot.addItem(curve)
         self.selection = pg.PlotCurveItem(pen=style.pen(style.SELECTED, 3), antialias=True)

@@ -1,16 +1,16 @@
 """PlotsWidget: every plot of the current study in tabs, one state filter, one export.
 
-Trials arrive in batches from the :class:`TrialFeed`; they are copied once into a shared
-:class:`TrialColumns` table, the state filter becomes one boolean mask, and both are handed
-to every plot. Only the plot on the visible tab redraws at once; the others catch up when
-their tab is opened.
+Trials arrive in batches from the :class:`TrialFeed`, which stores them in the one
+:class:`TrialColumns` table the trials table reads too; the state filter becomes one boolean
+mask, and both are handed to every plot. Only the plot on the visible tab redraws at once;
+the others catch up when their tab is opened.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from desktop.plots import _style as style
 from desktop.plots._base import TrialPlotWidget
 from desktop.plots._export import export_plot
-from desktop.plots.history import STATE_NAMES, HistoryPlotWidget
+from desktop.plots.history import HistoryPlotWidget
 from desktop.plots.importance import ImportancePlotWidget
 from desktop.plots.learning import LearningPlotWidget
 from desktop.plots.parallel import ParallelPlotWidget
@@ -35,6 +35,7 @@ from desktop.plots.slice import SlicePlotWidget
 from desktop.plots.timeline import TimelinePlotWidget
 from desktop.trial_feed import TrialFeed
 from engine.analysis import TrialColumns
+from engine.states import STATE_LABEL
 from engine.study import Study
 from engine.trial import Trial, TrialState
 
@@ -50,6 +51,7 @@ PLOT_KINDS: tuple[tuple[str, type[TrialPlotWidget]], ...] = (
 FILTER_STATES = (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED, TrialState.RUNNING,
                  TrialState.INTERRUPTED)
 EXPORT_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
+DEFER_RESET_TRIALS = 20_000
 
 
 class PlotsWidget(QWidget):
@@ -67,10 +69,10 @@ class PlotsWidget(QWidget):
         bar.setContentsMargins(10, 6, 10, 6)
         bar.setSpacing(10)
         for state in FILTER_STATES:
-            box = QCheckBox(STATE_NAMES[state].capitalize())
+            box = QCheckBox(STATE_LABEL[state])
             box.setIcon(_dot(style.STATE_COLOURS[state]))
             box.setChecked(True)
-            box.setToolTip(f"Show {STATE_NAMES[state]} trials in every plot")
+            box.setToolTip(f"Show {STATE_LABEL[state].lower()} trials in every plot")
             box.toggled.connect(self._on_state_box_toggled)
             self.state_boxes[state] = box
             bar.addWidget(box)
@@ -96,6 +98,9 @@ class PlotsWidget(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.tabs, 1)
 
+        self._reset_timer = QTimer(self)
+        self._reset_timer.setSingleShot(True)
+        self._reset_timer.timeout.connect(self._push)
         feed.reset.connect(self._on_feed_reset)
         feed.updated.connect(self._on_feed_updated)
         self._on_feed_reset(feed.study)
@@ -124,21 +129,23 @@ class PlotsWidget(QWidget):
     # --- feed ------------------------------------------------------------------------
 
     def _on_feed_reset(self, study: Study | None) -> None:
-        if study is None:
-            self.columns = None
-        else:
-            self.columns = TrialColumns(study.space, study.direction, study.trials)
+        self.columns = self.feed.columns  # the store the table reads too
+        if study is not None:
             self.value_label = _value_label(study)
         # The Pareto tab only for studies of several objectives or limits.
         multi = study is not None and study.is_multi
         self.tabs.setTabVisible(self.tabs.indexOf(self.plots["pareto"]), multi)
+        if self.columns is not None and self.columns.n > DEFER_RESET_TRIALS:
+            # A big study just opened: the table shows first, the plots one event-loop
+            # turn later, so that the window is not held up by both at once.
+            self._reset_timer.start(0)
+            return
         self._push()
 
     def _on_feed_updated(self, trials: list[Trial]) -> None:
         if self.columns is None:
             return
-        self.columns.update(trials)
-        self._push(live=True)
+        self._push(live=True)  # the feed has stored the batch in the shared columns
 
     def _push(self, live: bool = False) -> None:
         """Hand the table and the filter to every plot (only the visible one draws now)."""
@@ -152,7 +159,7 @@ class PlotsWidget(QWidget):
         counts = self.columns.counts() if self.columns is not None else {}
         for state, box in self.state_boxes.items():
             n = counts.get(state, 0)
-            box.setText(f"{STATE_NAMES[state].capitalize()} ({n})")
+            box.setText(f"{STATE_LABEL[state]} ({n})")
             if state is TrialState.INTERRUPTED:
                 # Only reopened or stopped studies have these; keep the bar narrow otherwise.
                 box.setVisible(n > 0 or not box.isChecked())

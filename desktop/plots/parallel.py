@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QWidget
 from desktop.plots import _style as style
 from desktop.plots._base import PICK_RADIUS_PX, TrialPlotWidget
 from desktop.trial_feed import TrialFeed
-from engine.analysis import ParamAxis, format_number, nice_ticks, parallel_coordinates
+from engine.analysis import ParamAxis, nice_ticks, parallel_coordinates
+from engine.formatting import format_number
 
 INACTIVE_Y = -0.1  # where a line crosses an axis whose parameter it does not have
 NAME_Y = 1.035  # axis names sit just above the axes

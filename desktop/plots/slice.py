@@ -7,9 +7,10 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from desktop.plots import _style as style
 from desktop.plots._base import NoValueStrip, ScatterItem, TrialPlotWidget, TrialScatterItem
-from desktop.plots.history import STATE_NAMES
 from desktop.trial_feed import TrialFeed
-from engine.analysis import format_number, log_ticks, slice_data
+from engine.analysis import log_ticks, slice_data
+from engine.formatting import format_number
+from engine.states import STATE_LABEL
 
 # Categories are spread sideways by up to this much so that equal values do not hide
 # each other; a trial keeps its offset across refreshes (it depends on its number only).
@@ -40,7 +41,8 @@ class SlicePlotWidget(TrialPlotWidget):
         style.style_plot(self.plot, "Score by parameter", "", self.value_label)
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.strip = NoValueStrip(self.plot)
-        self.scatters = {s: TrialScatterItem(name=STATE_NAMES[s]) for s in style.STATE_ORDER}
+        self.scatters = {s: TrialScatterItem(name=STATE_LABEL[s].lower())
+                         for s in style.STATE_ORDER}
         for item in self.scatters.values():
             self.plot.addItem(item)
         self.selection = ScatterItem(size=17, pen=style.pen(style.SELECTED, 2.5),

@@ -35,6 +35,8 @@ from engine.spec import StudySpec
 from engine.study import Study, Summary
 from engine.trial import TrialState
 
+ESTIMATE_FROM = 2_000  # the last trials the estimate of a next run is made from
+
 # Shown in the order a newcomer should consider them; only samplers that exist are listed.
 METHODS = {
     "bayes": ("Bayesian optimization",
@@ -399,7 +401,9 @@ class RunPanel(QWidget):
     def _estimate_text(self, study: Study) -> str:
         """Before a run: what the planned trials should take, once some have run."""
         remaining = self.trials.value() - study.n_finished
-        durations = [t.duration for t in study.trials
+        # The recent trials say how long the next ones take; reading all of a 100,000-trial
+        # study here would hold up the window each time it is shown.
+        durations = [t.duration for t in study.trials[-ESTIMATE_FROM:]
                      if t.state is TrialState.COMPLETE and t.duration is not None]
         seconds = planned_seconds(durations, remaining, self.workers.value())
         if seconds is None:

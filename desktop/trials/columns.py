@@ -1,40 +1,34 @@
 """The trials table's columns and cell texts, without Qt: what each cell shows and how it sorts.
 
-Every column has a float sort key per trial (NaN for a blank cell): numbers sort as numbers,
-choices by their place in the parameter's list of choices, states in their enum order.
+Every column has a float sort key per trial (NaN for a blank cell), derived from the one
+:class:`~engine.trial_columns.TrialColumns` store the plots read too: numbers sort as
+numbers, choices by their place in the parameter's list of choices, states by their code.
+Workers are numbered from 1, as the Timeline plot names them.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
-from engine.space import CategoricalParam, FixedParam, FloatParam, IntParam, Param, choice_key
+from engine.formatting import format_duration, format_number
+from engine.space import CategoricalParam, FixedParam, Param
+from engine.states import LABELS_BY_CODE, STATE_CODE, STATE_LABEL, state_of_label
 from engine.trial import Trial, TrialState
-
-STATES = tuple(TrialState)
-STATE_CODE = {s: float(i) for i, s in enumerate(STATES)}
-STATE_LABEL = {s: s.value.capitalize() for s in STATES}
-# One colour per state (RGB), for the state column and the state filter's buttons.
-STATE_RGB = {
-    TrialState.COMPLETE: (46, 160, 67),
-    TrialState.FAILED: (196, 56, 56),
-    TrialState.RUNNING: (30, 110, 200),
-    TrialState.PRUNED: (200, 140, 20),
-    TrialState.INTERRUPTED: (140, 140, 140),
-}
+from engine.trial_columns import TrialColumns
 
 
 @dataclass(frozen=True)
 class TrialColumn:
     """One column of the table.
 
-    ``kind`` is one of number, state, value, param, metric, steps, duration, started, worker;
+    ``kind`` is one of number, state, value, rank, param, metric, steps, duration, started,
+    worker;
     ``name`` is the parameter or metric name (for the other kinds, the kind itself).
     """
 
@@ -93,60 +87,51 @@ def metric_column(name: str, taken: set[str]) -> TrialColumn:
     return TrialColumn("metric", name, title, help=f"Metric '{name}' reported by the objective.")
 
 
-def key_function(
-    column: TrialColumn, param_keys: dict[str, Callable[[Any], float]]
-) -> Callable[[Trial], float]:
-    """How to get a trial's sort key for ``column`` (NaN for a blank cell)."""
-    kind, name = column.kind, column.name
-    if kind == "param":
-        f = param_keys[name]
-        return lambda t: f(t.params.get(name))
-    if kind == "metric":
-        return lambda t: _as_float(t.metrics.get(name))
-    return _FIXED_KEYS[kind]
+def column_keys(column: TrialColumn, store: TrialColumns, param: Param | None = None
+                ) -> np.ndarray:
+    """The sort keys of a whole column, for every row of ``store`` (NaN: a blank cell).
 
-
-def column_keys(
-    column: TrialColumn, trials: Sequence[Trial], param_keys: dict[str, Callable[[Any], float]]
-) -> np.ndarray:
-    """The sort keys of a whole column: the numbers :func:`key_function` gives, in bulk.
-
-    numpy turns ``None`` into NaN in a float array, so most columns take one list and one
-    conversion instead of a Python call per cell (a 100,000-trial study opens faster).
+    Most are the store's own arrays (no copy); the rest are one numpy operation on them.
     """
-    kind, name = column.kind, column.name
+    kind = column.kind
+    if kind == "number":
+        return store.numbers.astype(float)
     if kind == "state":
-        return np.array([STATE_CODE[t.state] for t in trials], dtype=float)
+        states = store.states
+        return np.where(states < 0, np.nan, states.astype(float))
+    if kind == "value":
+        return store.values
     if kind == "duration":
-        finished = np.array([t.finished_at for t in trials], dtype=float)
-        return finished - np.array([t.started_at for t in trials], dtype=float)
-    if kind in _ATTRIBUTES:
-        raw = [getattr(t, _ATTRIBUTES[kind]) for t in trials]
-    elif kind == "metric":
-        raw = [t.metrics.get(name) for t in trials]
-    elif kind == "param" and column.numeric:
-        raw = [t.params.get(name) for t in trials]
-    else:
-        raw = None
-    if raw is not None:
-        try:
-            return np.array(raw, dtype=float)
-        except (TypeError, ValueError):
-            pass  # text or lists among the values: take them one at a time
-    f = key_function(column, param_keys)
-    return np.array([f(t) for t in trials], dtype=float)
+        return store.finished - store.started
+    if kind == "started":
+        return store.started
+    if kind == "worker":
+        workers = store.workers
+        return np.where(workers < 0, np.nan, workers + 1.0)  # 1-based, as users count
+    if kind == "steps":
+        return store.last_step
+    if kind == "metric":
+        return store.metric(column.name)
+    keys = store.column(column.name)
+    if isinstance(param, CategoricalParam) and column.numeric:
+        # Numeric choices sort (and compare in a filter) by their number, not their place.
+        numbers = np.array([float(c) for c in param.choices] + [np.nan])
+        index = np.where(np.isnan(keys), len(param.choices), keys).astype(np.int64)
+        return numbers[index]
+    return keys
 
 
 def typed_key(column: TrialColumn, text: str, param: Param | None) -> float | None:
     """The sort key of a value typed as text (``failed``, ``rbf``), or ``None``."""
     typed = text.lower()
     if column.kind == "state":
-        return next((STATE_CODE[s] for s in STATES if s.value == typed), None)
+        state = state_of_label(typed)
+        return None if state is None else float(STATE_CODE[state])
     if isinstance(param, (CategoricalParam, FixedParam)):
         choices = param.choices if isinstance(param, CategoricalParam) else (param.value,)
         for c in choices:
             if typed in (format_number(c, 4).lower(), str(c).lower()):
-                return param_key_function(param)(c)
+                return float(c) if column.numeric else float(choices.index(c))
     return None
 
 
@@ -158,9 +143,9 @@ def key_text_function(column: TrialColumn, param: Param | None = None) -> Callab
     """
     kind = column.kind
     if kind == "state":
-        return lambda k: _STATE_TEXT[int(k)]
+        return lambda k: "" if k != k else LABELS_BY_CODE[int(k)]
     if kind == "value":
-        return _digits(6)
+        return _number_text(6)
     if kind == "duration":
         return format_duration
     if kind == "started":
@@ -169,11 +154,7 @@ def key_text_function(column: TrialColumn, param: Param | None = None) -> Callab
         choices = param.choices if isinstance(param, CategoricalParam) else (param.value,)
         texts = [format_number(c, 4) for c in choices]
         return lambda k: "" if k != k else texts[int(k)]
-    if kind == "param" and not isinstance(param, IntParam):
-        return _digits(4) if isinstance(param, FloatParam) else _whole_or_digits(4)
-    if kind == "metric":
-        return _whole_or_digits(4)
-    return _whole_or_digits(4)  # number, worker, int params
+    return _number_text(4)  # number, worker, steps, params, metrics
 
 
 def raw_value(column: TrialColumn, trial: Trial) -> Any:
@@ -186,31 +167,19 @@ def raw_value(column: TrialColumn, trial: Trial) -> Any:
     return None
 
 
-def format_number(v: Any, digits: int) -> str:
-    """A value as text: numbers to ``digits`` significant digits, true/false, text as is."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return "" if math.isnan(v) else f"{v:.{digits}g}"
-    return str(v)
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:
-        return ""
-    if seconds < 10:
-        return f"{seconds:.2f} s"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, s = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes} min {s:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+def tooltip_text(column: TrialColumn, trial: Trial) -> str | None:
+    """What hovering a cell says: why the trial failed, or the full value or time."""
+    if trial.error:
+        reason = error_reason(trial.error)
+        more = "\nDouble-click for details." if trial.state is TrialState.FAILED else ""
+        return f"{STATE_LABEL[trial.state]}: {reason}{more}"
+    if column.kind == "started" and trial.started_at is not None:
+        return datetime.fromtimestamp(trial.started_at).strftime("%Y-%m-%d %H:%M:%S")
+    if column.kind == "value" and trial.value is not None:
+        return repr(trial.value)
+    if column.kind == "param" and isinstance(trial.params.get(column.name), float):
+        return repr(trial.params[column.name])
+    return None
 
 
 def format_started(ts: float | None) -> str:
@@ -231,48 +200,9 @@ def error_reason(error: str | None) -> str:
     return (error or "").strip().splitlines()[0] if (error or "").strip() else ""
 
 
-def param_key_function(p: Param) -> Callable[[Any], float]:
-    """How a parameter's values sort: by number, or by their place in the choices."""
-    if isinstance(p, CategoricalParam) and not all(_is_number(c) for c in p.choices):
-        codes = {choice_key(c): float(k) for k, c in enumerate(p.choices)}
-        return lambda v: np.nan if v is None else codes.get(choice_key(v), np.nan)
-    if isinstance(p, FixedParam) and not _is_number(p.value):
-        return lambda v: np.nan if v is None else 0.0
-    return _as_float
-
-
-def _digits(digits: int) -> Callable[[float], str]:
-    pattern = f"%.{digits}g"
-    return lambda k: "" if k != k else pattern % k
-
-
-def _whole_or_digits(digits: int) -> Callable[[float], str]:
-    # Counts (trial numbers, workers, int params, a metric like n_iter) without ".0" or
-    # an exponent; other numbers to a few significant digits.
-    pattern = f"%.{digits}g"
-    return lambda k: "" if k != k else (
-        str(int(k)) if k.is_integer() and abs(k) < 1e15 else pattern % k
-    )
+def _number_text(digits: int) -> Callable[[float], str]:
+    return lambda k: format_number(k, digits)
 
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _as_float(v: Any) -> float:
-    return float(v) if isinstance(v, (int, float)) else np.nan
-
-
-_STATE_TEXT = [STATE_LABEL[s] for s in STATES]
-_ATTRIBUTES = {"number": "number", "value": "value", "started": "started_at", "worker": "worker"}
-
-_FIXED_KEYS: dict[str, Callable[[Trial], float]] = {
-    "number": lambda t: float(t.number),
-    "state": lambda t: STATE_CODE[t.state],
-    "value": lambda t: np.nan if t.value is None else float(t.value),
-    "duration": lambda t: np.nan if t.duration is None else t.duration,
-    "started": lambda t: np.nan if t.started_at is None else t.started_at,
-    "worker": lambda t: np.nan if t.worker is None else float(t.worker),
-    "steps": lambda t: float(t.intermediate[-1][0]) if t.intermediate else np.nan,
-    "rank": lambda t: np.nan,  # depends on every trial: the model fills it in (_update_ranks)
-}

@@ -7,7 +7,7 @@ A filter is words and comparisons, all of which must hold:
   column's sort keys, e.g. ``value<0.2``, ``n_estimators >= 100``, ``kernel=rbf``,
   ``state=failed``, ``duration>10`` (seconds). A blank cell never matches a comparison.
 
-No Qt here: the model hands over its key arrays and row texts.
+No Qt here: the model hands over its key arrays.
 """
 
 from __future__ import annotations
@@ -105,11 +105,10 @@ def match_trials(
     trial_filter: TrialFilter,
     indices: np.ndarray,
     keys: Mapping[tuple[str, str], np.ndarray],
-    row_texts: Sequence[str] | None,
 ) -> np.ndarray:
-    """A bool per storage index in ``indices``: does that trial pass the filter?
+    """A bool per row in ``indices``: do its states and comparisons pass the filter?
 
-    ``row_texts`` (lowercase text of each row's cells) is needed only for words.
+    Words are matched by :mod:`desktop.trials.words`, which needs the cells' texts.
     """
     ok = np.ones(len(indices), dtype=bool)
     if trial_filter.states is not None:
@@ -118,14 +117,6 @@ def match_trials(
         values = keys[c.key][indices]
         with np.errstate(invalid="ignore"):
             ok &= _OPS[c.op](values, c.number) & ~np.isnan(values)
-    if trial_filter.words and ok.any():
-        candidates = np.flatnonzero(ok)
-        texts = [row_texts[i] for i in indices[candidates].tolist()]
-        keep = np.fromiter(
-            (all(w in t for w in trial_filter.words) for t in texts), dtype=bool,
-            count=len(texts),
-        )
-        ok[candidates[~keep]] = False
     return ok
 
 

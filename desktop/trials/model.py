@@ -1,22 +1,24 @@
 """TrialsModel: the trials of one study as a table that stays fast at 100,000 rows.
 
-The model keeps the ``Trial`` snapshots in arrival order and, next to them, one float
-array per column holding that column's sort key (NaN where the cell is blank). Display
-text is made only for the cells a view asks for, so nothing grows with the number of
-rows except a few numpy arrays.
+The model holds no trials of its own: it reads the one
+:class:`~engine.trial_columns.TrialColumns` store that the trial feed fills and the plots
+read too. Row ``i`` is trial number ``i``; each column's float sort keys (NaN where the cell
+is blank) are derived from the store's arrays, once per batch and only for the columns
+asked for. Display text is made only for the cells a view asks for.
 
 Sorting happens here with ``numpy.argsort`` (as Orange3's table model does) rather than
 in a ``QSortFilterProxyModel``: the proxy compares rows through ``data()``, which at
-100,000 rows means millions of Python calls (measured: ~16 s per click). The proxy in
-this module only filters, and the filter itself is also evaluated with numpy here
-(:mod:`desktop.trials.filter_expr`); the proxy merely looks the answer up.
+100,000 rows means millions of Python calls (measured: ~16 s per click). Filtering is done
+here too, with numpy (:mod:`desktop.trials.filter_expr`, :mod:`desktop.trials.words`), as a
+reset of the model's row map; :mod:`desktop.trials.proxy` only passes rows through.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,49 +27,48 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QObject,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from desktop.state_colours import STATE_COLOURS
 from desktop.trial_feed import TrialFeed
 from desktop.trials.columns import (
     HEAD_COLUMNS,
     RANK_COLUMN,
-    STATE_CODE,
-    STATE_LABEL,
-    STATE_RGB,
-    STATES,
     TAIL_COLUMNS,
     TrialColumn,
     column_keys,
-    error_reason,
-    format_number,
-    key_function,
     key_text_function,
     metric_column,
     param_column,
-    param_key_function,
     raw_value,
+    tooltip_text,
     typed_key,
 )
 from desktop.trials.filter_expr import TrialFilter, match_trials, parse_filter
-from engine.export import scalar_metric_names
+from desktop.trials.words import ALPHABETS, ColumnText, WordIndex
+from engine.formatting import format_number
 from engine.pareto import trial_ranks
-from engine.space import Param
+from engine.space import FloatParam, IntParam, Param
+from engine.states import FAILED, INTERRUPTED, STATE_CODE, STATES
 from engine.study import Study
 from engine.trial import Trial, TrialState
+from engine.trial_columns import TrialColumns
 
 SORT_ROLE = Qt.ItemDataRole.UserRole  # a float (or None when blank): what sorting uses
 NUMBER_ROLE = Qt.ItemDataRole.UserRole + 1  # the trial number of the row
 
-_COMPLETE = STATE_CODE[TrialState.COMPLETE]
 # Above this many rows a live update re-sorts at most once every RESORT_MS: each re-sort
 # makes the filter proxy map every row again (~50 ms at 100,000 rows).
 LIVE_RESORT_ROWS = 20_000
 RESORT_MS = 1000
+# Rows whose texts are read when fitting a column's width: the widest ones are among them.
+WIDTH_SAMPLE = 400
+# Above this many rows, the words of a filter are searched on a worker thread.
+BACKGROUND_WORD_ROWS = 20_000
 
 # Roles as plain ints: data() runs for every visible cell and role on each repaint.
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -78,6 +79,7 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_INITIAL_SORT = int(Qt.ItemDataRole.InitialSortOrderRole)
 
 _LAYOUT_SIGNATURE = ("QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint")
 
@@ -88,44 +90,49 @@ _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 # light and dark palettes alike.
 _BEST_BRUSH = QBrush(QColor(255, 196, 0, 70))
 _MUTED_BRUSH = QBrush(QColor(128, 128, 128))
-# Complete rows keep the palette's text colour: they are the normal case.
-_STATE_BRUSH = {
-    s: QBrush(QColor(*rgb)) for s, rgb in STATE_RGB.items() if s is not TrialState.COMPLETE
-}
-_MUTED_STATES = (TrialState.FAILED, TrialState.INTERRUPTED)
+# The state column in the plots' colours, by state code.
+_STATE_BRUSH = tuple(QBrush(QColor(STATE_COLOURS[s])) for s in STATES)
+_MUTED_CODES = (FAILED, INTERRUPTED)
 
 
 class TrialsModel(QAbstractTableModel):
     """One row per trial of the feed's study, updated from ``feed.updated`` in batches.
 
     Columns: #, state, value, one per parameter, one per scalar metric (added as metrics
-    first appear), duration, started, worker. ``DisplayRole`` gives text, ``SORT_ROLE`` a
-    float, ``NUMBER_ROLE`` the trial number. ``sort()`` reorders with numpy.
+    first appear), steps, duration, started, worker. ``DisplayRole`` gives text,
+    ``SORT_ROLE`` a float, ``NUMBER_ROLE`` the trial number. ``sort()`` reorders with numpy.
     """
 
     summary_changed = Signal()  # after every reset or batch: state counts, best trial
+    filter_applied = Signal()  # the rows now show the last filter set
+    _words_found = Signal(int, int, object)  # emitted on the search thread: queued
 
     def __init__(self, feed: TrialFeed, parent: QObject | None = None):
         super().__init__(parent)
+        self._feed = feed
         self._study: Study | None = None
+        self._store: TrialColumns | None = None
+        self._n = 0  # trials the views know of; the store may be ahead until our handler runs
         self._columns: list[TrialColumn] = []
         self._params: dict[str, Param] = {}
-        self._param_keys: dict[str, Callable[[Any], float]] = {}
-        self._trials: list[Trial] = []  # storage order: as the trials arrived
-        self._index_of: dict[int, int] = {}  # trial number -> storage index
-        self._keys: dict[tuple[str, str], np.ndarray] = {}  # column key -> sort keys
-        self._capacity = 0
-        self._order: np.ndarray | None = None  # row -> storage index; None: arrival order
-        self._rank: np.ndarray | None = None  # storage index -> row
+        self._key_cache: dict[tuple[str, str], np.ndarray] = {}
+        self._key_version = -1
+        self._texts: list = []  # column -> text of a sort key
+        # Row -> trial number, sorted and filtered; None: every trial in number order.
+        self._rows: np.ndarray | None = None
+        self._rank: np.ndarray | None = None  # trial number -> row, -1 when filtered out
         self._sort_key: tuple[str, str] | None = None  # by key: metric columns shift others
         self._sort_order = Qt.SortOrder.AscendingOrder
-        self._best = -1  # storage index of the best trial
+        self._best = -1  # number of the best trial
+        self._ranks = np.empty(0)  # Pareto rank by trial number (studies of several goals)
         self._filter: TrialFilter | None = None
-        self._match: np.ndarray | None = None  # storage index -> passes the filter
-        self._texts: list[Callable[[float], str]] = []  # column -> text of a sort key
-        self._haystack: list[str] | None = None  # storage index -> lowercase row text
-        # Row -> passes the filter, or None when nothing is filtered. The proxy reads it.
-        self.row_accepted: list[bool] | None = None
+        self._match: np.ndarray | None = None  # trial number -> passes the filter
+        self._words = WordIndex()
+        # True while a new filter resets the rows (a view keeps its setup then).
+        self.filter_resetting = False
+        self.searching = False  # words are being searched on a worker thread
+        self._search_generation = 0
+        self._words_found.connect(self._on_words_found)
         self._bold = QFont()
         self._bold.setBold(True)
         self._resort_timer = QTimer(self)
@@ -152,18 +159,24 @@ class TrialsModel(QAbstractTableModel):
 
     @property
     def trials(self) -> list[Trial]:
-        """Every trial, in the order they arrived (not the sorted order)."""
-        return list(self._trials)
+        """Every trial, by number (not the sorted order)."""
+        if self._store is None:
+            return []
+        return [t for t in self._store.trials[: self._n] if t is not None]
 
     def trial_at(self, row: int) -> Trial:
-        return self._trials[self._storage(row)]
+        return self._store.trials[self._storage(row)]
 
     def row_of(self, number: int) -> int:
         """The row showing trial ``number``, or -1."""
-        i = self._index_of.get(number)
-        if i is None:
+        if not 0 <= number < self._n:
             return -1
-        return i if self._rank is None else int(self._rank[i])
+        return number if self._rank is None else int(self._rank[number])
+
+    @property
+    def total(self) -> int:
+        """Trials in the table, shown or filtered out."""
+        return self._n
 
     def column_of(self, kind: str, name: str | None = None) -> int:
         """The column of a kind (and param/metric name), or -1."""
@@ -173,17 +186,40 @@ class TrialsModel(QAbstractTableModel):
     @property
     def best_number(self) -> int:
         """The best complete trial's number for the study's direction, or -1."""
-        return self._trials[self._best].number if self._best >= 0 else -1
+        return self._best
 
     def state_counts(self) -> dict[TrialState, int]:
-        codes = self._keys[("state", "state")][: len(self._trials)] if self._keys else []
-        counts = np.bincount(np.asarray(codes, dtype=np.int64), minlength=len(STATES))
+        if self._store is None:
+            return dict.fromkeys(STATES, 0)
+        states = self._store.states[: self._n]
+        counts = np.bincount(states[states >= 0], minlength=len(STATES))
         return {s: int(counts[i]) for i, s in enumerate(STATES)}
+
+    def cell_text(self, row: int, column: int) -> str:
+        """The text a view shows in a cell."""
+        return self._cell_text(column, self._storage(row))
+
+    def widest_texts(self, column: int, count: int = 3) -> list[str]:
+        """The longest texts of a column among the rows most likely to be widest: the best
+        one (shown bold), the smallest and largest keys and an even sample of the rest."""
+        n = self._n
+        if n == 0:
+            return []
+        keys = self._keys(self._columns[column].key)[:n]
+        rows = {0, n - 1, *np.linspace(0, n - 1, min(n, WIDTH_SAMPLE)).astype(int).tolist()}
+        if self._best >= 0:
+            rows.add(self._best)
+        if not np.isnan(keys).all():
+            rows |= {int(np.nanargmin(keys)), int(np.nanargmax(keys))}
+        texts = {self._cell_text(column, i) for i in rows}
+        return sorted(texts, key=len, reverse=True)[:count]
 
     # --- Qt model interface -----------------------------------------------------------
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._trials)
+        if parent.isValid():
+            return 0
+        return self._n if self._rows is None else len(self._rows)
 
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._columns)
@@ -193,27 +229,31 @@ class TrialsModel(QAbstractTableModel):
             return None
         role = int(role)
         i = self._storage(index.row())
-        column = self._columns[index.column()]
-        trial = self._trials[i]
+        c = index.column()
         if role == _DISPLAY:
-            return self._cell_text(index.column(), i)
+            return self._cell_text(c, i)
+        column = self._columns[c]
         if role == _SORT:
-            v = self._keys[column.key][i]
+            v = self._keys(column.key)[i]
             return None if math.isnan(v) else float(v)
         if role == _ALIGN:
             return _RIGHT if column.numeric else _LEFT
         if role == _FOREGROUND:
+            code = int(self._store.states[i])
             if column.kind == "state":
-                return _STATE_BRUSH.get(trial.state)
-            return _MUTED_BRUSH if trial.state in _MUTED_STATES else None
+                # Complete rows keep the palette's text colour: they are the normal case.
+                return _STATE_BRUSH[code] if code >= 0 and STATES[code] is not \
+                    TrialState.COMPLETE else None
+            return _MUTED_BRUSH if code in _MUTED_CODES else None
         if role == _BACKGROUND:
             return _BEST_BRUSH if i == self._best else None
         if role == _FONT:
             return self._bold if i == self._best else None
         if role == _TOOLTIP:
-            return self._tooltip(column, trial)
+            trial = self._store.trials[i]
+            return None if trial is None else tooltip_text(column, trial)
         if role == _NUMBER:
-            return trial.number
+            return i
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
@@ -227,6 +267,11 @@ class TrialsModel(QAbstractTableModel):
             return column.help or None
         if role == _ALIGN:
             return _RIGHT if column.numeric else _LEFT
+        if role == _INITIAL_SORT and column.kind == "value":
+            # The first click on Value puts the best trials on top, whichever the direction.
+            maximize = self._study is not None and self._study.direction == "maximize"
+            return int((Qt.SortOrder.DescendingOrder if maximize
+                        else Qt.SortOrder.AscendingOrder).value)
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -252,7 +297,7 @@ class TrialsModel(QAbstractTableModel):
     def resort(self) -> None:
         """Put rows in sort order now (big tables re-sort live updates once a second)."""
         self._resort_timer.stop()
-        self._apply_order(self._sorted_order())
+        self._apply_order(self._visible_rows())
 
     # --- filtering (the proxy shows only accepted rows) --------------------------------
 
@@ -260,68 +305,161 @@ class TrialsModel(QAbstractTableModel):
         self, text: str, states: Iterable[TrialState] | None = None
     ) -> tuple[TrialFilter, list[str]]:
         """The filter for a filter box's text and the states to keep, and its problems."""
-        codes = None if states is None else frozenset(STATE_CODE[s] for s in states)
+        codes = None if states is None else frozenset(float(STATE_CODE[s]) for s in states)
         return parse_filter(text, self._columns, self._text_key, codes)
 
     def _text_key(self, column: TrialColumn, text: str) -> float | None:
         return typed_key(column, text, self._params.get(column.name))
 
     def set_filter(self, trial_filter: TrialFilter | None) -> None:
-        """Compute which rows pass; the proxy must invalidate its rows afterwards."""
+        """Show only the trials that pass (all for ``None``), as one reset of the rows.
+
+        Filtering happens here with numpy, not in a proxy's ``filterAcceptsRow``: that is a
+        Python call per row, ~1.5 s at 100,000 rows. Words in a table of more than
+        BACKGROUND_WORD_ROWS rows are searched on a worker thread (formatting the number
+        columns takes a second there); the rows change, and ``filter_applied`` follows,
+        when the answer is back. Meanwhile :attr:`searching` is true.
+        """
         self._filter = None if trial_filter is None or trial_filter.is_empty else trial_filter
-        if self._filter is None:
-            self._match = None
-            self.row_accepted = None
+        self._search_generation += 1  # a search still running answers an older filter
+        if self._filter is not None and self._filter.words and self._n > BACKGROUND_WORD_ROWS:
+            self._search_words(self._filter, self._search_generation)
             return
-        n = len(self._trials)
-        self._match = np.zeros(max(self._capacity, 1), dtype=bool)
-        self._match[:n] = self._evaluate(np.arange(n))
-        self._update_row_accepted()
+        self.searching = False
+        self._reset_rows(None if self._filter is None else self._evaluate(np.arange(self._n)))
+        self.filter_applied.emit()
 
-    def _evaluate(self, indices: np.ndarray) -> np.ndarray:
-        needs_text = bool(self._filter.words)
-        if needs_text and self._haystack is None:
-            self._haystack = self._all_row_texts()
-        return match_trials(
-            self._filter, indices, self._keys, self._haystack if needs_text else None,
-        )
+    def _reset_rows(self, match: np.ndarray | None) -> None:
+        self.filter_resetting = True
+        self.beginResetModel()
+        try:
+            self._match = match
+            self._set_rows(self._visible_rows())
+        finally:
+            self.endResetModel()
+            self.filter_resetting = False
 
-    def _update_row_accepted(self) -> None:
-        n = len(self._trials)
-        match = self._match[:n]
-        self.row_accepted = (match if self._order is None else match[self._order]).tolist()
+    def _search_words(self, trial_filter: TrialFilter, generation: int) -> None:
+        self.searching = True
+        n, version = self._n, self._store.version
+        # Copies: the feed may write new values into the store while the search runs.
+        columns = [c._replace(keys=c.keys[:n].copy()) for c in self._word_columns()]
+        words, index = trial_filter.words, self._words
+
+        def work() -> None:
+            try:
+                found = index.rows_with_all(words, columns, n, version)
+            except Exception as exc:  # noqa: BLE001 - shown by the view as a problem
+                found = exc
+            try:
+                self._words_found.emit(generation, n, found)
+            except RuntimeError:
+                pass  # the table was closed while it searched
+
+        threading.Thread(target=work, name="knobs-word-search", daemon=True).start()
+
+    def _on_words_found(self, generation: int, n: int, found: object) -> None:
+        if generation != self._search_generation:
+            return  # the user typed on; a newer search (or none) is wanted
+        self.searching = False
+        if isinstance(found, Exception):
+            raise found  # a bug: the window's error dialog and log report it
+        match = match_trials(self._filter, np.arange(self._n), _Keys(self))
+        match[:n] &= found
+        if self._n > n:  # trials that arrived while it searched: read their cells
+            match[n:] = self._evaluate(np.arange(n, self._n))
+        self._reset_rows(match)
+        self.filter_applied.emit()
+
+    def _evaluate(self, numbers: np.ndarray) -> np.ndarray:
+        ok = match_trials(self._filter, numbers, _Keys(self))
+        words = self._filter.words
+        if words and ok.any():
+            if numbers.size > 64:
+                # Whole columns with numpy, one distinct value at a time.
+                found = self._words.rows_with_all(words, self._word_columns(), self._n,
+                                                  self._store.version)
+                ok &= found[numbers]
+            else:  # a few changed rows of a live study: read their cells
+                for k in np.flatnonzero(ok).tolist():
+                    text = self._row_text(int(numbers[k]))
+                    ok[k] = all(w in text for w in words)
+        return ok
+
+    def _word_columns(self) -> list[ColumnText]:
+        out = []
+        for c, column in enumerate(self._columns):
+            if column.kind in ("param", "metric"):
+                alphabet = ALPHABETS["value"] if column.numeric else None
+                # A blank number parameter is one the trial lacks: no text to look up.
+                lacks = isinstance(self._params.get(column.name), (FloatParam, IntParam))
+                raw = None if lacks else partial(self._raw_text, column)
+            else:
+                alphabet, raw = ALPHABETS.get(column.kind), None
+            out.append(ColumnText(column.key, self._keys(column.key), self._texts[c],
+                                  alphabet, raw))
+        return out
 
     # --- text ----------------------------------------------------------------------------
 
     def _cell_text(self, c: int, i: int) -> str:
         column = self._columns[c]
-        text = self._texts[c](self._keys[column.key][i])
+        text = self._texts[c](self._keys(column.key)[i])
         if not text and column.kind in ("param", "metric"):
-            # No key: absent, or a value with no number (a text metric, an unknown choice).
-            raw = raw_value(column, self._trials[i])
-            return "" if raw is None else format_number(raw, 4)
+            return self._raw_text(column, i)
         return text
+
+    def _raw_text(self, column: TrialColumn, i: int) -> str:
+        # No key: absent, or a value with no number (a text metric, an unknown choice).
+        trial = self._store.trials[i]
+        raw = None if trial is None else raw_value(column, trial)
+        return "" if raw is None else format_number(raw, 4)
 
     def _row_text(self, i: int) -> str:
         # Cells joined by a separator nobody types, so a word cannot span two cells.
         return "\x1f".join(self._cell_text(c, i) for c in range(len(self._columns))).lower()
 
-    def _all_row_texts(self) -> list[str]:
-        """Every row's text, made a column at a time: 100,000 rows in well under a second."""
-        n = len(self._trials)
-        columns = []
-        for c, column in enumerate(self._columns):
-            keys = self._keys[column.key][:n]
-            f = self._texts[c]
-            texts = [f(k) for k in keys.tolist()]
-            if column.kind in ("param", "metric"):
-                for i in np.flatnonzero(np.isnan(keys)).tolist():
-                    texts[i] = self._cell_text(c, i)
-            columns.append(texts)
-        return ["\x1f".join(cells).lower() for cells in zip(*columns)]
-
-    def _text_functions(self) -> list[Callable[[float], str]]:
+    def _text_functions(self) -> list:
         return [key_text_function(c, self._params.get(c.name)) for c in self._columns]
+
+    # --- sort keys, derived from the store -------------------------------------------------
+
+    def _keys(self, key: tuple[str, str]) -> np.ndarray:
+        if self._store is None:
+            return np.empty(0)
+        if self._key_version != self._store.version:
+            self._key_cache.clear()
+            self._key_version = self._store.version
+        keys = self._key_cache.get(key)
+        if keys is None:
+            column = next(c for c in self._columns if c.key == key)
+            if column is RANK_COLUMN:
+                keys = np.full(self._store.n, np.nan)
+                keys[: len(self._ranks)] = self._ranks[: self._store.n]
+            else:
+                keys = column_keys(column, self._store, self._params.get(column.name))
+            self._key_cache[key] = keys
+        return keys
+
+    def _update_ranks(self) -> bool:
+        """Recompute the Pareto ranks (a new trial can move any other trial's rank); True
+        when one changed."""
+        if self._study is None or not self._study.is_multi:
+            return False
+        ranks = np.asarray(trial_ranks(self._study.trials, self._study.spec.goals), float)
+        if np.array_equal(ranks, self._ranks, equal_nan=True):
+            return False
+        self._ranks = ranks
+        self._key_cache.pop(RANK_COLUMN.key, None)
+        self._words = WordIndex()  # row texts hold ranks: searched anew when asked
+        return True
+
+    def _best_number(self) -> int:
+        if self._study is not None and self._study.is_multi:
+            # One objective under limits: its best trial that meets them; several: none.
+            best = self._study.summary().best_trial
+            return best.number if best is not None else -1
+        return self._store.best_row() if self._store is not None else -1
 
     # --- feed events ------------------------------------------------------------------
 
@@ -329,97 +467,95 @@ class TrialsModel(QAbstractTableModel):
         self.beginResetModel()
         self._resort_timer.stop()
         self._study = study
-        trials = list(study.trials) if study is not None else []
+        self._store = self._feed.columns if study is not None else None
+        self._n = self._store.n if self._store is not None else 0
         self._params = {p.name: p for p in study.spec.params} if study is not None else {}
-        self._param_keys = {name: param_key_function(p) for name, p in self._params.items()}
         ranked = [RANK_COLUMN] if study is not None and study.is_multi else []
         self._columns = [*HEAD_COLUMNS, *ranked,
                          *(param_column(p) for p in self._params.values())]
-        self._columns += [self._metric_column(m) for m in scalar_metric_names(trials)]
+        if self._store is not None:
+            self._columns += [self._metric_column(m) for m in self._store.metric_names]
         self._columns += TAIL_COLUMNS
-        self._trials = trials
-        self._index_of = {t.number: i for i, t in enumerate(trials)}
-        self._capacity = max(64, len(trials))
-        self._keys = {
-            c.key: self._key_array(c, trials, self._capacity) for c in self._columns
-        }
+        self._key_cache.clear()
+        self._key_version = -1
         self._texts = self._text_functions()
-        self._haystack = None
+        self._words = WordIndex()
+        self._ranks = np.empty(0)
         self._update_ranks()
-        self._best = self._find_best()
+        self._best = self._best_number()
         # A parsed filter names the old study's columns and choices: views parse it again.
-        self._filter = self._match = self.row_accepted = None
-        self._order = self._rank = None
-        self._set_order(self._sorted_order())
+        self._filter = self._match = None
+        self._search_generation += 1
+        self.searching = False
+        self._rows = self._rank = None
+        self._set_rows(self._visible_rows())
         self.endResetModel()
         self.summary_changed.emit()
 
     def _on_feed_updated(self, batch: Sequence[Trial]) -> None:
-        if self._study is None or not batch:
+        if self._store is None or not batch:
             return
-        self._add_metric_columns(batch)
-        changed: list[int] = []
-        new: list[Trial] = []
-        for trial in batch:
-            i = self._index_of.get(trial.number)
-            if i is None:
-                new.append(trial)
-            else:
-                self._trials[i] = trial
-                self._store_keys(i, trial)
-                changed.append(i)
-        if new:
-            self._append(new)
-        if changed:
-            self._refresh_matches(np.asarray(changed))
-        self._emit_changed(changed)
+        self._add_metric_columns()
+        old = self._n
+        changed = np.asarray([t.number for t in batch if t.number < old], dtype=np.int64)
+        if changed.size and self._filter is not None:
+            self._refilter(changed)
+        if self._store.n > old:
+            self._append(old, self._store.n)
+        self._emit_changed([i for i in changed.tolist() if self._row(i) >= 0])
         # Ranks move only when a trial completes (a start or a report changes none).
         if any(t.state is TrialState.COMPLETE for t in batch) and self._update_ranks():
-            self._emit_rank_changed()
+            if self._filter is not None:
+                self._refilter(np.arange(self._n))  # "on the front" may take or drop rows
+            self._emit_changed([i for i in range(self._n) if self._row(i) >= 0])
         self._update_best()
         if self._sort_key is not None:
-            if len(self._trials) < LIVE_RESORT_ROWS:
+            if self._n < LIVE_RESORT_ROWS:
                 self.resort()
             elif not self._resort_timer.isActive():
                 self._resort_timer.start()  # meanwhile new rows wait at the end
         self.summary_changed.emit()
 
-    def _append(self, trials: list[Trial]) -> None:
-        first = len(self._trials)
-        last = first + len(trials) - 1
-        self._grow(last + 1)
-        self.beginInsertRows(QModelIndex(), first, last)
-        for k, trial in enumerate(trials, start=first):
-            self._index_of[trial.number] = k
-            self._trials.append(trial)
-            self._store_keys(k, trial)
-        added = np.arange(first, last + 1)
-        if self._order is not None:
-            # New rows join at the end; a re-sort afterwards moves them into place.
-            self._order = np.concatenate([self._order, added])
-            self._rank = np.concatenate([self._rank, added])
-        if self._haystack is not None:
-            self._haystack.extend(self._row_text(i) for i in range(first, last + 1))
+    def _append(self, first: int, end: int) -> None:
+        """New trials: the ones that pass the filter join at the end (a re-sort follows)."""
+        added = np.arange(first, end)
         if self._filter is not None:
-            self._match[first:last + 1] = self._evaluate(added)
-            self.row_accepted.extend(self._match[first:last + 1].tolist())
+            passes = self._evaluate(added)
+            self._match = np.concatenate([self._match[:first], passes])
+            added = added[passes]
+        shown = self.rowCount()
+        if added.size == 0:
+            self._n = end
+            self._set_rows(self._rows)
+            return
+        self.beginInsertRows(QModelIndex(), shown, shown + added.size - 1)
+        rows = self._rows
+        self._n = end
+        self._set_rows(None if rows is None and self._filter is None
+                       else np.concatenate([np.arange(first) if rows is None else rows, added]))
         self.endInsertRows()
 
-    def _refresh_matches(self, indices: np.ndarray) -> None:
-        """Changed trials: new row texts (if made yet) and whether they pass the filter."""
-        if self._haystack is not None:
-            for i in indices.tolist():
-                self._haystack[i] = self._row_text(i)
-        if self._filter is None:
-            return
-        self._match[indices] = self._evaluate(indices)
-        for i in indices.tolist():
-            self.row_accepted[self._row(i)] = bool(self._match[i])
+    def _refilter(self, numbers: np.ndarray) -> None:
+        """Changed trials that now pass the filter, or no longer do, come or go as rows."""
+        now = self._evaluate(numbers)
+        was = self._match[numbers]
+        self._match[numbers] = now
+        for i in numbers[was & ~now].tolist():
+            r = self._row(i)
+            self.beginRemoveRows(QModelIndex(), r, r)
+            self._set_rows(np.delete(self._rows, r))
+            self.endRemoveRows()
+        came = numbers[now & ~was]
+        if came.size:
+            shown = self.rowCount()
+            self.beginInsertRows(QModelIndex(), shown, shown + came.size - 1)
+            self._set_rows(np.concatenate([self._rows, came]))
+            self.endInsertRows()
 
-    def _emit_changed(self, indices: list[int]) -> None:
+    def _emit_changed(self, numbers: list[int]) -> None:
         """One dataChanged per run of adjacent rows, covering just those rows."""
         last_column = len(self._columns) - 1
-        rows = sorted(self._row(i) for i in indices)
+        rows = sorted(self._row(i) for i in numbers)
         start = prev = None
         for r in [*rows, None]:
             if start is not None and (r is None or r != prev + 1):
@@ -430,200 +566,108 @@ class TrialsModel(QAbstractTableModel):
             prev = r
 
     def _update_best(self) -> None:
-        best = self._find_best()
+        best = self._best_number()
         if best != self._best:
             old, self._best = self._best, best
-            self._emit_changed([i for i in (old, best) if i >= 0])
-
-    def _update_ranks(self) -> bool:
-        """Recompute the Rank column from the trials held (a new trial can move any other
-        trial's rank); True when a rank changed."""
-        key = RANK_COLUMN.key
-        if key not in self._keys:
-            return False
-        n = len(self._trials)
-        ranks = trial_ranks(self._trials, self._study.spec.goals)
-        old = self._keys[key][:n]
-        if np.array_equal(old, ranks, equal_nan=True):
-            return False
-        self._keys[key][:n] = ranks
-        if self._haystack is not None:
-            self._haystack = None  # row texts hold ranks; rebuilt when a word filter needs it
-        if self._filter is not None:
-            self._match[:n] = self._evaluate(np.arange(n))
-            self._update_row_accepted()
-        return True
-
-    def _emit_rank_changed(self) -> None:
-        n = len(self._trials)
-        if n:
-            # Every row: the proxy then filters each row again ("on the front").
-            self.dataChanged.emit(self.index(0, 0), self.index(n - 1, len(self._columns) - 1))
-
-    def _find_best(self) -> int:
-        n = len(self._trials)
-        if n == 0:
-            return -1
-        if self._study is not None and self._study.is_multi:
-            # One objective under limits: its best trial that meets them; several: none.
-            best = self._study.summary().best_trial
-            return self._index_of.get(best.number, -1) if best is not None else -1
-        values = self._keys[("value", "value")][:n]
-        done = np.flatnonzero((self._keys[("state", "state")][:n] == _COMPLETE)
-                              & ~np.isnan(values))
-        if done.size == 0:
-            return -1
-        maximize = self._study is not None and self._study.direction == "maximize"
-        pick = np.argmax if maximize else np.argmin
-        return int(done[pick(values[done])])
+            self._emit_changed([i for i in (old, best) if 0 <= i < self._n])
 
     # --- columns ----------------------------------------------------------------------
 
-    def _add_metric_columns(self, batch: Sequence[Trial]) -> None:
+    def _add_metric_columns(self) -> None:
         known = {c.name for c in self._columns if c.kind == "metric"}
-        names = [m for m in scalar_metric_names(batch) if m not in known]
+        names = [m for m in self._store.metric_names if m not in known]
         if not names:
             return
         first = len(self._columns) - len(TAIL_COLUMNS)
         self.beginInsertColumns(QModelIndex(), first, first + len(names) - 1)
         for k, name in enumerate(names):
-            column = self._metric_column(name)
-            self._columns.insert(first + k, column)
-            self._keys[column.key] = self._key_array(column, self._trials, self._capacity)
+            self._columns.insert(first + k, self._metric_column(name))
         self._texts = self._text_functions()
-        self._haystack = None  # rows gained cells; rebuilt when a word filter needs it
         self.endInsertColumns()
 
     def _metric_column(self, name: str) -> TrialColumn:
         taken = {c.title.lower() for c in self._columns} | {p.lower() for p in self._params}
         return metric_column(name, taken)
 
-    # --- sort keys ----------------------------------------------------------------------
-
-    def _key_function(self, column: TrialColumn) -> Callable[[Trial], float]:
-        return key_function(column, self._param_keys)
-
-    def _key_array(self, column: TrialColumn, trials: Sequence[Trial], size: int) -> np.ndarray:
-        out = np.full(size, np.nan)
-        out[: len(trials)] = column_keys(column, trials, self._param_keys)
-        return out
-
-    def _store_keys(self, i: int, trial: Trial) -> None:
-        for column in self._columns:
-            self._keys[column.key][i] = self._key_function(column)(trial)
-
-    def _grow(self, size: int) -> None:
-        if size <= self._capacity:
-            return
-        # Doubling keeps appends amortised O(1) while trials stream in.
-        self._capacity = max(size, 2 * self._capacity)
-        for key, old in self._keys.items():
-            self._keys[key] = np.concatenate([old, np.full(self._capacity - old.size, np.nan)])
-        if self._match is not None:
-            self._match = np.concatenate(
-                [self._match, np.zeros(self._capacity - self._match.size, dtype=bool)]
-            )
-
     # --- ordering -----------------------------------------------------------------------
 
     def _storage(self, row: int) -> int:
-        return row if self._order is None else int(self._order[row])
+        return row if self._rows is None else int(self._rows[row])
 
     def _row(self, i: int) -> int:
         return i if self._rank is None else int(self._rank[i])
 
-    def _sorted_order(self) -> np.ndarray | None:
-        if self._sort_key not in self._keys or not self._trials:
-            return None
-        keys = self._keys[self._sort_key][: len(self._trials)]
-        if self._sort_order == Qt.SortOrder.DescendingOrder:
-            keys = -keys  # NaN stays NaN, so blanks still sort last
-        # Stable: equal keys keep arrival order, and rows do not jump between updates.
-        return np.argsort(keys, kind="stable")
+    def _visible_rows(self) -> np.ndarray | None:
+        """Trial numbers in row order: sorted by the sort column, filtered by the filter."""
+        n = self._n
+        order = None
+        if self._sort_key is not None and n and self.column_of(*self._sort_key) >= 0:
+            keys = self._keys(self._sort_key)[:n]
+            if self._sort_order == Qt.SortOrder.DescendingOrder:
+                keys = -keys  # NaN stays NaN, so blanks still sort last
+            # Stable: equal keys keep trial order, and rows do not jump between updates.
+            order = np.argsort(keys, kind="stable")
+        if self._match is not None:
+            order = np.flatnonzero(self._match[:n]) if order is None \
+                else order[self._match[:n][order]]
+        return order
 
-    def _set_order(self, order: np.ndarray | None) -> None:
-        n = len(self._trials)
-        if order is not None and np.array_equal(order, np.arange(n)):
-            order = None
-        self._order = order
-        if order is None:
+    def _normal(self, rows: np.ndarray | None) -> np.ndarray | None:
+        """``None`` for every trial in number order (unfiltered), else ``rows``."""
+        n = self._n
+        if rows is not None and self._match is None and rows.size == n and \
+                np.array_equal(rows, np.arange(n)):
+            return None
+        return rows
+
+    def _set_rows(self, rows: np.ndarray | None) -> None:
+        n = self._n
+        rows = self._normal(rows)
+        self._rows = rows
+        if rows is None:
             self._rank = None
         else:
-            self._rank = np.empty(n, dtype=np.intp)
-            self._rank[order] = np.arange(n)
-        if self._match is not None:
-            self._update_row_accepted()
+            self._rank = np.full(n, -1, dtype=np.intp)
+            self._rank[rows] = np.arange(rows.size)
 
-    def _apply_order(self, order: np.ndarray | None) -> None:
+    def _apply_order(self, rows: np.ndarray | None) -> None:
         """Move rows to a new order as one layout change, keeping selections attached."""
-        if order is not None and np.array_equal(order, np.arange(len(self._trials))):
-            order = None
-        current = self._order
-        if (order is None and current is None) or (
-            order is not None and current is not None and np.array_equal(order, current)
+        rows, current = self._normal(rows), self._rows
+        if (rows is None and current is None) or (
+            rows is not None and current is not None and np.array_equal(rows, current)
         ):
             return
         hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
         # The full signature, so that views learn it is a sort (they keep row selections).
         self.layoutAboutToBeChanged[_LAYOUT_SIGNATURE].emit([], hint)
         old = self._persistent_storage()
-        self._set_order(order)
+        self._set_rows(rows)
         self.changePersistentIndexList(
             [p for p, _ in old],
-            [self.index(self._row(i), p.column()) if i >= 0 else QModelIndex() for p, i in old],
+            [self.index(self._row(i), p.column()) if i >= 0 and self._row(i) >= 0
+             else QModelIndex() for p, i in old],
         )
         self.layoutChanged[_LAYOUT_SIGNATURE].emit([], hint)
 
     def _persistent_storage(self) -> list[tuple[QModelIndex, int]]:
         out = []
         for p in self.persistentIndexList():
-            i = self._storage(p.row()) if 0 <= p.row() < len(self._trials) else -1
+            i = self._storage(p.row()) if 0 <= p.row() < self.rowCount() else -1
             out.append((p, i))
         return out
 
-    # --- tooltips --------------------------------------------------------------------------
 
-    def _tooltip(self, column: TrialColumn, trial: Trial) -> str | None:
-        if trial.error:
-            reason = error_reason(trial.error)
-            more = "\nDouble-click for details." if trial.state is TrialState.FAILED else ""
-            return f"{STATE_LABEL[trial.state]}: {reason}{more}"
-        if column.kind == "started" and trial.started_at is not None:
-            return datetime.fromtimestamp(trial.started_at).strftime("%Y-%m-%d %H:%M:%S")
-        if column.kind == "value" and trial.value is not None:
-            return repr(trial.value)
-        if column.kind == "param" and isinstance(trial.params.get(column.name), float):
-            return repr(trial.params[column.name])
-        return None
+class _Keys:
+    """The model's sort-key columns as the mapping :func:`match_trials` reads."""
+
+    def __init__(self, model: TrialsModel):
+        self._model = model
+
+    def __getitem__(self, key: tuple[str, str]) -> np.ndarray:
+        return self._model._keys(key)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return (c.key for c in self._model.columns)
 
 
-class TrialsProxyModel(QSortFilterProxyModel):
-    """Shows the rows the source :class:`TrialsModel`'s filter accepts, in its order.
-
-    Sorting is handed to the source model (numpy); this proxy keeps the source's order.
-    """
-
-    def __init__(self, source: TrialsModel, parent: QObject | None = None):
-        super().__init__(parent)
-        self._source = source
-        self.setSourceModel(source)
-
-    def set_filter(self, trial_filter: TrialFilter | None) -> None:
-        if hasattr(self, "endFilterChange"):  # Qt 6.10+, where invalidateRowsFilter is deprecated
-            self.beginFilterChange()
-            self._source.set_filter(trial_filter)
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self._source.set_filter(trial_filter)
-            self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:
-        accepted = self._source.row_accepted
-        return accepted is None or accepted[source_row]
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        # Not the proxy's own sort: that compares rows through data(), ~16 s at 100k rows.
-        self._source.sort(column, order)
-
-
-__all__ = ["NUMBER_ROLE", "SORT_ROLE", "TrialColumn", "TrialsModel", "TrialsProxyModel"]
+__all__ = ["NUMBER_ROLE", "SORT_ROLE", "TrialColumn", "TrialsModel"]

@@ -1,6 +1,6 @@
 """TrialsTableWidget: the sortable, filterable, exportable table of a study's trials.
 
-It shows a :class:`~desktop.trials.model.TrialsModel` through a filtering proxy, and shares
+It shows a :class:`~desktop.trials.model.TrialsModel` (which sorts and filters itself), and shares
 the selected trial with every other view through the :class:`~desktop.trial_feed.TrialFeed`.
 The view never changes the model except when the user sorts or filters.
 """
@@ -16,7 +16,9 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer,
 from PySide6.QtGui import (
     QAction,
     QColor,
+    QFont,
     QFontDatabase,
+    QFontMetrics,
     QGuiApplication,
     QIcon,
     QKeySequence,
@@ -45,20 +47,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.state_colours import STATE_COLOURS
 from desktop.trial_feed import TrialFeed
 from desktop.trials.code_snippet import python_code
-from desktop.trials.columns import STATE_LABEL, STATE_RGB, error_reason, format_number
-from desktop.trials.model import NUMBER_ROLE, TrialsModel, TrialsProxyModel
+from desktop.trials.columns import error_reason
+from desktop.trials.model import NUMBER_ROLE, TrialsModel
+from desktop.trials.proxy import TrialsProxyModel
 from engine.export import judged_of, write_csv, write_json
+from engine.formatting import format_number
 from engine.spec import spec_to_dict
+from engine.states import STATE_LABEL
 from engine.trial import Trial, TrialState
 
 FORMATS = ("csv", "json")
 # Up to this many rows a filter is applied as the user types; above it, after a pause.
 _INSTANT_FILTER_ROWS = 20_000
 _FILTER_DELAY_MS = 250
-# Rows measured when fitting columns to their contents; more costs time, not accuracy.
-_RESIZE_PRECISION = 100
+# No column is fitted wider than this (a long text metric): the user can widen it.
+_MAX_FIT_WIDTH = 420
 _PROBLEM_STYLE = "QLineEdit { border: 1px solid #c43838; border-radius: 3px; padding: 1px 3px; }"
 # Extra room between cells: a right-aligned number next to a left-aligned choice must not
 # read as one word. Set through the style so no Python runs per painted cell.
@@ -77,6 +83,7 @@ class TrialsTableWidget(QWidget):
         super().__init__(parent)
         self._feed = feed
         self._sized = False  # columns are fitted to their contents once per study
+        self._fitted_best = -1  # the best trial the columns were last widened for
         self._syncing = False  # True while following feed.selected, so it is not echoed
         self._hidden: set[tuple[str, str]] = set()  # column keys the user hid
         self.model = TrialsModel(feed, self)
@@ -111,6 +118,7 @@ class TrialsTableWidget(QWidget):
         self.filter_edit.textChanged.connect(self._on_filter_text_changed)
         self.filter_edit.returnPressed.connect(self.apply_filter)
         self.model.summary_changed.connect(self._on_model_summary_changed)
+        self.model.filter_applied.connect(self._on_model_filter_applied)
         self.model.modelReset.connect(self._on_model_reset)
         self.model.rowsInserted.connect(self._on_model_rows_inserted)
         self.model.columnsInserted.connect(self._on_model_columns_inserted)
@@ -149,7 +157,6 @@ class TrialsTableWidget(QWidget):
         header = v.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionsMovable(True)
-        header.setResizeContentsPrecision(_RESIZE_PRECISION)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         # Qt sorts by the indicator when sorting is enabled; start in trial order.
@@ -170,7 +177,7 @@ class TrialsTableWidget(QWidget):
                       TrialState.PRUNED, TrialState.INTERRUPTED):
             button = QToolButton()
             button.setCheckable(True)
-            button.setIcon(_dot_icon(QColor(*STATE_RGB[state])))
+            button.setIcon(_dot_icon(QColor(STATE_COLOURS[state])))
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setToolTip(f"Show only {state.value} trials (click again to show all)")
             button.toggled.connect(self._on_state_button_toggled)
@@ -223,11 +230,7 @@ class TrialsTableWidget(QWidget):
         self.filter_edit.setStyleSheet(_PROBLEM_STYLE if problems else "")
         self.problem_label.setText("\n".join(problems))
         self.problem_label.setVisible(bool(problems))
-        self._syncing = True  # rows hidden by a filter are not a change of selection
-        try:
-            self.proxy.set_filter(trial_filter)
-        finally:
-            self._syncing = False
+        self.proxy.set_filter(trial_filter)
         self._update_count()
 
     def selected_trials(self) -> list[Trial]:
@@ -316,7 +319,7 @@ class TrialsTableWidget(QWidget):
             action.toggled.connect(lambda on, c=c: self.set_column_visible(c, on))
         menu.addSeparator()
         menu.addAction("Show all columns", self._on_show_all_triggered)
-        menu.addAction("Fit columns to contents", self.view.resizeColumnsToContents)
+        menu.addAction("Fit columns to contents", self.fit_columns)
         return menu
 
     def set_column_visible(self, column: int, visible: bool) -> None:
@@ -339,6 +342,7 @@ class TrialsTableWidget(QWidget):
         self.apply_filter()
 
     def _on_model_summary_changed(self) -> None:
+        self._fit_best_row()
         counts = self.model.state_counts()
         for state, button in self.state_buttons.items():
             button.setText(f"{STATE_LABEL[state]} {counts[state]}")
@@ -348,7 +352,10 @@ class TrialsTableWidget(QWidget):
         self._update_count()
 
     def _on_model_reset(self) -> None:
+        if self.model.filter_resetting:
+            return  # the same study and columns, fewer or more rows
         self._sized = False
+        self._fitted_best = -1
         header = self.view.horizontalHeader()
         for c, column in enumerate(self.model.columns):
             header.setSectionHidden(c, column.key in self._hidden)
@@ -362,18 +369,23 @@ class TrialsTableWidget(QWidget):
             self.apply_filter()
         self._fit_columns_once()
 
+    def _on_model_filter_applied(self) -> None:
+        # The rows were reset: select the shared trial again if it is still shown.
+        self._on_feed_selected(self._feed.selection)
+        self._update_count()
+
     def _on_model_rows_inserted(self, _parent: QModelIndex, _first: int, _last: int) -> None:
         self._fit_columns_once()
 
     def _on_model_columns_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         for c in range(first, last + 1):
             if self._sized:
-                self.view.resizeColumnToContents(c)
+                self._fit_column(c)
             self.view.setColumnHidden(c, self.model.columns[c].key in self._hidden)
 
     def _on_selection_changed(self, *_args: Any) -> None:
-        if self._syncing:
-            return
+        if self._syncing or self.model.filter_resetting:
+            return  # rows hidden by a filter are not a change of selection
         current = self.view.currentIndex()
         rows = self.view.selectionModel().selectedRows()
         if current.isValid() and self.view.selectionModel().isRowSelected(current.row()):
@@ -454,10 +466,49 @@ class TrialsTableWidget(QWidget):
     def _fit_columns_once(self) -> None:
         if not self._sized and self.model.rowCount() > 0:
             self._sized = True
-            self.view.resizeColumnsToContents()
+            self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Make every column as wide as its widest text, measured in bold (the best row's
+        font) among the rows likely to be widest, so that no number is cut to ``0.007…``."""
+        for c in range(self.model.columnCount()):
+            self._fit_column(c)
+
+    def _fit_column(self, c: int) -> None:
+        header = self.view.horizontalHeader()
+        bold = QFont(self.view.font())
+        bold.setBold(True)
+        cells = QFontMetrics(bold)
+        # Cell margins (the style's, both sides) and room for the focus frame.
+        pad = 2 * _CELL_MARGIN + 8
+        text = max((cells.horizontalAdvance(t) for t in self.model.widest_texts(c)), default=0)
+        title = self.model.headerData(c, Qt.Orientation.Horizontal) or ""
+        # The header's title, its margins and the sort arrow.
+        head = QFontMetrics(header.font()).horizontalAdvance(title) + 2 * _CELL_MARGIN + 20
+        width = min(max(text + pad, head), _MAX_FIT_WIDTH)
+        header.resizeSection(c, width)
+
+    def _fit_best_row(self) -> None:
+        """A new best trial is shown bold: widen any column its texts no longer fit."""
+        best = self.model.best_number
+        if not self._sized or best < 0 or best == self._fitted_best:
+            return
+        self._fitted_best = best
+        header = self.view.horizontalHeader()
+        bold = QFont(self.view.font())
+        bold.setBold(True)
+        cells = QFontMetrics(bold)
+        row = self.model.row_of(best)
+        for c in range(self.model.columnCount()):
+            need = cells.horizontalAdvance(self.model.cell_text(row, c)) + 2 * _CELL_MARGIN + 8
+            if need > header.sectionSize(c):
+                header.resizeSection(c, min(need, _MAX_FIT_WIDTH))
 
     def _update_count(self) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        shown, total = self.proxy.rowCount(), self.model.total
+        if self.model.searching:
+            self.count_label.setText(f"Searching {total} trials\u2026")
+            return
         self.count_label.setText(
             f"{total} trials" if shown == total else f"{shown} of {total} trials"
         )

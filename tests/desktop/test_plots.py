@@ -330,3 +330,24 @@ def test_pruned_curves_end_in_a_marker_and_asha_rungs_are_guides(qtbot, panel, f
     assert sorted(zip(x.tolist(), y.tolist())) == sorted(t.intermediate[-1] for t in pruned)
     guides = [line.value() for line in learning.rung_lines if line.isVisible()]
     assert guides == [1, 3, 9]
+
+
+def test_a_long_timeline_draws_few_rectangles_and_still_picks_each_trial(qtbot, panel, feed):
+    from desktop.plots.timeline import MERGE_ABOVE
+
+    n = MERGE_ABOVE + 1000
+    spec = make_spec(n)
+    # Back to back on 4 workers, a failure now and then: one bar per trial would be n rects.
+    trials = [Trial(k, {"lr": 0.01, "layers": 1, "solver": "adam"}, F if k % 50 == 7 else C,
+                    value=None if k % 50 == 7 else 1.0, started_at=1000.0 + (k // 4) * 10.0,
+                    finished_at=1000.0 + (k // 4) * 10.0 + 9.5, worker=k % 4)
+              for k in range(n)]
+    feed.set_study(Study(spec, trials=trials))
+    timeline = panel.show_plot("timeline")
+    drawn = sum(len(bar.opts["x0"]) for bar in timeline.bars.values())
+    assert drawn < n / 20
+    tl, starts, ends = timeline._data
+    target = 2 * 4 + 1  # the third trial on worker 2 (lane 1)
+    i = int(np.flatnonzero(tl.numbers == target)[0])
+    middle = (starts[i] + ends[i]) / 2
+    assert timeline.pick(QPointF(middle, float(tl.lanes[i]))) == target

@@ -20,8 +20,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from engine import pareto
-from engine.goals import MissingMetric, objective_values, violation
 from engine.best import competes, is_better
+from engine.goals import MissingMetric, objective_values, violation
 from engine.pruners import make_pruner
 from engine.pruners.fidelity import step_unit
 from engine.pruners.savings import Savings, SavingsTally

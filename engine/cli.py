@@ -326,7 +326,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         if fmt == "csv":
             write_csv(trials, study.space.names, target)
         else:
-            write_json(trials, target, study=spec_to_dict(study.spec))
+            write_json(trials, target, study=spec_to_dict(study.spec), study_note=study.note)
     except OSError as exc:
         raise UsageError(f"-o {target}: cannot write: {exc.strerror}") from None
     finally:

@@ -13,7 +13,7 @@ from typing import Any
 from engine.trial import Trial
 
 BASE_COLUMNS = ("number", "state", "value")
-TAIL_COLUMNS = ("duration_s", "started", "worker", "error")
+TAIL_COLUMNS = ("duration_s", "started", "worker", "error", "note")
 
 
 def scalar_metric_names(trials: Sequence[Trial]) -> list[str]:
@@ -42,7 +42,7 @@ def trial_rows(
             *(_blank(t.params.get(n)) for n in param_names),
             *(_blank(t.metrics.get(m)) for m in metrics),
             _blank(None if t.duration is None else round(t.duration, 3)),
-            _iso(t.started_at), _blank(t.worker), t.error or "",
+            _iso(t.started_at), _blank(t.worker), t.error or "", t.note,
         ])
     return columns, rows
 
@@ -91,12 +91,14 @@ def write_csv(trials: Sequence[Trial], param_names: Sequence[str], path: str | P
         writer.writerows(rows)
 
 
-def write_json(trials: Sequence[Trial], path: str | Path, *, study: dict | None = None) -> None:
-    """Every trial in full (params, metrics, intermediate values), with the study's spec."""
-    payload = {
-        "study": study or {},
-        "trials": [trial_to_dict(t) for t in trials],
-    }
+def write_json(trials: Sequence[Trial], path: str | Path, *, study: dict | None = None,
+               study_note: str = "") -> None:
+    """Every trial in full (params, metrics, intermediate values, note), with the study's
+    spec and, when it has one, the note on the study."""
+    payload: dict[str, Any] = {"study": study or {}}
+    if study_note:
+        payload["study_note"] = study_note
+    payload["trials"] = [trial_to_dict(t) for t in trials]
     with _open_for_writing(path) as f:
         f.write(json.dumps(payload, indent=2) + "\n")
 
@@ -107,6 +109,7 @@ def trial_to_dict(t: Trial) -> dict[str, Any]:
         "metrics": t.metrics, "duration_s": t.duration, "started": _iso(t.started_at) or None,
         "worker": t.worker, "error": t.error,
         "intermediate": [{"step": s, "value": v} for s, v in t.intermediate],
+        "note": t.note,
     }
 
 

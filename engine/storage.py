@@ -22,7 +22,11 @@ from typing import Any
 
 from engine.trial import Trial, TrialState
 
-SCHEMA_VERSION = 1
+# 1: the first. 2: notes on trials (the notes table, _add_notes_table); any file gets the
+# table (and a version-1 file becomes version 2) only when a note is first written to it.
+SCHEMA_VERSION = 2
+NOTES_VERSION = 2
+MAX_NOTE_CHARS = 10_000
 # PRAGMA application_id marks the file as ours, so a foreign SQLite file is told apart.
 APPLICATION_ID = 0x4B4E4F42  # "KNOB"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -47,9 +51,10 @@ CREATE TABLE intermediate (
     PRIMARY KEY (trial, step)
 );
 """
+_NOTES_TABLE = "CREATE TABLE IF NOT EXISTS notes (trial INTEGER PRIMARY KEY, text TEXT NOT NULL)"
 
 
-_TABLES = {"meta", "trials", "intermediate"}
+_TABLES = {"meta", "trials", "intermediate", "notes"}
 
 
 class StudyFileError(Exception):
@@ -173,6 +178,7 @@ class StudyFile:
                 "a study continued from it would reuse that number. Export its trials "
                 "(knobs export) or open it read-only"
             )
+        notes = self.notes()
         steps: dict[int, list[tuple[int, float]]] = {}
         for trial, step, value in self._query(
             "SELECT trial, step, value FROM intermediate ORDER BY trial, step"
@@ -184,13 +190,52 @@ class StudyFile:
                     number=n, params=json.loads(params), state=TrialState(state), value=value,
                     started_at=started, finished_at=finished, worker=worker, error=error,
                     metrics=json.loads(metrics), intermediate=tuple(steps.get(n, ())),
+                    note=notes.get(n, ""),
                 )
                 for n, state, params, value, started, finished, worker, error, metrics in rows
             ]
         except (ValueError, TypeError) as exc:
             raise StudyFileError(f"{self.path}: a trial row is damaged: {exc}") from None
 
+    def notes(self) -> dict[int, str]:
+        """The note on each trial that has one (a version-1 file has none)."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notes'"):
+            return {}
+        rows = self._query("SELECT trial, text FROM notes")
+        for trial, text in rows:
+            if not isinstance(trial, int) or not isinstance(text, str):
+                raise StudyFileError(f"{self.path}: a note is damaged: trial {_short(trial)}, "
+                                     f"text {_short(text)}: expected a number and text")
+        return dict(rows)
+
+    def study_note(self) -> str:
+        row = self._query("SELECT value FROM meta WHERE key = 'notes'")
+        return row[0][0] if row and isinstance(row[0][0], str) else ""
+
     # --- writing ---------------------------------------------------------------------
+
+    def write_note(self, number: int, text: str) -> None:
+        """Store the note on trial ``number`` (empty text removes it)."""
+        text = check_note(text, f"the note on trial {number}")
+        with self._mutex:
+            if self._lock is not None:
+                try:
+                    _add_notes_table(self._conn)
+                except sqlite3.Error as exc:
+                    raise StudyFileError(f"{self.path}: cannot save: {_reason(exc)}") from None
+        if text:
+            self._write("INSERT OR REPLACE INTO notes (trial, text) VALUES (?, ?)",
+                        [(number, text)])
+        else:
+            self._write("DELETE FROM notes WHERE trial = ?", [(number,)])
+
+    def write_study_note(self, text: str) -> None:
+        """Store the note on the whole study (empty text removes it)."""
+        text = check_note(text, "the study's note")
+        if text:
+            self._write("INSERT OR REPLACE INTO meta (key, value) VALUES ('notes', ?)", [(text,)])
+        else:
+            self._write("DELETE FROM meta WHERE key = 'notes'", [()])
 
     def write_trial(self, trial: Trial) -> None:
         self._write(
@@ -259,6 +304,27 @@ class StudyFile:
                 return self._conn.execute(sql).fetchall()
             except sqlite3.Error as exc:
                 raise StudyFileError(f"{self.path}: cannot read: {_reason(exc)}") from None
+
+
+def _add_notes_table(conn: sqlite3.Connection) -> None:
+    """Schema step to NOTES_VERSION: the notes table. Run on the first note written, so a
+    version-1 file that only gets opened (or run) stays byte for byte a version-1 file."""
+    with conn:
+        conn.execute(_NOTES_TABLE)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < NOTES_VERSION:
+            conn.execute(f"PRAGMA user_version = {NOTES_VERSION}")
+
+
+def check_note(text: Any, where: str) -> str:
+    """A note as stored: text of at most MAX_NOTE_CHARS, without surrounding blanks."""
+    if not isinstance(text, str):
+        raise ValueError(f"{where}: expected text, got {type(text).__name__}")
+    text = text.strip()
+    if len(text) > MAX_NOTE_CHARS:
+        raise ValueError(f"{where}: {len(text):,} characters; at most {MAX_NOTE_CHARS:,} "
+                         "are kept")
+    return text
 
 
 # ---------------------------------------------------------------------------- checks

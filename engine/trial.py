@@ -35,6 +35,7 @@ class Trial:
     error: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     intermediate: tuple[tuple[int, float], ...] = ()
+    note: str = ""  # the user's own words about the trial (not a result)
 
     @property
     def duration(self) -> float | None:

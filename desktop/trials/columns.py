@@ -34,7 +34,8 @@ STATE_RGB = {
 class TrialColumn:
     """One column of the table.
 
-    ``kind`` is one of number, state, value, param, metric, steps, duration, started, worker;
+    ``kind`` is one of number, state, value, param, metric, steps, duration, started, worker,
+    note;
     ``name`` is the parameter or metric name (for the other kinds, the kind itself).
     """
 
@@ -61,6 +62,8 @@ TAIL_COLUMNS = (
     TrialColumn("started", "started", "Started", numeric=False,
                 help="When the trial started (local time)."),
     TrialColumn("worker", "worker", "Worker", help="Which worker ran the trial."),
+    TrialColumn("note", "note", "Notes", numeric=False,
+                help="Your note on the trial (right-click a row to write one)."),
 )
 
 
@@ -109,6 +112,8 @@ def column_keys(
     conversion instead of a Python call per cell (a 100,000-trial study opens faster).
     """
     kind, name = column.kind, column.name
+    if kind == "note":  # text only: shown and searched through raw_value
+        return np.full(len(trials), np.nan)
     if kind == "state":
         return np.array([STATE_CODE[t.state] for t in trials], dtype=float)
     if kind == "duration":
@@ -177,6 +182,8 @@ def raw_value(column: TrialColumn, trial: Trial) -> Any:
     if column.kind == "metric":
         v = trial.metrics.get(column.name)
         return None if isinstance(v, (list, dict)) else v
+    if column.kind == "note":
+        return trial.note or None
     return None
 
 
@@ -268,4 +275,5 @@ _FIXED_KEYS: dict[str, Callable[[Trial], float]] = {
     "started": lambda t: np.nan if t.started_at is None else t.started_at,
     "worker": lambda t: np.nan if t.worker is None else float(t.worker),
     "steps": lambda t: float(t.intermediate[-1][0]) if t.intermediate else np.nan,
+    "note": lambda t: np.nan,
 }

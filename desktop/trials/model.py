@@ -294,7 +294,7 @@ class TrialsModel(QAbstractTableModel):
     def _cell_text(self, c: int, i: int) -> str:
         column = self._columns[c]
         text = self._texts[c](self._keys[column.key][i])
-        if not text and column.kind in ("param", "metric"):
+        if not text and column.kind in ("param", "metric", "note"):
             # No key: absent, or a value with no number (a text metric, an unknown choice).
             raw = raw_value(column, self._trials[i])
             return "" if raw is None else format_number(raw, 4)
@@ -312,7 +312,7 @@ class TrialsModel(QAbstractTableModel):
             keys = self._keys[column.key][:n]
             f = self._texts[c]
             texts = [f(k) for k in keys.tolist()]
-            if column.kind in ("param", "metric"):
+            if column.kind in ("param", "metric", "note"):
                 for i in np.flatnonzero(np.isnan(keys)).tolist():
                     texts[i] = self._cell_text(c, i)
             columns.append(texts)

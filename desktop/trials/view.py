@@ -49,6 +49,7 @@ from desktop.trial_feed import TrialFeed
 from desktop.trials.code_snippet import python_code
 from desktop.trials.columns import STATE_LABEL, STATE_RGB, error_reason, format_number
 from desktop.trials.model import NUMBER_ROLE, TrialsModel, TrialsProxyModel
+from desktop.trials.note_field import add_note_field
 from engine.export import write_csv, write_json
 from engine.spec import spec_to_dict
 from engine.trial import Trial, TrialState
@@ -234,7 +235,8 @@ class TrialsTableWidget(QWidget):
         if fmt == "csv":
             write_csv(trials, self.model.param_names, path)
         else:
-            write_json(trials, path, study=spec_to_dict(study.spec) if study else None)
+            write_json(trials, path, study=spec_to_dict(study.spec) if study else None,
+                       study_note=study.note if study else "")
         return len(trials)
 
     def export_with_dialog(self, fmt: str, selected_only: bool = False) -> None:
@@ -287,6 +289,8 @@ class TrialsTableWidget(QWidget):
         if trial.state is TrialState.FAILED:
             menu.addSeparator()
             menu.addAction("Show error…", lambda: self.show_error(number))
+        menu.addSeparator()
+        add_note_field(menu, self.model.study, trial)
         return menu
 
     def header_menu(self) -> QMenu:

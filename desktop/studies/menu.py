@@ -1,0 +1,33 @@
+"""The window's Analysis menu: notes on the open study, and (below) the other studies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction
+
+from desktop.trials.note_field import StudyNoteDialog
+
+if TYPE_CHECKING:
+    from desktop.main_window import MainWindow
+
+
+def add_analysis_menu(window: MainWindow) -> None:
+    """Build the Analysis menu of ``window`` (its actions are kept on ``window.analysis``)."""
+    menu = window.menuBar().addMenu("&Analysis")
+    notes = QAction("Study &notes\u2026", window)
+    notes.setToolTip("What this study is for and what you learned, kept in the study file")
+    notes.triggered.connect(lambda: open_study_notes(window))
+    menu.addAction(notes)
+    menu.aboutToShow.connect(lambda: notes.setEnabled(window.study is not None))
+    window.analysis_menu = menu
+    window.study_notes_action = notes
+
+
+def open_study_notes(window: MainWindow) -> StudyNoteDialog | None:
+    if window.study is None:
+        return None
+    dialog = StudyNoteDialog(window.study, window)
+    dialog.finished.connect(dialog.deleteLater)
+    dialog.open()
+    return dialog

@@ -37,7 +37,7 @@ from desktop.run.run_panel import RunPanel
 from desktop.run.worker_pool import WorkerPool
 from desktop.setup.objective_panel import ObjectivePanel
 from desktop.setup.space_editor import SpaceEditorWidget
-from desktop.studies.menu import add_analysis_menu
+from desktop.studies.menu import install_analysis
 from desktop.trial_feed import TrialFeed
 from desktop.trials.view import TrialsTableWidget
 from engine import session
@@ -164,7 +164,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.run_dock.toggleViewAction())
         view.addSeparator()
         self._action(view, "&Reset layout", self.reset_layout)
-        add_analysis_menu(self)
+        install_analysis(self)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&User guide", lambda: show_user_guide(self),

@@ -208,6 +208,10 @@ class StudyFile:
                                      f"text {_short(text)}: expected a number and text")
         return dict(rows)
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the file."""
+        return self._query("PRAGMA data_version")[0][0]
+
     def study_note(self) -> str:
         row = self._query("SELECT value FROM meta WHERE key = 'notes'")
         return row[0][0] if row and isinstance(row[0][0], str) else ""

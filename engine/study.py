@@ -215,6 +215,20 @@ class Study:
     def queued(self) -> int:
         return len(self._queue)
 
+    def absorb(self, trials: list[Trial]) -> None:
+        """Take trials another process wrote to this study's file (see engine.follow);
+        listeners get a ``"followed"`` event for each."""
+        with self._lock:
+            for t in trials:
+                self._steps_used += (t.intermediate[-1][0] if t.intermediate else 0) - (
+                    self._trials[t.number].intermediate[-1][0]
+                    if t.number < len(self._trials) and self._trials[t.number].intermediate
+                    else 0)
+                self._put(t)
+            self._snapshot()
+        for t in trials:
+            self._emit("followed", t)
+
     # --- notes -----------------------------------------------------------------------
 
     @property

@@ -1,4 +1,5 @@
-"""The window's Analysis menu: notes on the open study, and (below) the other studies."""
+"""The window's analysis parts: the Analysis menu (study notes, other studies) and live
+follow of a study another process runs."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
 
+from desktop.studies.follow import FollowController
 from desktop.trials.note_field import StudyNoteDialog
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow
 
 
-def add_analysis_menu(window: MainWindow) -> None:
-    """Build the Analysis menu of ``window`` (its actions are kept on ``window.analysis``)."""
+def install_analysis(window: MainWindow) -> None:
+    """Give ``window`` its Analysis menu and live follow of studies run elsewhere."""
+    window.follow = FollowController(window.feed, window.statusBar(), window)
     menu = window.menuBar().addMenu("&Analysis")
     notes = QAction("Study &notes\u2026", window)
     notes.setToolTip("What this study is for and what you learned, kept in the study file")

@@ -15,8 +15,9 @@ from engine import session
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
 from engine.executors import ExecutorError
 from engine.export import overwrite_refusal, write_csv, write_json
+from engine.interop.foreign import foreign_kind
 from engine.interop.optuna_cli import export_optuna, show_optuna
-from engine.interop.optuna_rdb import OptunaStorageError, is_optuna_storage
+from engine.interop.optuna_rdb import OptunaStorageError
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
@@ -79,13 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "or local:N for N worker processes here (needs knobs[cluster])")
 
     show = sub.add_parser("show", help="summarise a study file")
-    show.add_argument("study", help="study file (.knobs) or Optuna SQLite storage")
+    show.add_argument("study", help="study file (.knobs) or Optuna storage (SQLite, journal)")
     show.add_argument("--top", type=_whole_number(), default=10, help="best trials shown")
     show.add_argument("--study", dest="study_name", metavar="NAME",
                       help="which study of an Optuna storage holding several")
 
     export = sub.add_parser("export", help="write a study's trials as CSV or JSON")
-    export.add_argument("study", help="study file (.knobs) or Optuna SQLite storage")
+    export.add_argument("study", help="study file (.knobs) or Optuna storage (SQLite, journal)")
     export.add_argument("--format", choices=("csv", "json"), help="default: from -o's suffix")
     export.add_argument("-o", "--output", required=True, help="file to write")
     export.add_argument("--study", dest="study_name", metavar="NAME",
@@ -270,7 +271,7 @@ def _print_summary(study: Study, out: TextIO) -> None:
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    if is_optuna_storage(args.study):
+    if foreign_kind(args.study) is not None:
         return show_optuna(args, out)
     study = Study.open(args.study, readonly=True)
     try:
@@ -315,7 +316,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     refusal = overwrite_refusal(target, args.study)
     if refusal:
         raise UsageError(f"-o {target}: {refusal}")
-    if is_optuna_storage(args.study):
+    if foreign_kind(args.study) is not None:
         try:
             return export_optuna(args, target, fmt, out)
         except OSError as exc:

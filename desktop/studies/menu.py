@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction
 
 from desktop.studies.compare_window import StudiesWindow
 from desktop.studies.follow import FollowController
+from desktop.studies.optuna_open import choose_optuna_file
 from desktop.trials.note_field import StudyNoteDialog
 from engine.compare import record_of
 
@@ -28,6 +29,11 @@ def install_analysis(window: MainWindow) -> None:
     compare_action.setToolTip("Several studies side by side: best so far, values, best trials")
     compare_action.triggered.connect(lambda: open_studies_window(window))
     menu.addAction(compare_action)
+    menu.addSeparator()
+    optuna_action = QAction("Open &Optuna study…", window)
+    optuna_action.setToolTip("An Optuna SQLite storage or journal file, read-only, in every plot")
+    optuna_action.triggered.connect(lambda: choose_optuna_file(window))
+    menu.addAction(optuna_action)
     menu.aboutToShow.connect(lambda: notes.setEnabled(window.study is not None))
     window.analysis_menu = menu
     window.study_notes_action = notes

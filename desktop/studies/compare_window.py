@@ -105,6 +105,10 @@ class StudiesWindow(QWidget):
         style.style_plot(self.values.getPlotItem(), "Distribution of values", "Value",
                          "Share of complete trials at or below")
         self.values_legend = self.values.getPlotItem().addLegend(offset=(-10, -10))
+        for plot in (self.history, self.values):
+            for side in ("left", "bottom"):
+                # Values are shown as they are: a "(x0.001)" unit prefix confuses more.
+                plot.getPlotItem().getAxis(side).enableAutoSIPrefix(False)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(history_box, "Best so far")

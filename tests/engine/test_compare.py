@@ -67,3 +67,16 @@ def test_records_come_from_knobs_files_open_studies_and_optuna_storages(tmp_path
     out = compare([from_file, optuna_rec])
     assert [r.name for r in out.best] == ["knobs one", "toy"]
     assert all(math.isfinite(r.value) for r in out.best)
+
+
+def test_the_analysis_modules_never_import_qt():
+    import subprocess
+    import sys
+
+    modules = ("engine.surrogate", "engine.fanova", "engine.compare", "engine.follow",
+               "engine.interop.as_study", "engine.interop.optuna_journal")
+    code = (f"import sys, {', '.join(modules)}; "
+            "sys.exit(any(m.split('.')[0] in ('PySide6', 'pyqtgraph') for m in sys.modules))")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, timeout=120)
+    assert done.returncode == 0, "an engine analysis module pulled in Qt"

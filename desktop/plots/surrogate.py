@@ -109,6 +109,7 @@ class SurrogatePlotWidget(TrialPlotWidget):
         self.result: SurrogateGrid | None = None
         self._request: Request | None = None
         self._names: tuple[str, ...] = ()
+        self._suggested = 0  # running trials marked as the live run's suggestions
         self._numbers = np.empty(0, dtype=np.int64)
         self._x = self._y = np.empty(0)
 
@@ -250,7 +251,7 @@ class SurrogatePlotWidget(TrialPlotWidget):
     def _set_legend(self, n: int, others: str) -> None:
         entries = [f"<span style='color:{style.BEST}'>\u25cf</span>&nbsp;trial",
                    "\u25ef&nbsp;best trial"]
-        if getattr(self, "_suggested", 0):
+        if self._suggested:
             entries.append(f"<span style='color:{SUGGESTION}'>\u2605</span>&nbsp;next "
                            "suggestion (running)")
         text = "&nbsp;&nbsp;&nbsp;&nbsp;".join(entries)
@@ -284,11 +285,8 @@ class SurrogatePlotWidget(TrialPlotWidget):
 
 
 def _positions(axis: ParamAxis, values: list) -> np.ndarray:
-    if axis.categorical:
-        index = {label: i for i, label in enumerate(axis.labels)}
-        raw = np.array([index[_shown(v)] for v in values], dtype=float)
-    else:
-        raw = np.array(values, dtype=float)
+    # A categorical axis of the model holds every choice, in the space's order.
+    raw = np.arange(len(values), dtype=float) if axis.categorical else np.array(values, float)
     return axis.normalise(raw)
 
 

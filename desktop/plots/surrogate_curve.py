@@ -90,8 +90,7 @@ class ModelCurve(QObject):
         self.result = curve
         axis = self._axis
         if axis.categorical:
-            index = {label: i for i, label in enumerate(axis.labels)}
-            x = np.array([index[_label(v)] for v in curve.x], dtype=float)
+            x = np.arange(len(curve.x), dtype=float)  # every choice, in the space's order
             self.bars.setData(x=x, y=curve.mean, height=2 * curve.std)
             self.means.setData(x=x, y=curve.mean)
             return
@@ -106,10 +105,4 @@ class ModelCurve(QObject):
         if self.result is None:
             return None
         return ("\u2501", CURVE, "model (others at the best trial) \u00b1 1 std")
-
-
-def _label(v: object) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
 

@@ -141,3 +141,28 @@ def test_the_slice_draws_the_model_curve_with_its_band(qtbot, panel, feed):
     assert len(curve.means.data) == 2 and len(curve.line.getData()[0]) == 0
     plot.model_box.setChecked(False)
     assert curve.result is None and "model" not in plot.legend.text
+
+
+def test_numeric_choices_are_placed_by_their_order(qtbot, panel, feed):
+    # Choices like 0.123456 are labelled "0.123456" on the axis; the map must not look
+    # them up by a differently rounded text.
+    params = (FloatParam("lr", 1e-4, 1e-1, log=True),
+              CategoricalParam("alpha", (0.123456, 0.5, 2)))
+    spec = StudySpec(name="choices", params=params, direction="minimize",
+                     objective={"kind": "python", "path": "x.py", "function": "f"},
+                     sampler="random", trials=20, seed=0)
+    study = Study(spec)
+    for _ in range(20):
+        t = study.ask()
+        study.tell(t.number, C, value=abs(math.log10(t.params["lr"]) + 2) + t.params["alpha"])
+    feed.set_study(study)
+    plot = panel.show_plot("surrogate")
+    grid = shown_grid(qtbot, plot)
+    assert grid.y == [0.123456, 0.5, 2]
+    rect = plot.maps[0][1].boundingRect()
+    assert rect.height() == len(grid.y)  # one image row per choice
+    curve = panel.show_plot("slice").model_curve
+    panel.plots["slice"].set_param("alpha")
+    qtbot.waitUntil(lambda: curve.result is not None and curve.result.param == "alpha",
+                    timeout=30_000)
+    np.testing.assert_array_equal(curve.means.getData()[0], [0, 1, 2])

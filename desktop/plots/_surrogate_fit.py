@@ -9,9 +9,9 @@ result that comes back for an older generation is dropped, so a stale fit never 
 a newer view. The fitted model is kept and reused while the trials it was fitted to stay
 the same, so changing the parameters shown only recomputes the prediction.
 
-scipy is imported here, on the GUI thread, for the reason sklearn is in importance.py:
-importing extension modules on a worker thread while the Qt event loop runs crashed
-PySide6 6.12.
+scipy (through the GP) and threadpoolctl are imported here, on the GUI thread, for the
+reason sklearn is in importance.py: importing extension modules on a worker thread while
+the Qt event loop runs crashed PySide6 6.12.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ import time
 from typing import Any, NamedTuple
 
 import numpy as np
+import threadpoolctl  # noqa: F401 - see the module notes
 from PySide6.QtCore import QObject, QTimer, Signal
 
+import engine._gp.encoding  # noqa: F401 - see the module notes
 import engine._gp.gp  # noqa: F401 - see the module notes
 from engine.analysis import COMPLETE, TrialColumns
 from engine.surrogate import MIN_SURROGATE_TRIALS, Surrogate, fit_surrogate

@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 import engine._gp.encoding  # noqa: F401 - see the module notes
 import engine._gp.gp  # noqa: F401 - see the module notes
+from desktop.relay import call_on_gui_thread, ensure_relay
 from engine.analysis import COMPLETE, TrialColumns
 from engine.surrogate import MIN_SURROGATE_TRIALS, Surrogate, fit_surrogate
 
@@ -48,7 +49,6 @@ class SurrogateFitter(QObject):
     sentence saying why there is none. ``pending`` is true while a request waits or runs."""
 
     ready = Signal(object, object)
-    _done = Signal(int, object, object, object, object)  # generation, key, model, request, out
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -61,8 +61,7 @@ class SurrogateFitter(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._start_waiting)
-        # Emitted on the fitting thread, so delivered queued, on the GUI thread.
-        self._done.connect(self._on_done)
+        ensure_relay()  # the fitting thread answers through it (see desktop/relay.py)
 
     @property
     def pending(self) -> bool:
@@ -123,10 +122,7 @@ class SurrogateFitter(QObject):
             except Exception as exc:  # shown inline; a plot must not take the app down
                 log.exception("the surrogate model could not be fitted")
                 out = f"The model could not be fitted: {exc}"
-            try:
-                self._done.emit(generation, key, fitted, request, out)
-            except RuntimeError:
-                pass  # the widget was deleted while the model was being fitted
+            call_on_gui_thread(self, "_on_done", generation, key, fitted, request, out)
 
         self._thread = threading.Thread(target=work, name="knobs-surrogate", daemon=True)
         self._thread.start()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.plots import _style as style
 from desktop.plots._base import TrialPlotWidget
+from desktop.relay import call_on_gui_thread, ensure_relay
 from desktop.trial_feed import TrialFeed
 from engine.analysis import (
     COMPLETE,
@@ -49,7 +50,6 @@ class ImportancePlotWidget(TrialPlotWidget):
 
     title = "Importance"
     fitted = Signal()
-    _fit_done = Signal(int, object)  # generation, Importance: emitted on the fitting thread
 
     def __init__(self, feed: TrialFeed, parent: QWidget | None = None):
         super().__init__(feed, parent)
@@ -77,8 +77,7 @@ class ImportancePlotWidget(TrialPlotWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
-        # Emitted on the fitting thread, so delivered queued, on the GUI thread.
-        self._fit_done.connect(self._on_fit_done)
+        ensure_relay()  # the fitting thread answers through it (see desktop/relay.py)
 
     @property
     def busy(self) -> bool:
@@ -130,10 +129,7 @@ class ImportancePlotWidget(TrialPlotWidget):
             except Exception as exc:  # shown inline; a plot must not take the app down
                 result = Importance((), np.empty(0), 0,
                                     f"Parameter importance could not be computed: {exc}")
-            try:
-                self._fit_done.emit(generation, result)
-            except RuntimeError:
-                pass  # the widget was deleted while the forest was growing
+            call_on_gui_thread(self, "_on_fit_done", generation, result)
 
         self._thread = threading.Thread(target=work, name="knobs-importance", daemon=True)
         self._thread.start()

@@ -394,6 +394,13 @@ class RunPanel(QWidget):
         generation, address = self._test_generation, self.address.text()
         self.test_button.setEnabled(False)
         self._show_cluster_result(f"Connecting to {address.strip()}…", ok=True)
+        try:
+            # Imported here, on the GUI thread: importing distributed's extension modules on
+            # the test thread while the event loop ran crashed PySide6 (a segfault in a
+            # later event, seen when no earlier test had imported it).
+            import distributed  # noqa: F401
+        except ImportError:
+            pass  # the test thread says the cluster extra is missing, as a sentence
         threading.Thread(target=self._test_in_thread, args=(generation, address),
                          name="knobs-cluster-test", daemon=True).start()
 

@@ -9,9 +9,10 @@ and when the other process has finished.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from desktop.relay import call_on_gui_thread, ensure_relay
 from desktop.trial_feed import TrialFeed
 from engine.follow import StudyFollower
 from engine.study import Study
@@ -23,8 +24,6 @@ FINISHED = "The other process stopped running this study; every trial it wrote i
 class FollowController(QObject):
     """Starts and stops following as the feed's study changes."""
 
-    _writer_changed = Signal()  # emitted on the follower's thread, delivered queued
-
     def __init__(self, feed: TrialFeed, status_bar: QStatusBar, parent: QObject | None = None):
         super().__init__(parent)
         self.feed = feed
@@ -34,7 +33,7 @@ class FollowController(QObject):
         self.label.hide()
         self._status_bar = status_bar
         status_bar.addPermanentWidget(self.label)
-        self._writer_changed.connect(self._on_writer_changed)
+        ensure_relay()  # the follower's thread reports through it (see desktop/relay.py)
         feed.reset.connect(self._on_feed_reset)
 
     @property
@@ -61,10 +60,7 @@ class FollowController(QObject):
         self.label.show()
 
     def _emit_writer_changed(self) -> None:
-        try:
-            self._writer_changed.emit()
-        except RuntimeError:
-            pass  # the window was closed while the follower read
+        call_on_gui_thread(self, "_on_writer_changed")  # runs on the follower's thread
 
     def _on_writer_changed(self) -> None:
         if self.follower is not None and not self.follower.writer_running:

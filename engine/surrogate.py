@@ -31,7 +31,8 @@ MIN_SURROGATE_TRIALS = 2
 # is fitted to the best tenth of them plus a random sample of the rest.
 MAX_FIT_TRIALS = 600
 # Partial dependence averages the prediction over at most this many trials' other values.
-MAX_AVERAGED_TRIALS = 48
+MAX_AVERAGED_TRIALS = 16
+MAX_AVERAGED_STD = 4
 
 
 class SurrogateGrid(NamedTuple):
@@ -40,8 +41,8 @@ class SurrogateGrid(NamedTuple):
     ``mean[i, j]`` and ``std[i, j]`` are at ``y[i]``, ``x[j]``, in the objective's units.
     ``x`` and ``y`` hold parameter values (choices, for a categorical). With
     ``others == "best"``, ``fixed`` holds the other parameters' values (those of the best
-    trial that has both); with ``"average"`` it is empty and ``std`` is the mean over the
-    averaged trials of the pointwise standard deviation.
+    trial that has both); with ``"average"`` it is empty and ``std`` is the mean of the
+    pointwise standard deviation over some of the averaged trials.
     """
 
     param_x: str
@@ -132,26 +133,36 @@ class Surrogate:
               others: str) -> tuple[np.ndarray, np.ndarray, dict[str, Value]]:
         """Mean and std at unit-cube ``points`` of ``dims``, the other dims from the best
         trial having every named parameter, or averaged over up to
-        :data:`MAX_AVERAGED_TRIALS` trials."""
+        :data:`MAX_AVERAGED_TRIALS` trials (the std over :data:`MAX_AVERAGED_STD` of them:
+        the variance costs the square of the trials modelled per point, the mean not)."""
         if others == "best":
             having = [t for t in self._done if set(names) <= t.params.keys()]
             base = (having or self._done)[0].params
-            bases = [base]
-            fixed = {k: v for k, v in base.items() if k not in names}
-        else:
-            step = max(1, math.ceil(len(self._done) / MAX_AVERAGED_TRIALS))
-            bases = [t.params for t in self._done[::step]]
-            fixed = {}
-        mean_sum = np.zeros(len(points))
-        std_sum = np.zeros(len(points))
-        for params in bases:
-            u = np.repeat(np.nan_to_num(self.space.encode(params), nan=0.5)[None, :],
-                          len(points), axis=0)
-            u[:, list(dims)] = points
-            mean, std = self._predict(self._encoding.from_unit(u))
-            mean_sum += mean
-            std_sum += std
-        return mean_sum / len(bases), std_sum / len(bases), fixed
+            return (*self._predict(self._features(base, dims, points)),
+                    {k: v for k, v in base.items() if k not in names})
+        step = max(1, math.ceil(len(self._done) / MAX_AVERAGED_TRIALS))
+        bases = [t.params for t in self._done[::step]]
+        mean = np.mean([self._predict_mean(self._features(b, dims, points)) for b in bases],
+                       axis=0)
+        every = max(1, math.ceil(len(bases) / MAX_AVERAGED_STD))
+        std = np.mean([self._predict(self._features(b, dims, points))[1]
+                       for b in bases[::every]], axis=0)
+        return mean, std, {}
+
+    def _features(self, params: dict[str, Any], dims: tuple[int, ...],
+                  points: np.ndarray) -> np.ndarray:
+        u = np.repeat(np.nan_to_num(self.space.encode(params), nan=0.5)[None, :], len(points),
+                      axis=0)
+        u[:, list(dims)] = points
+        return self._encoding.from_unit(u)
+
+    def _predict_mean(self, features: np.ndarray) -> np.ndarray:
+        from engine._gp.gp import matern52, sq_dist
+
+        m = self.model
+        ks, _ = matern52(sq_dist(features, m.x, m.n_num, m.ls), m.signal)
+        mean = m.shift + m.scale * (m.const + ks @ m.alpha)
+        return -mean if self.direction == "maximize" else mean
 
     def _predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean, std = self.model.to_raw(*self.model.predict(features))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 
 from engine.storage import StudyFileError
 from engine.study import Study
@@ -35,14 +34,13 @@ class StudyFollower:
     ``problem`` holds the last read error, if any (the thread keeps trying).
     """
 
-    def __init__(self, study: Study, on_change: Callable[[], None] | None = None):
+    def __init__(self, study: Study):
         if study.file is None or not study.file.readonly:
             raise ValueError("only a study opened read-only can follow another process's run")
         self.study = study
         self.writer_running = study.file.in_use_elsewhere()
         self.problem: str | None = None
         self.last_read_s = 0.0
-        self._on_change = on_change
         self._version: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,7 +89,6 @@ class StudyFollower:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            was_running = self.writer_running
             try:
                 self.poll()
                 self.problem = None
@@ -99,8 +96,6 @@ class StudyFollower:
                 # A read can meet the file mid-replacement; say so and try again.
                 self.problem = str(exc)
                 log.warning("following %s: %s", self.study.file.path, exc)
-            if self._on_change is not None and was_running != self.writer_running:
-                self._on_change()
             if not self.writer_running:
                 return  # the writer is gone (that poll read its last word): nothing changes
             self._stop.wait(max(MIN_INTERVAL_S, READ_SHARE * self.last_read_s))

@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 import engine._gp.encoding  # noqa: F401 - see the module notes
 import engine._gp.gp  # noqa: F401 - see the module notes
-from desktop.relay import call_on_gui_thread, ensure_relay
+from desktop.background import run_in_background
 from engine.analysis import COMPLETE, TrialColumns
 from engine.surrogate import MIN_SURROGATE_TRIALS, Surrogate, fit_surrogate
 
@@ -61,7 +61,6 @@ class SurrogateFitter(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._start_waiting)
-        ensure_relay()  # the fitting thread answers through it (see desktop/relay.py)
 
     @property
     def pending(self) -> bool:
@@ -105,7 +104,7 @@ class SurrogateFitter(QObject):
         trials = [columns.trials[r] for r in rows.tolist()]
         generation = self._generation
 
-        def work() -> None:
+        def work() -> tuple:  # holds no widget (desktop/background.py)
             fitted, out = model, None
             try:
                 if fitted is None:
@@ -122,13 +121,12 @@ class SurrogateFitter(QObject):
             except Exception as exc:  # shown inline; a plot must not take the app down
                 log.exception("the surrogate model could not be fitted")
                 out = f"The model could not be fitted: {exc}"
-            call_on_gui_thread(self, "_on_done", generation, key, fitted, request, out)
+            return generation, key, fitted, request, out
 
-        self._thread = threading.Thread(target=work, name="knobs-surrogate", daemon=True)
-        self._thread.start()
+        self._thread = run_in_background(work, self._on_done, name="knobs-surrogate")
 
-    def _on_done(self, generation: int, key: tuple, model: Any, request: Request,
-                 out: object) -> None:
+    def _on_done(self, done: tuple) -> None:
+        generation, key, model, request, out = done
         self._thread = None
         if model is not None:
             # Kept even for a stale answer: the key says which trials it models, and the

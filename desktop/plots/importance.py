@@ -26,9 +26,9 @@ import sklearn.ensemble  # noqa: F401 - see the module notes
 from PySide6.QtCore import QPointF, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from desktop.background import run_in_background
 from desktop.plots import _style as style
 from desktop.plots._base import TrialPlotWidget
-from desktop.relay import call_on_gui_thread, ensure_relay
 from desktop.trial_feed import TrialFeed
 from engine.analysis import (
     COMPLETE,
@@ -77,7 +77,6 @@ class ImportancePlotWidget(TrialPlotWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
-        ensure_relay()  # the fitting thread answers through it (see desktop/relay.py)
 
     @property
     def busy(self) -> bool:
@@ -123,18 +122,17 @@ class ImportancePlotWidget(TrialPlotWidget):
         self._last_start = time.monotonic()
         generation = self._generation
 
-        def work() -> None:
+        def work() -> tuple[int, Importance]:
             try:
-                result = param_importance(columns, mask)
+                return generation, param_importance(columns, mask)
             except Exception as exc:  # shown inline; a plot must not take the app down
-                result = Importance((), np.empty(0), 0,
-                                    f"Parameter importance could not be computed: {exc}")
-            call_on_gui_thread(self, "_on_fit_done", generation, result)
+                return generation, Importance(
+                    (), np.empty(0), 0, f"Parameter importance could not be computed: {exc}")
 
-        self._thread = threading.Thread(target=work, name="knobs-importance", daemon=True)
-        self._thread.start()
+        self._thread = run_in_background(work, self._on_fit_done, name="knobs-importance")
 
-    def _on_fit_done(self, generation: int, result: Importance) -> None:
+    def _on_fit_done(self, done: tuple[int, Importance]) -> None:
+        generation, result = done
         self._thread = None
         if generation == self._generation:
             self.result = result

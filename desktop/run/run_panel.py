@@ -3,7 +3,6 @@ progress and ETA."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 from PySide6.QtCore import Qt, Signal
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.background import run_in_background
 from desktop.run.pruner_box import PrunerBox
 from engine import dask_executor
 from engine.progress import eta_seconds, format_duration, format_value, planned_seconds
@@ -63,7 +63,6 @@ class RunPanel(QWidget):
     stop_requested = Signal()
     changed = Signal()
     connection_tested = Signal(bool, str)  # ok, the sentence shown under the address
-    _test_done = Signal(int, bool, str)  # from the test thread: generation, ok, sentence
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -223,7 +222,6 @@ class RunPanel(QWidget):
         self.address.textEdited.connect(self._on_address_edited)
         self.test_button.clicked.connect(self._on_test_clicked)
         # Queued: the result is emitted on the test's thread and shown on the GUI thread.
-        self._test_done.connect(self._on_test_done, Qt.QueuedConnection)
         self._on_where_changed()
         self._on_method_changed()
         self.set_mode("idle")
@@ -401,23 +399,12 @@ class RunPanel(QWidget):
             import distributed  # noqa: F401
         except ImportError:
             pass  # the test thread says the cluster extra is missing, as a sentence
-        threading.Thread(target=self._test_in_thread, args=(generation, address),
-                         name="knobs-cluster-test", daemon=True).start()
-
-    def _test_in_thread(self, generation: int, address: str) -> None:
         # Off the GUI thread: a scheduler that does not answer takes seconds.
-        try:
-            ok, text = True, dask_executor.test_connection(address, timeout=TEST_TIMEOUT_S)
-        except dask_executor.ClusterError as exc:
-            ok, text = False, str(exc)
-        except Exception as exc:  # noqa: BLE001 - shown as a sentence, never a traceback
-            ok, text = False, f"the test failed: {exc}"
-        try:
-            self._test_done.emit(generation, ok, _sentence(text))
-        except RuntimeError:
-            pass  # the panel was deleted meanwhile
+        run_in_background(lambda: (generation, *_test_connection(address)),
+                          self._on_test_done, name="knobs-cluster-test")
 
-    def _on_test_done(self, generation: int, ok: bool, text: str) -> None:
+    def _on_test_done(self, result: tuple[int, bool, str]) -> None:
+        generation, ok, text = result
         if generation != self._test_generation:
             return  # the address changed, or a newer test started
         self.test_button.setEnabled(self._mode == "idle")
@@ -437,6 +424,15 @@ class RunPanel(QWidget):
             self.resume_requested.emit()
         else:
             self.pause_requested.emit()
+
+
+def _test_connection(address: str) -> tuple[bool, str]:
+    try:
+        return True, _sentence(dask_executor.test_connection(address, timeout=TEST_TIMEOUT_S))
+    except dask_executor.ClusterError as exc:
+        return False, _sentence(str(exc))
+    except Exception as exc:  # noqa: BLE001 - shown as a sentence, never a traceback
+        return False, f"The test failed: {exc}"
 
 
 def _sentence(text: str) -> str:

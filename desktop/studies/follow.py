@@ -9,16 +9,16 @@ and when the other process has finished.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from desktop.relay import call_on_gui_thread, ensure_relay
 from desktop.trial_feed import TrialFeed
 from engine.follow import StudyFollower
 from engine.study import Study
 
 FOLLOWING = "\u25cf Following a run in another process (read-only)"
 FINISHED = "The other process stopped running this study; every trial it wrote is shown."
+WATCH_MS = 500
 
 
 class FollowController(QObject):
@@ -33,7 +33,11 @@ class FollowController(QObject):
         self.label.hide()
         self._status_bar = status_bar
         status_bar.addPermanentWidget(self.label)
-        ensure_relay()  # the follower's thread reports through it (see desktop/relay.py)
+        # The follower's thread never touches a widget: this timer, on the GUI thread, looks
+        # at what it found (new trials reach the views through the study and the feed).
+        self._watch = QTimer(self)
+        self._watch.setInterval(WATCH_MS)
+        self._watch.timeout.connect(self._on_watch_timeout)
         feed.reset.connect(self._on_feed_reset)
 
     @property
@@ -41,6 +45,7 @@ class FollowController(QObject):
         return self.follower is not None and self.follower.following
 
     def stop(self) -> None:
+        self._watch.stop()
         if self.follower is not None:
             self.follower.stop()
             self.follower = None
@@ -52,17 +57,16 @@ class FollowController(QObject):
             return
         if not study.file.in_use_elsewhere():
             return  # nobody writes it: nothing to follow
-        self.follower = StudyFollower(study, on_change=self._emit_writer_changed)
+        self.follower = StudyFollower(study)
         self.follower.start()
+        self._watch.start()
         self.label.setText(FOLLOWING)
         self.label.setToolTip(f"New trials appear as {study.file.path.name} is written; "
                               "Knobs only reads it and never holds up the run.")
         self.label.show()
 
-    def _emit_writer_changed(self) -> None:
-        call_on_gui_thread(self, "_on_writer_changed")  # runs on the follower's thread
-
-    def _on_writer_changed(self) -> None:
-        if self.follower is not None and not self.follower.writer_running:
+    def _on_watch_timeout(self) -> None:
+        if self.follower is not None and not self.follower.following:
+            self._watch.stop()  # the writer is gone and its last trials were read
             self.label.hide()
             self._status_bar.showMessage(FINISHED, 15_000)

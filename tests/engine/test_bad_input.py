@@ -322,7 +322,7 @@ STUDY_CASES = {
     "truncated": (_truncated, "the study file is damaged"),
     "random bytes": (lambda p: p.write_bytes(bytes(range(256)) * 40), "not an SQLite database"),
     "future version": (lambda p: _edit(p, f"PRAGMA user_version = {SCHEMA_VERSION + 1}"),
-                       "written by a newer Knobs (study file version 2"),
+                       f"written by a newer Knobs (study file version {SCHEMA_VERSION + 1}"),
     "another program's SQLite": (lambda p: _edit_foreign(p), "an SQLite database from another "
                                                             "program"),
     "spec not JSON": (lambda p: _edit(p, "UPDATE meta SET value = '{oops' WHERE key = 'spec'"),

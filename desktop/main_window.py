@@ -38,10 +38,13 @@ from desktop.run.status_text import with_savings
 from desktop.run.worker_pool import WorkerPool
 from desktop.setup.objective_panel import ObjectivePanel
 from desktop.setup.space_editor import SpaceEditorWidget
+from desktop.studies.menu import install_analysis
+from desktop.studies.optuna_open import open_optuna_study
 from desktop.study_loader import LoadedStudy, StudyLoader
 from desktop.trial_feed import TrialFeed
 from desktop.trials.view import TrialsTableWidget
 from engine import bundled, session
+from engine.interop.foreign import foreign_kind
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.spec import SpecError, StudySpec, load_spec, save_spec
@@ -51,7 +54,8 @@ from engine.trial import TrialState
 
 STUDY_FILTER = "Knobs studies (*.knobs)"
 SPEC_FILTER = "Study specs (*.toml *.json)"
-OPEN_FILTER = "Studies and specs (*.knobs *.toml *.json);;" + STUDY_FILTER + ";;" + SPEC_FILTER
+OPEN_FILTER = ("Studies and specs (*.knobs *.toml *.json);;" + STUDY_FILTER + ";;" + SPEC_FILTER
+               + ";;Optuna storages (*.db *.sqlite *.sqlite3 *.log *.jsonl)")
 EXAMPLE_SPEC = bundled.example_spec()
 # Objectives that run code from a file: shown to the user before the first run.
 RUNS_CODE = ("command", "python")
@@ -167,6 +171,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.run_dock.toggleViewAction())
         view.addSeparator()
         self._action(view, "&Reset layout", self.reset_layout)
+        install_analysis(self)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&User guide", lambda: show_user_guide(self),
@@ -300,7 +305,9 @@ class MainWindow(QMainWindow):
             and self.study.file.readonly
         continues = self._continues()
         if readonly:
-            reason, ok = "This study is being run by another Knobs window or process.", False
+            reason = getattr(self.study.file, "readonly_reason", None) or \
+                "This study is being run by another Knobs window or process."
+            ok = False
         elif problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             reason, ok = f"Fix the setup first: {problems[0]}{more}", False
@@ -380,6 +387,8 @@ class MainWindow(QMainWindow):
             return self._use_csv(path)
         if not self._may_discard():
             return False
+        if foreign_kind(path) is not None:
+            return open_optuna_study(self, path)
         if background:
             self.loader.load(path)
             return True
@@ -391,14 +400,18 @@ class MainWindow(QMainWindow):
         self._show_opened(LoadedStudy(path, study, readonly, None))
         return True
 
-    def _show_opened(self, opened: LoadedStudy) -> None:
+    def show_opened_study(self, study: Study, path: Path, *, from_file: bool = True) -> None:
+        """Make an opened study the window's: setup, table, plots, recent files."""
+        self._show_opened(LoadedStudy(path, study, False, None), from_file=from_file)
+
+    def _show_opened(self, opened: LoadedStudy, *, from_file: bool = True) -> None:
         path, study = opened.path, opened.study
         self._close_study()
         if opened.readonly:
             self.statusBar().showMessage(
                 "Opened read-only: another Knobs process is running this study.", 10_000)
         self.study = study
-        self.load_spec(study.spec, path.parent)
+        self.load_spec(study.spec, path.parent, from_file=from_file)
         if prefs.is_confirmed(self.settings, path, study.spec.objective):
             self._unconfirmed = None  # this user ran this study's code here before
         self.feed.set_study(study, opened.columns)
@@ -438,6 +451,8 @@ class MainWindow(QMainWindow):
         return True
 
     def save(self) -> bool:
+        if self._read_for_analysis_only():
+            return False
         if self.study is None or self.study.file is None:
             return self._on_save_as_triggered()
         spec = self.current_spec()
@@ -463,6 +478,8 @@ class MainWindow(QMainWindow):
 
     def save_as(self, target: str | Path) -> bool:
         target = Path(target)
+        if self._read_for_analysis_only():
+            return False
         spec = self.current_spec()
         if spec is None:
             show_error(self, "Cannot save", "\n".join(self.setup_problems()),
@@ -489,6 +506,14 @@ class MainWindow(QMainWindow):
         self._refresh_state()
         self.statusBar().showMessage(f"Saved {target}", 5000)
         return True
+
+    def _read_for_analysis_only(self) -> bool:
+        """True (and says so) when the open study came from another tool: not ours to save."""
+        reason = getattr(self.study.file, "readonly_reason", None) if self.study else None
+        if reason:
+            show_error(self, "Cannot save", f"{reason} Export its trials (File \u2192 Export "
+                       "trials) to keep them in another form.")
+        return bool(reason)
 
     def _on_open_triggered(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a study", self._folder(), OPEN_FILTER)

@@ -32,9 +32,6 @@ from engine.states import COMPLETE, RUNNING, STATE_CODE, STATES
 from engine.trial_columns import ParamAxis, TrialColumns, log_ticks, nice_ticks, param_axes
 
 MIN_IMPORTANCE_TRIALS = 8
-# Position of an inactive parameter when a model needs a number: below every real value,
-# so a tree can split "inactive" off with one threshold.
-INACTIVE_SENTINEL = -1.0
 
 
 def _rows(columns: TrialColumns, mask: np.ndarray | None) -> np.ndarray:
@@ -124,23 +121,32 @@ def parallel_coordinates(columns: TrialColumns, mask: np.ndarray | None = None) 
 
 
 class Importance(NamedTuple):
-    """Share of the score's variation each parameter explains, most important first."""
+    """Share of the score's variation each parameter explains, most important first.
+
+    ``errors`` is the standard deviation of each share over the forest's trees (in the
+    same units as ``importances``).
+    """
 
     names: tuple[str, ...]
     importances: np.ndarray  # sums to 1; empty when ``note`` says why
     n_trials: int
     note: str
+    errors: np.ndarray = np.empty(0)
 
 
 def param_importance(
     columns: TrialColumns, mask: np.ndarray | None = None, *,
-    min_trials: int = MIN_IMPORTANCE_TRIALS, max_trials: int = 2000, n_trees: int = 64,
+    min_trials: int = MIN_IMPORTANCE_TRIALS, max_trials: int = 1000, n_trees: int = 64,
     seed: int = 0,
 ) -> Importance:
-    """Mean decrease in impurity of a random forest fitted on the complete trials.
+    """Functional ANOVA (:mod:`engine.fanova`) over a random forest fitted on the complete
+    trials: each parameter's main-effect share of the variance, normalised to sum to 1,
+    with its spread over the trees.
 
-    Parameters are encoded on their plotted [0, 1] scale (log ones in log space, categories
-    by index); a trial without a parameter gets :data:`INACTIVE_SENTINEL` in its column.
+    Parameters are encoded on their plotted [0, 1] scale (log ones in log space), a choice
+    as the middle of its own equal slice of [0, 1]. A parameter that some trials lack gets
+    an extra stretch of its domain, below 0, as wide as the share of trials lacking it, and
+    those trials sit in it: "inactive" counts as one more value, as often as it occurred.
     At most ``max_trials`` trials (a fixed random subset) are used, to keep the fit short.
     """
     rows = _rows(columns, mask)
@@ -158,21 +164,43 @@ def param_importance(
     if n > max_trials:
         keep = np.sort(np.random.default_rng(seed).choice(n, max_trials, replace=False))
         rows, y = rows[keep], y[keep]
-    x = np.column_stack([a.normalise(columns.params[rows, j]) for j, a in enumerate(columns.axes)])
-    x = np.nan_to_num(x, nan=INACTIVE_SENTINEL)
+    x, low, high = _importance_features(columns, rows)
 
     from sklearn.ensemble import RandomForestRegressor  # slow to import; only when needed
 
-    forest = RandomForestRegressor(n_estimators=n_trees, min_samples_leaf=2, random_state=seed,
-                                   n_jobs=1)
+    from engine.fanova import fanova
+
+    forest = RandomForestRegressor(n_estimators=n_trees, max_depth=64, min_samples_split=2,
+                                   min_samples_leaf=1, random_state=seed, n_jobs=1)
     forest.fit(x, y)
-    scores = np.asarray(forest.feature_importances_, dtype=float)
-    total = scores.sum()
+    result = fanova(forest, low, high)
+    total = result.mean.sum()
     if not total > 0:
         return Importance((), np.empty(0), n, "No parameter explains the differences in value.")
-    order = np.argsort(-scores, kind="stable")
+    order = np.argsort(-result.mean, kind="stable")
     names = tuple(columns.axes[j].name for j in order)
-    return Importance(names, scores[order] / total, n, "")
+    return Importance(names, result.mean[order] / total, n, "", result.std[order] / total)
+
+
+def _importance_features(columns: TrialColumns, rows: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The trials' features for the forest, and each feature's domain (see
+    :func:`param_importance`)."""
+    x = np.empty((rows.size, len(columns.axes)))
+    low, high = np.zeros(len(columns.axes)), np.ones(len(columns.axes))
+    for j, axis in enumerate(columns.axes):
+        raw = columns.params[rows, j]
+        if axis.categorical:
+            col = (raw + 0.5) / len(axis.labels)
+        else:
+            col = axis.normalise(raw)
+        missing = np.isnan(col)
+        share = float(missing.mean())
+        if 0 < share < 1:
+            low[j] = -share / (1 - share)
+        col[missing] = low[j] / 2 if share < 1 else 0.5
+        x[:, j] = col
+    return x, low, high
 
 
 # ---------------------------------------------------------------------------- learning
@@ -287,7 +315,7 @@ def _pack(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 
 __all__ = [
-    "STATES", "STATE_CODE", "MIN_IMPORTANCE_TRIALS", "INACTIVE_SENTINEL", "ParamAxis",
+    "STATES", "STATE_CODE", "MIN_IMPORTANCE_TRIALS", "ParamAxis",
     "param_axes", "format_number", "nice_ticks", "log_ticks", "TrialColumns", "History",
     "best_so_far", "optimization_history", "Slice", "slice_data", "Parallel",
     "parallel_coordinates", "Importance", "param_importance", "LearningCurves",

@@ -17,8 +17,9 @@ from engine.cli_cluster import cluster_target
 from engine.dask_executor import ClusterError, DaskExecutor, parse_cluster_address
 from engine.export import judged_of, overwrite_refusal, write_csv, write_json
 from engine.front_report import front_lines, goal_lines
+from engine.interop.foreign import foreign_kind
 from engine.interop.optuna_cli import export_optuna, show_optuna
-from engine.interop.optuna_rdb import OptunaStorageError, is_optuna_storage
+from engine.interop.optuna_rdb import OptunaStorageError
 from engine.objectives.base import ObjectiveError
 from engine.objectives.registry import make_objective, resolve_paths
 from engine.progress import ProgressLine, format_params, format_value
@@ -89,13 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="for a tls:// scheduler: your private key (if not in --tls-cert)")
 
     show = sub.add_parser("show", help="summarise a study file")
-    show.add_argument("study", help="study file (.knobs) or Optuna SQLite storage")
+    show.add_argument("study", help="study file (.knobs) or Optuna storage (SQLite, journal)")
     show.add_argument("--top", type=_whole_number(), default=10, help="best trials shown")
     show.add_argument("--study", dest="study_name", metavar="NAME",
                       help="which study of an Optuna storage holding several")
 
     export = sub.add_parser("export", help="write a study's trials as CSV or JSON")
-    export.add_argument("study", help="study file (.knobs) or Optuna SQLite storage")
+    export.add_argument("study", help="study file (.knobs) or Optuna storage (SQLite, journal)")
     export.add_argument("--format", choices=("csv", "json"),
                         help="default: from -o's suffix; csv on standard output")
     export.add_argument("-o", "--output", default="-",
@@ -292,7 +293,7 @@ def _print_summary(study: Study, outcome: RunOutcome, out: TextIO) -> None:
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    if is_optuna_storage(args.study):
+    if foreign_kind(args.study) is not None:
         return show_optuna(args, out)
     study = Study.open(args.study, readonly=True)
     try:
@@ -346,7 +347,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     if refusal:
         raise UsageError(f"-o {target}: {refusal}")
     destination = _data_stream() if to_stdout else target
-    if is_optuna_storage(args.study):
+    if foreign_kind(args.study) is not None:
         try:
             return export_optuna(args, destination, fmt, _notes(to_stdout, out))
         except BrokenPipeError:
@@ -360,7 +361,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         if fmt == "csv":
             write_csv(trials, study.space.names, destination, judged=judged)
         else:
-            write_json(trials, destination, study=spec_to_dict(study.spec), judged=judged)
+            write_json(trials, destination, study=spec_to_dict(study.spec), judged=judged,
+                       study_note=study.note)
     except BrokenPipeError:
         raise
     except OSError as exc:

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, TextIO
 from engine.trial import Trial
 
 BASE_COLUMNS = ("number", "state", "value")
-TAIL_COLUMNS = ("duration_s", "started", "worker", "error")
+TAIL_COLUMNS = ("duration_s", "started", "worker", "error", "note")
 
 
 class Judged(NamedTuple):
@@ -64,7 +64,7 @@ def trial_rows(
             *(_blank(t.params.get(n)) for n in param_names),
             *(_blank(t.metrics.get(m)) for m in metrics),
             _blank(None if t.duration is None else round(t.duration, 3)),
-            _iso(t.started_at), _blank(t.worker), t.error or "",
+            _iso(t.started_at), _blank(t.worker), t.error or "", t.note,
         ])
     return columns, rows
 
@@ -136,11 +136,11 @@ def write_csv(
 
 def write_json(
     trials: Sequence[Trial], path: str | Path | TextIO, *, study: dict | None = None,
-    judged: Judged | None = None,
+    judged: Judged | None = None, study_note: str = "",
 ) -> None:
-    """Every trial in full (params, metrics, intermediate values), with the study's spec,
-    to a file or an open text stream; with ``judged``, each complete trial's objective
-    values, feasibility and Pareto rank."""
+    """Every trial in full (params, metrics, intermediate values, note), with the study's
+    spec and, when it has one, the note on the study, to a file or an open text stream;
+    with ``judged``, each complete trial's objective values, feasibility and Pareto rank."""
     rows = [trial_to_dict(t) for t in trials]
     if judged:
         for t, row in zip(trials, rows):
@@ -148,7 +148,10 @@ def write_json(
                 row.update(objectives=dict(zip(judged.metrics, t.values)),
                            violation=t.violation, feasible=t.feasible,
                            pareto_rank=judged.ranks[t.number])
-    payload = {"study": study or {}, "trials": rows}
+    payload: dict[str, Any] = {"study": study or {}}
+    if study_note:
+        payload["study_note"] = study_note
+    payload["trials"] = rows
     with _writing(path) as f:
         f.write(json.dumps(payload, indent=2) + "\n")
 
@@ -159,6 +162,7 @@ def trial_to_dict(t: Trial) -> dict[str, Any]:
         "metrics": t.metrics, "duration_s": t.duration, "started": _iso(t.started_at) or None,
         "worker": t.worker, "error": t.error,
         "intermediate": [{"step": s, "value": v} for s, v in t.intermediate],
+        "note": t.note,
     }
 
 

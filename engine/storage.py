@@ -30,11 +30,13 @@ from engine.study_checks import (
     _check_identity,
     _reason,
     _row_problems,
+    _short,
 )
 from engine.study_lock import Lease, LeaseError, _FileLock, holder
 from engine.trial import Trial, TrialState
 
 log = logging.getLogger(__name__)
+MAX_NOTE_CHARS = 10_000
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,7 +59,9 @@ CREATE TABLE intermediate (
     value REAL NOT NULL,
     PRIMARY KEY (trial, step)
 );
+CREATE TABLE notes (trial INTEGER PRIMARY KEY, text TEXT NOT NULL);
 """
+_NOTES_TABLE = "CREATE TABLE IF NOT EXISTS notes (trial INTEGER PRIMARY KEY, text TEXT NOT NULL)"
 
 class StudyFile:
     """Read and write one study file. Thread-safe: every call holds the file's lock."""
@@ -221,6 +225,7 @@ class StudyFile:
                 "a study continued from it would reuse that number. Export its trials "
                 "(knobs export) or open it read-only"
             )
+        notes = self.notes()
         steps: dict[int, list[tuple[int, float]]] = {}
         for trial, step, value in self._query(
             "SELECT trial, step, value FROM intermediate ORDER BY trial, step"
@@ -234,6 +239,7 @@ class StudyFile:
                     metrics=json.loads(metrics), intermediate=tuple(steps.get(n, ())),
                     values=tuple(json.loads(values)) if values else (),
                     violation=violation or 0.0,
+                    note=notes.get(n, ""),
                 )
                 for (n, state, params, value, started, finished, worker, error, metrics,
                      values, violation) in rows
@@ -241,7 +247,44 @@ class StudyFile:
         except (ValueError, TypeError) as exc:
             raise StudyFileError(f"{self.path}: a trial row is damaged: {exc}") from None
 
+    def notes(self) -> dict[int, str]:
+        """The note on each trial that has one (a version-1 file has none)."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notes'"):
+            return {}
+        rows = self._query("SELECT trial, text FROM notes")
+        for trial, text in rows:
+            if not isinstance(trial, int) or not isinstance(text, str):
+                raise StudyFileError(f"{self.path}: a note is damaged: trial {_short(trial)}, "
+                                     f"text {_short(text)}: expected a number and text")
+        return dict(rows)
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the file."""
+        return self._query("PRAGMA data_version")[0][0]
+
+    def study_note(self) -> str:
+        row = self._query("SELECT value FROM meta WHERE key = 'notes'")
+        return row[0][0] if row and isinstance(row[0][0], str) else ""
+
     # --- writing ---------------------------------------------------------------------
+
+    def write_note(self, number: int, text: str) -> None:
+        """Store the note on trial ``number`` (empty text removes it)."""
+        text = check_note(text, f"the note on trial {number}")
+        self.claim()  # as the one writer: the schema step (_migrate) adds the notes table
+        if text:
+            self._write("INSERT OR REPLACE INTO notes (trial, text) VALUES (?, ?)",
+                        [(number, text)])
+        else:
+            self._write("DELETE FROM notes WHERE trial = ?", [(number,)])
+
+    def write_study_note(self, text: str) -> None:
+        """Store the note on the whole study (empty text removes it)."""
+        text = check_note(text, "the study's note")
+        if text:
+            self._write("INSERT OR REPLACE INTO meta (key, value) VALUES ('notes', ?)", [(text,)])
+        else:
+            self._write("DELETE FROM meta WHERE key = 'notes'", [()])
 
     def write_trial(self, trial: Trial) -> None:
         self._write(
@@ -330,6 +373,17 @@ class StudyFile:
                 return self._conn.execute(sql).fetchall()
             except sqlite3.Error as exc:
                 raise StudyFileError(f"{self.path}: cannot read: {_reason(exc)}") from None
+
+
+def check_note(text: Any, where: str) -> str:
+    """A note as stored: text of at most MAX_NOTE_CHARS, without surrounding blanks."""
+    if not isinstance(text, str):
+        raise ValueError(f"{where}: expected text, got {type(text).__name__}")
+    text = text.strip()
+    if len(text) > MAX_NOTE_CHARS:
+        raise ValueError(f"{where}: {len(text):,} characters; at most {MAX_NOTE_CHARS:,} "
+                         "are kept")
+    return text
 
 
 # ---------------------------------------------------------------------------- checks
@@ -437,5 +491,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
     for name, kind in (("objective_values", "TEXT"), ("violation", "REAL")):
         if name not in columns:
             conn.execute(f"ALTER TABLE trials ADD COLUMN {name} {kind}")
+    conn.execute(_NOTES_TABLE)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     conn.commit()

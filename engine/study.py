@@ -29,7 +29,7 @@ from engine.samplers import make_sampler
 from engine.samplers.base import Sampler
 from engine.space import show_value
 from engine.spec import StudySpec, spec_from_dict, spec_to_dict
-from engine.storage import StudyFile, StudyFileError
+from engine.storage import StudyFile, StudyFileError, check_note
 from engine.trial import Trial, TrialState
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class Study:
         self.fallbacks = 0
         self.last_fallback: str | None = None
         self._checkpointed = time.monotonic()
+        self._note = file.study_note() if file is not None else ""
 
     # --- opening ---------------------------------------------------------------------
 
@@ -221,6 +222,52 @@ class Study:
     @property
     def queued(self) -> int:
         return len(self._queue)
+
+    def absorb(self, trials: list[Trial]) -> None:
+        """Take trials another process wrote to this study's file (see engine.follow);
+        listeners get a ``"followed"`` event for each."""
+        with self._lock:
+            for t in trials:
+                self._steps_used += (t.intermediate[-1][0] if t.intermediate else 0) - (
+                    self._trials[t.number].intermediate[-1][0]
+                    if t.number < len(self._trials) and self._trials[t.number].intermediate
+                    else 0)
+                self._put(t)
+            self._snapshot()
+        for t in trials:
+            self._emit("followed", t)
+
+    # --- notes -----------------------------------------------------------------------
+
+    @property
+    def note(self) -> str:
+        """The user's note on the whole study."""
+        return self._note
+
+    def set_study_note(self, text: str) -> None:
+        """Keep a note on the study (saved at once; empty text removes it)."""
+        text = check_note(text, "the study's note")
+        with self._lock:
+            if self.file is not None:
+                self.file.write_study_note(text)
+            self._note = text
+
+    def set_note(self, number: int, text: str) -> Trial:
+        """Keep a note on a trial (saved at once; empty text removes it). Listeners get a
+        ``"note"`` event with the trial as it now reads."""
+        text = check_note(text, f"the note on trial {number}")
+        with self._lock:
+            if not 0 <= number < len(self._trials):
+                raise ValueError(f"trial = {number}: no such trial; the study has trials "
+                                 f"0 to {len(self._trials) - 1}")
+            if self.file is not None:
+                self.file.write_note(number, text)
+            trial = self._trials[number].evolve(note=text)
+            self._trials[number] = trial
+            if self._best is not None and self._best.number == number:
+                self._best = trial
+        self._emit("note", trial)
+        return trial
 
     def tell(
         self,

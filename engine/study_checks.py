@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 
 # 1: the first. 2: trials keep their objective values and constraint violation
-# (objective_values, violation), for studies with [[objectives]] or [[constraints]]. A
-# version-1 file is brought to 2 when a writer claims it (storage._migrate); read-only, it
-# is read as it is.
-SCHEMA_VERSION = 2
+# (objective_values, violation), for studies with [[objectives]] or [[constraints]].
+# 3: notes on trials (the notes table). An older file is brought to 3 when a writer claims
+# it (storage._migrate); read-only, it is read as it is.
+SCHEMA_VERSION = 3
 # PRAGMA application_id marks the file as ours, so a foreign SQLite file is told apart.
 APPLICATION_ID = 0x4B4E4F42  # "KNOB"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 # The tables Knobs writes; a file with others was written to by another program.
-_TABLES = {"meta", "trials", "intermediate"}
+_TABLES = {"meta", "trials", "intermediate", "notes"}
 
 
 class StudyFileError(Exception):

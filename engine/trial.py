@@ -44,6 +44,7 @@ class Trial:
     @property
     def feasible(self) -> bool:
         return self.violation <= 0
+    note: str = ""  # the user's own words about the trial (not a result)
 
     @property
     def duration(self) -> float | None:

@@ -1,5 +1,10 @@
 """Parameter importance: a horizontal bar per parameter, refitted in the background.
 
+Each bar is a parameter's share of the score's variance by functional ANOVA over a random
+forest (:func:`engine.analysis.param_importance`); its whisker spans one standard deviation
+of that share over the forest's trees, so a ranking within the whiskers is not to be
+trusted.
+
 Fitting the forest takes a fraction of a second at a thousand trials, so it runs on a
 short-lived thread (named ``knobs-importance`` so the tests' leak check sees it), at most
 every :data:`REFIT_INTERVAL_S`. The result comes back by a queued signal; results of an
@@ -38,7 +43,7 @@ BAR_HEIGHT = 0.62
 
 
 class ImportancePlotWidget(TrialPlotWidget):
-    """Share of the score's variation explained by each parameter (random forest).
+    """Share of the score's variance explained by each parameter (fANOVA), with whiskers.
 
     ``fitted`` is emitted after each new result is drawn.
     """
@@ -56,6 +61,11 @@ class ImportancePlotWidget(TrialPlotWidget):
         self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=BAR_HEIGHT,
                                     brush=style.brush(style.BAR), pen=style.NO_PEN)
         self.plot.addItem(self.bars)
+        self.whiskers = pg.ErrorBarItem(x=np.empty(0), y=np.empty(0),
+                                        pen=style.pen(style.TEXT, 1.5), beam=BAR_HEIGHT * 0.4)
+        self.plot.addItem(self.whiskers)
+        self.note = pg.LabelItem("", color=style.FAINT, size="9pt", justify="center")
+        self.graphics.addItem(self.note, row=1, col=0)
         self._labels: list[pg.TextItem] = []
         self.result: Importance | None = None
         self._drawn: Importance | None = None
@@ -159,30 +169,39 @@ class ImportancePlotWidget(TrialPlotWidget):
         n = len(result.names)
         y = np.arange(n - 1, -1, -1, dtype=float)  # the most important at the top
         percent = 100 * result.importances
+        spread = (100 * result.errors if len(result.errors) == n else np.zeros(n))
         self.bars.setOpts(x0=np.zeros(n), y=y, width=percent, height=BAR_HEIGHT)
+        self.whiskers.setData(x=percent, y=y, left=np.minimum(spread, percent), right=spread,
+                              beam=BAR_HEIGHT * 0.4)
         self.plot.getAxis("left").setTicks([list(zip(y.tolist(), result.names))])
         for item in self._labels:
             self.plot.removeItem(item)
         self._labels = []
-        for yi, share in zip(y, percent):
-            label = pg.TextItem(f"{share:.0f}%" if share >= 1 else "<1%", color=style.TEXT,
-                                anchor=(0, 0.5))
+        for yi, share, err in zip(y, percent, spread):
+            text = f"{share:.0f}%" if share >= 1 else "<1%"
+            if err >= 0.5:
+                text += f" \u00b1 {err:.0f}"
+            label = pg.TextItem(text, color=style.TEXT, anchor=(0, 0.5))
             label.setFont(style.label_font(9))
-            label.setPos(float(share), float(yi))
+            label.setPos(float(share + err), float(yi))
             self.plot.addItem(label)
             self._labels.append(label)
-        right = float(percent.max()) * 1.15  # room for the label after the longest bar
+        right = float((percent + spread).max()) * 1.25  # room for the label after the bar
         step = 25 if right > 50 else 10 if right > 20 else 5
         self.plot.getAxis("bottom").setTicks(
             [[(v, f"{v}%") for v in range(0, 101, step) if v <= right]])
         self.plot.setXRange(0, right, padding=0)
         self.plot.setYRange(-0.6, n - 0.4, padding=0)
-        style.set_title(self.plot, f"Parameter importance \u2014 random forest on "
+        style.set_title(self.plot, f"Parameter importance \u2014 functional ANOVA on "
                         f"{result.n_trials} complete trials")
+        self.note.setText("Share of the score's variance each parameter explains on its own "
+                          "(mean over the random forest's trees; whiskers: \u00b1 one standard "
+                          "deviation over the trees)", color=style.FAINT, size="9pt")
         self._set_pick_points(np.empty(0), np.empty(0), np.empty(0, dtype=np.int64))
 
     def _clear(self) -> None:
         self.bars.setOpts(x0=[], y=[], width=[], height=BAR_HEIGHT)
+        self.whiskers.setData(x=np.empty(0), y=np.empty(0))
         self._drawn = None
 
     def hover_text(self, number: int) -> str:  # bars are parameters, not trials
@@ -190,6 +209,12 @@ class ImportancePlotWidget(TrialPlotWidget):
 
     def pick(self, view_pos: QPointF) -> int | None:
         return None
+
+    def whisker_values(self) -> dict[str, float]:
+        """The spread over trees shown for each parameter (empty when no bars are shown)."""
+        if self.result is None or self.result.note or self.showing_message:
+            return {}
+        return dict(zip(self.result.names, self.result.errors.tolist()))
 
     def bar_values(self) -> dict[str, float]:
         """The importance shown for each parameter (empty when no bars are shown)."""

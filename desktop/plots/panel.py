@@ -32,6 +32,7 @@ from desktop.plots.learning import LearningPlotWidget
 from desktop.plots.parallel import ParallelPlotWidget
 from desktop.plots.pareto import ParetoPlotWidget
 from desktop.plots.slice import SlicePlotWidget
+from desktop.plots.surrogate import SurrogatePlotWidget
 from desktop.plots.timeline import TimelinePlotWidget
 from desktop.trial_feed import TrialFeed
 from engine.analysis import TrialColumns
@@ -45,6 +46,7 @@ PLOT_KINDS: tuple[tuple[str, type[TrialPlotWidget]], ...] = (
     ("slice", SlicePlotWidget),
     ("parallel", ParallelPlotWidget),
     ("importance", ImportancePlotWidget),
+    ("surrogate", SurrogatePlotWidget),
     ("learning", LearningPlotWidget),
     ("timeline", TimelinePlotWidget),
 )
@@ -90,6 +92,7 @@ class PlotsWidget(QWidget):
             self.plots[key] = plot
             self.tabs.addTab(plot, cls.title)
         self.plots["importance"].fitted.connect(self._update_export_button)
+        self.plots["surrogate"].fitted.connect(self._update_export_button)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
 
         layout = QVBoxLayout(self)

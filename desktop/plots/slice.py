@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QWidget
 
 from desktop.plots import _style as style
 from desktop.plots._base import NoValueStrip, ScatterItem, TrialPlotWidget, TrialScatterItem
+from desktop.plots.surrogate_curve import ModelCurve
 from desktop.trial_feed import TrialFeed
 from engine.analysis import log_ticks, slice_data
 from engine.formatting import format_number
@@ -35,6 +36,13 @@ class SlicePlotWidget(TrialPlotWidget):
         row.setContentsMargins(12, 8, 12, 0)
         row.addWidget(QLabel("Parameter:"))
         row.addWidget(self.param_box)
+        self.model_box = QCheckBox("Model curve")
+        self.model_box.setChecked(True)
+        self.model_box.setToolTip("The score a Gaussian process fitted to the trials predicts "
+                                  "along this parameter, with a band of one standard deviation")
+        self.model_box.toggled.connect(self._on_param_box_changed)
+        row.addSpacing(12)
+        row.addWidget(self.model_box)
         row.addStretch(1)
         self.layout().insertLayout(0, row)
 
@@ -49,6 +57,9 @@ class SlicePlotWidget(TrialPlotWidget):
                                      brush=style.NO_BRUSH, symbol="o")
         self.plot.addItem(self.selection)
         self.legend = style.add_legend(self.graphics)
+        self.model_curve = ModelCurve(self.plot, self)
+        self.model_curve.drawn.connect(self._on_model_curve_drawn)
+        self._legend: list[tuple[str, str, str]] = []
         self._names: tuple[str, ...] = ()
         self._numbers = np.empty(0, dtype=np.int64)
         self._x = self._y = np.empty(0)
@@ -108,7 +119,10 @@ class SlicePlotWidget(TrialPlotWidget):
             item.show_points(s.numbers[rows], x[rows], y[rows], style.scatter_style(state, n))
             if n:
                 legend.append(style.state_entry(state))
-        style.set_legend(self.legend, legend[::-1])
+        self._legend = legend[::-1]
+        self.model_curve.enabled = self.model_box.isChecked()
+        self.model_curve.show(self.columns, self.mask, s.axis)
+        self._on_model_curve_drawn()
         order = np.argsort(s.numbers, kind="stable")
         self._numbers, self._x, self._y = s.numbers[order], x[order], y[order]
         self.shown = self._numbers
@@ -118,6 +132,7 @@ class SlicePlotWidget(TrialPlotWidget):
         self._sync_params()
         for item in self.scatters.values():
             item.clear_points()
+        self.model_curve.clear()
         self.selection.setData([], [])
         self.strip.clear()
         style.set_legend(self.legend, [])
@@ -129,6 +144,10 @@ class SlicePlotWidget(TrialPlotWidget):
             self.selection.setData([float(self._x[i])], [float(self._y[i])])
         else:
             self.selection.setData([], [])
+
+    def _on_model_curve_drawn(self) -> None:
+        entry = self.model_curve.legend_entry()
+        style.set_legend(self.legend, self._legend + ([entry] if entry else []))
 
     def _on_param_box_changed(self, _index: int) -> None:
         if self.columns is not None:

@@ -28,7 +28,7 @@ class TrialColumn:
     """One column of the table.
 
     ``kind`` is one of number, state, value, rank, param, metric, steps, duration, started,
-    worker;
+    worker, note;
     ``name`` is the parameter or metric name (for the other kinds, the kind itself).
     """
 
@@ -61,6 +61,8 @@ TAIL_COLUMNS = (
     TrialColumn("started", "started", "Started", numeric=False,
                 help="When the trial started (local time)."),
     TrialColumn("worker", "worker", "Worker", help="Which worker ran the trial."),
+    TrialColumn("note", "note", "Notes", numeric=False,
+                help="Your note on the trial (right-click a row to write one)."),
 )
 
 
@@ -94,6 +96,8 @@ def column_keys(column: TrialColumn, store: TrialColumns, param: Param | None = 
     Most are the store's own arrays (no copy); the rest are one numpy operation on them.
     """
     kind = column.kind
+    if kind == "note":  # text only: shown and searched through raw_value
+        return np.full(store.n, np.nan)
     if kind == "number":
         return store.numbers.astype(float)
     if kind == "state":
@@ -164,6 +168,8 @@ def raw_value(column: TrialColumn, trial: Trial) -> Any:
     if column.kind == "metric":
         v = trial.metrics.get(column.name)
         return None if isinstance(v, (list, dict)) else v
+    if column.kind == "note":
+        return trial.note or None
     return None
 
 

@@ -389,7 +389,7 @@ class TrialsModel(QAbstractTableModel):
     def _word_columns(self) -> list[ColumnText]:
         out = []
         for c, column in enumerate(self._columns):
-            if column.kind in ("param", "metric"):
+            if column.kind in ("param", "metric", "note"):
                 alphabet = ALPHABETS["value"] if column.numeric else None
                 # A blank number parameter is one the trial lacks: no text to look up.
                 lacks = isinstance(self._params.get(column.name), (FloatParam, IntParam))
@@ -405,7 +405,7 @@ class TrialsModel(QAbstractTableModel):
     def _cell_text(self, c: int, i: int) -> str:
         column = self._columns[c]
         text = self._texts[c](self._keys(column.key)[i])
-        if not text and column.kind in ("param", "metric"):
+        if not text and column.kind in ("param", "metric", "note"):
             return self._raw_text(column, i)
         return text
 

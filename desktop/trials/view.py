@@ -52,6 +52,7 @@ from desktop.trial_feed import TrialFeed
 from desktop.trials.code_snippet import python_code
 from desktop.trials.columns import error_reason
 from desktop.trials.model import NUMBER_ROLE, TrialsModel
+from desktop.trials.note_field import add_note_field
 from desktop.trials.proxy import TrialsProxyModel
 from engine.export import judged_of, write_csv, write_json
 from engine.formatting import format_number
@@ -251,7 +252,7 @@ class TrialsTableWidget(QWidget):
             write_csv(trials, self.model.param_names, path, judged=judged)
         else:
             write_json(trials, path, study=spec_to_dict(study.spec) if study else None,
-                       judged=judged)
+                       judged=judged, study_note=study.note if study else "")
         return len(trials)
 
     def export_with_dialog(self, fmt: str, selected_only: bool = False) -> None:
@@ -304,6 +305,8 @@ class TrialsTableWidget(QWidget):
         if trial.state is TrialState.FAILED:
             menu.addSeparator()
             menu.addAction("Show error…", lambda: self.show_error(number))
+        menu.addSeparator()
+        add_note_field(menu, self.model.study, trial)
         return menu
 
     def header_menu(self) -> QMenu:

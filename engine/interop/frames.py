@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.interop.optuna_rdb import is_optuna_storage, read_study
+from engine.interop.foreign import read_foreign
 from engine.trial import Trial, TrialState
 
 _OPTUNA_STATE = {TrialState.FAILED: "FAIL"}
@@ -21,7 +21,7 @@ _OPTUNA_STATE = {TrialState.FAILED: "FAIL"}
 def trials_table(source: Any, study: str | None = None) -> dict[str, list[Any]]:
     """Columns (name -> one value per trial, ``None`` where absent) of a study's trials.
 
-    ``source`` is a ``Study``, a ``.knobs`` path or an Optuna SQLite storage path (``study``
+    ``source`` is a ``Study``, a ``.knobs`` path or an Optuna storage path (``study``
     names one of several there). Files are read only.
     """
     trials, names = _trials_of(source, study)
@@ -54,8 +54,8 @@ def trials_dataframe(source: Any, study: str | None = None):
 
 def _trials_of(source: Any, study: str | None) -> tuple[Sequence[Trial], list[str]]:
     if isinstance(source, (str, Path)):
-        if is_optuna_storage(source):
-            foreign = read_study(source, study)
+        foreign = read_foreign(source, study)
+        if foreign is not None:
             return foreign.trials, [p["name"] for p in foreign.params]
         from engine.study import Study
         opened = Study.open(source, readonly=True)

@@ -1,4 +1,5 @@
-"""``main.py show`` and ``main.py export`` on an Optuna storage: read, never written."""
+"""``main.py show`` and ``main.py export`` on an Optuna storage (SQLite or journal file):
+read, never written."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.export import write_csv, write_json
-from engine.interop.optuna_rdb import read_study
+from engine.interop.foreign import read_foreign
 from engine.progress import format_params, format_value
 from engine.trial import TrialState
 
 
 def show_optuna(args: argparse.Namespace, out: TextIO) -> int:
-    study = read_study(args.study, args.study_name)
+    study = read_foreign(args.study, args.study_name)
     print(f"Optuna study '{study.name}' ({args.study}, read-only)", file=out)
     print(f"  direction: {study.direction}", file=out)
     print(f"  parameters: {', '.join(p['name'] for p in study.params)}", file=out)
@@ -34,7 +35,7 @@ def show_optuna(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def export_optuna(args: argparse.Namespace, target: Path, fmt: str, out: TextIO) -> int:
-    study = read_study(args.study, args.study_name)
+    study = read_foreign(args.study, args.study_name)
     names = [p["name"] for p in study.params]
     if fmt == "csv":
         write_csv(study.trials, names, target)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +17,8 @@ from engine.samplers._discrete import NoRepeat
 from engine.samplers._pruned import pruned_as_complete
 from engine.samplers.base import Sampler
 from engine.samplers.sobol import SobolSampler
-from engine.space import CategoricalParam, FixedParam, SearchSpace, Value, decode_one, encode_one
+from engine.space import SearchSpace
+from engine.surrogate import one_blas_thread as _one_blas_thread
 from engine.trial import Trial, TrialState
 
 # The acquisition functions by name (engine._gp.acquisition, imported on first ask, so
@@ -44,23 +45,6 @@ def default_n_startup(dimension: int) -> int:
     every trial spent on the design is one not spent where the model points.
     """
     return max(5, min(dimension + 1, 20))
-
-
-class SurrogateGrid(NamedTuple):
-    """The model's prediction on a grid of two parameters, the others held fixed.
-
-    ``mean[i, j]`` and ``std[i, j]`` are at ``y[i]``, ``x[j]``, in the objective's units
-    and direction. ``x`` and ``y`` hold parameter values (choices, for a categorical);
-    ``fixed`` holds the other parameters' values (those of the best trial that has both).
-    """
-
-    param_x: str
-    param_y: str
-    x: list[Value]
-    y: list[Value]
-    mean: np.ndarray
-    std: np.ndarray
-    fixed: dict[str, Value]
 
 
 class BayesSampler(Sampler):
@@ -276,78 +260,6 @@ class BayesSampler(Sampler):
             self._features = {id(t.params): known[id(t.params)] for t in trials
                               if id(t.params) in known}
         return out
-
-    # --- analysis ---------------------------------------------------------------------
-
-    def predict_grid(
-        self, trials: Sequence[Trial], param_x: str, param_y: str, n: int = 50
-    ) -> SurrogateGrid:
-        """The fitted model's mean and std on a grid of two parameters.
-
-        Numeric axes get up to ``n`` values (evenly spaced on the parameter's own scale;
-        fewer for an int with fewer values), a categorical axis its choices. The other
-        parameters keep the values of the best complete trial in which both are present
-        (else of the best trial). The model here is fitted to the values themselves (not
-        warped), so that mean and std are in the objective's units. Raises ValueError for
-        unknown or fixed parameters, or with fewer than two complete trials. Safe to call
-        from another thread than ask.
-        """
-        from engine._gp import gp as gp_mod
-        from engine._gp.encoding import Encoding
-
-        problems = []
-        for key, name in (("param_x", param_x), ("param_y", param_y)):
-            if name not in self.space.names or isinstance(self.space[name], FixedParam):
-                names = [p.name for p in self.space.params if not isinstance(p, FixedParam)]
-                problems.append(f"{key} = {name!r}: expected one of {', '.join(names)}")
-        if param_x == param_y:
-            problems.append(f"param_y = {param_y!r}: must differ from param_x")
-        if problems:
-            raise ValueError("\n".join(problems))
-        enc = Encoding(self.space)
-        done, x, y = self._data(trials, lambda ts: enc.from_params([t.params for t in ts]))
-        if len(done) < 2:
-            raise ValueError(f"a surrogate needs at least 2 complete trials, got {len(done)}")
-        rng = np.random.default_rng([self._entropy, len(trials), 1])
-        with _one_blas_thread():
-            model = gp_mod.fit(x, y, enc.n_num, warm=self._theta, rng=rng, n_random_starts=0)
-        order = np.argsort(y[: len(done)], kind="stable")
-        both = [done[i] for i in order if {param_x, param_y} <= done[i].params.keys()]
-        base = (both or [done[order[0]]])[0].params
-        u0 = np.nan_to_num(self.space.encode(base), nan=0.5)
-        xs, ux = self._axis(param_x, n)
-        ys, uy = self._axis(param_y, n)
-        grid = np.repeat(u0[None, :], len(ys) * len(xs), axis=0)
-        grid[:, self.space.dim_of(param_x)] = np.tile(ux, len(ys))
-        grid[:, self.space.dim_of(param_y)] = np.repeat(uy, len(xs))
-        mean, std = model.to_raw(*model.predict(enc.from_unit(grid)))
-        if self.direction == "maximize":
-            mean = -mean
-        fixed = {k: v for k, v in base.items() if k not in (param_x, param_y)}
-        shape = (len(ys), len(xs))
-        return SurrogateGrid(param_x, param_y, xs, ys, mean.reshape(shape),
-                             std.reshape(shape), fixed)
-
-    def _axis(self, name: str, n: int) -> tuple[list[Value], np.ndarray]:
-        p = self.space[name]
-        if isinstance(p, CategoricalParam):
-            values: list[Value] = list(p.choices)
-        else:
-            values = []
-            for u in np.linspace(0.0, 1.0, max(n, 2)):
-                v = decode_one(p, float(u))
-                if not values or v != values[-1]:
-                    values.append(v)
-        return values, np.array([encode_one(p, v) for v in values])
-
-
-def _one_blas_thread() -> Any:
-    """Run BLAS single-threaded: the GP's matrices are small, and the threads of OpenBLAS
-    cost more than they save on them (100x slower L-BFGS-B steps on a busy 2-core
-    machine), while the trials themselves are already using the other cores."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(1, user_api="blas")
 
 
 def _usable(t: Trial) -> bool:

@@ -160,7 +160,7 @@ def test_metric_columns_appear_when_metrics_first_arrive(feed):
     assert model.index(3, c).data() == "0.9"
     assert model.index(0, c).data() == ""
     assert model.column_of("metric", "curve") == -1  # lists are not table cells
-    assert model.headerData(model.columnCount() - 1, Qt.Orientation.Horizontal) == "Worker"
+    assert model.headerData(model.columnCount() - 1, Qt.Orientation.Horizontal) == "Notes"
 
 
 # --- what the user sees ---------------------------------------------------------------------
@@ -206,7 +206,7 @@ def test_the_sort_stays_on_its_column_when_metric_columns_appear(table, feed):
     study.tell(t.number, TrialState.COMPLETE, value=1.0, metrics={"loss": 0.1})
     feed.flush()
     worker = column(table.model, "worker")
-    assert column(table.model, "metric", "loss") < worker == table.model.columnCount() - 1
+    assert column(table.model, "metric", "loss") < worker < column(table.model, "note")
     assert table.model.sort_column == worker
     assert table.view.horizontalHeader().sortIndicatorSection() == worker
     assert shown(table, "worker")[0] == "8"  # worker 7 counted from 1, as the Timeline does

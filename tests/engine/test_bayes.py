@@ -379,42 +379,6 @@ def test_a_study_drives_the_sampler_by_ask_and_tell():
     assert len(study.trials) == 20 and study.best_trial.value < 0.2
 
 
-# --------------------------------------------------------------------------- predict_grid
-
-
-def test_predict_grid_shows_the_fitted_surface_in_the_objective_units():
-    space = SearchSpace.of(FloatParam("x", 0.0, 1.0), FloatParam("y", 0.0, 1.0),
-                           CategoricalParam("c", ("u", "v")))
-
-    def f(p):
-        return 10.0 + (p["x"] - 0.3) ** 2 + (p["y"] - 0.6) ** 2 + (p["c"] == "v")
-
-    trials = optimise(BayesSampler(space, seed=0), f, 25)
-    for direction, sign in (("minimize", 1.0), ("maximize", -1.0)):
-        signed = [t.evolve(value=sign * t.value) for t in trials]
-        grid = BayesSampler(space, seed=0, direction=direction).predict_grid(
-            signed, "x", "y", n=21)
-        assert grid.mean.shape == grid.std.shape == (21, 21) and len(grid.x) == 21
-        assert np.all(grid.std >= 0)
-        assert grid.fixed == {"c": "u"}
-        # The model's optimum on the grid sits near the true one, at about the true value.
-        i, j = np.unravel_index(np.argmin(sign * grid.mean), grid.mean.shape)
-        assert abs(grid.x[j] - 0.3) <= 0.1 and abs(grid.y[i] - 0.6) <= 0.1
-        assert abs(sign * grid.mean[i, j] - 10.0) < 0.05
-    by_choice = BayesSampler(space, seed=0).predict_grid(trials, "c", "x", n=5)
-    assert by_choice.x == ["u", "v"] and by_choice.mean.shape == (5, 2)
-    assert np.all(by_choice.mean[:, 1] > by_choice.mean[:, 0])
-
-
-def test_predict_grid_names_what_is_wrong():
-    trials = optimise(BayesSampler(BRANIN, seed=0), branin, 6)
-    sampler = BayesSampler(BRANIN)
-    with pytest.raises(ValueError, match=r"param_x = 'nope': expected one of x, y"):
-        sampler.predict_grid(trials, "nope", "y")
-    with pytest.raises(ValueError, match="at least 2 complete trials, got 1"):
-        sampler.predict_grid(trials[:1], "x", "y")
-
-
 def test_values_with_a_spread_below_1e_162_still_get_a_suggestion():
     # Their squared deviations underflow to 0: the warp used to divide by a zero std and
     # raise "Yeo-Johnson input must be finite".

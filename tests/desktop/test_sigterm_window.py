@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.engine.processes import wait_for_complete, window_env, write_python_spec
+from tests.desktop.window_process import window_env
+from tests.engine.processes import wait_for_complete, write_python_spec
 from tests.engine.test_sigterm import THREE_FAST_THEN_SLOW, assert_ended_quietly, wait_for_running
 
 DRIVER = Path(__file__).resolve().parent / "knobs_window_run.py"

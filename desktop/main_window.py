@@ -12,6 +12,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,7 +23,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -35,6 +35,7 @@ from desktop.dialogs import confirm_objective, show_about, show_error, show_user
 from desktop.plots.panel import PlotsWidget
 from desktop.run.run_panel import RunPanel
 from desktop.run.worker_pool import WorkerPool
+from desktop.scroll_area import VerticalScrollArea
 from desktop.setup.objective_panel import ObjectivePanel
 from desktop.setup.space_editor import SpaceEditorWidget
 from desktop.trial_feed import TrialFeed
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         self.objective_panel = ObjectivePanel()
         self.space_editor = SpaceEditorWidget()
         self.setup_tabs = QTabWidget()
-        self.setup_tabs.addTab(_scrolled(self.objective_panel), "What to tune")
+        self.setup_tabs.addTab(VerticalScrollArea(self.objective_panel), "What to tune")
         self.setup_tabs.addTab(self.space_editor, "Search space")
         header = QFormLayout()
         header.addRow("Study", self.name_edit)
@@ -113,7 +114,8 @@ class MainWindow(QMainWindow):
         self.setup_dock = self._dock("Study setup", setup, "setup")
 
         self.run_panel = RunPanel()
-        self.run_dock = self._dock("Run", _scrolled(self.run_panel), "run")
+        # The panel scrolls its own settings; its buttons and progress never scroll away.
+        self.run_dock = self._dock("Run", self.run_panel, "run")
         self.splitDockWidget(self.setup_dock, self.run_dock, Qt.Vertical)
 
         self.counts_label = QLabel()
@@ -125,6 +127,8 @@ class MainWindow(QMainWindow):
         self.objective_panel.default_space_suggested.connect(self._on_objective_space_suggested)
         self.space_editor.changed.connect(self._on_space_edited)
         self.run_panel.changed.connect(self._on_setup_changed)
+        # Once the panel has laid out its rows: only then does it ask for their height.
+        self.run_panel.more_button.toggled.connect(lambda: QTimer.singleShot(0, self._size_docks))
         self.run_panel.run_requested.connect(self.run_study)
         self.run_panel.pause_requested.connect(self._on_run_pause)
         self.run_panel.resume_requested.connect(self._on_run_resume)
@@ -189,6 +193,7 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1440, 900)
         state = self.settings.value(prefs.WINDOW_STATE)
+        self._docks_sized = state is not None  # else on first show, once laid out
         if state is not None:
             self.restoreState(state)
         splitter = self.settings.value(prefs.SPLITTER)
@@ -201,6 +206,19 @@ class MainWindow(QMainWindow):
             dock.show()
             dock.setFloating(False)
         self.splitter.setSizes([3, 2])
+        self._size_docks()
+
+    def _size_docks(self) -> None:
+        # The run dock gets the height its folded settings and buttons ask for (up to about
+        # half the window), so Run, Stop and the progress show with the settings they need.
+        if self.run_dock.isFloating() or self.setup_dock.isFloating():
+            return
+        height = self.setup_dock.height() + self.run_dock.height()
+        if not self.isVisible():
+            height = max(self.height() - 60, 2)
+        wanted = self.run_panel.sizeHint().height() + 30
+        run = max(min(wanted, height - self.setup_dock.minimumSizeHint().height()), 0)
+        self.resizeDocks([self.setup_dock, self.run_dock], [height - run, run], Qt.Vertical)
 
     # --- the study's setup -----------------------------------------------------------
 
@@ -291,6 +309,7 @@ class MainWindow(QMainWindow):
         readonly = self.study is not None and self.study.file is not None \
             and self.study.file.readonly
         continues = self._continues()
+        info = False
         if readonly:
             reason, ok = "This study is being run by another Knobs window or process.", False
         elif problems:
@@ -299,7 +318,7 @@ class MainWindow(QMainWindow):
         elif continues and self._budget_spent():
             reason = (f"All {self.run_panel.trials.value()} trials are done: raise Trials "
                       "to run more, or set a time limit.")
-            ok = False
+            ok, info = False, True
         else:
             reason, ok = "", True
         plan = self._plan()
@@ -313,7 +332,7 @@ class MainWindow(QMainWindow):
                 f"{self.study.file.path.name if self.study.file else 'the open study'}.")
         else:
             run_text = "Run"
-        self.run_panel.set_can_run(ok, reason, run_text)
+        self.run_panel.set_can_run(ok, reason, run_text, info=info)
         if not self._busy:
             # The estimate follows Trials/Workers, for the study that Run will add to.
             new = plan is not None and plan.action != "continue"
@@ -674,6 +693,12 @@ class MainWindow(QMainWindow):
 
     # --- window events ---------------------------------------------------------------
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._docks_sized:
+            self._docks_sized = True
+            self._size_docks()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if not self._may_discard():
             event.ignore()
@@ -698,11 +723,3 @@ class MainWindow(QMainWindow):
             # Open after the drop returns: a dialog inside a drop handler blocks the drag.
             QTimer.singleShot(0, lambda: self.open_path(paths[0]))
             event.acceptProposedAction()
-
-
-def _scrolled(widget: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidget(widget)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.NoFrame)
-    return area

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
@@ -160,6 +161,9 @@ class SklearnFormWidget(ObjectiveFormWidget):
         evaluation_box.addWidget(self.holdout_radio, 1, 0)
         evaluation_box.addWidget(self.holdout_spin, 1, 1)
         evaluation_box.setColumnStretch(2, 1)
+        for spin in (self.folds_spin, self.holdout_spin):
+            # A spin box's minimum is its full size hint by default: a narrow dock cut labels.
+            spin.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
         self.rows.add("Data set:", self.dataset_combo)
         self.rows.add_hint(self.dataset_info)

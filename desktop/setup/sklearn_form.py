@@ -8,6 +8,7 @@ header, a preview and the task; the full check is the engine's own ``check()``, 
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +17,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCompleter,
     QGridLayout,
+    QLineEdit,
     QRadioButton,
     QSizePolicy,
     QSpinBox,
@@ -63,6 +66,21 @@ from engine.objectives.sklearn_objective import DEFAULT_FOLDS, SklearnObjective
 CSV_CHOICE = "\x00csv"  # the data set combo's "CSV file…" entry; no bundled name looks like it
 
 
+# Offered as the encoding is typed; any encoding Python knows is accepted.
+COMMON_ENCODINGS = ("utf-8", "utf-16", "latin-1", "cp1252", "cp1250", "iso-8859-15",
+                    "mac-roman", "shift_jis", "gb18030")
+
+
+def encoding_problem(encoding: str) -> str | None:
+    """Why ``encoding`` cannot read a file, in the field's words; None if it can."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return (f"CSV text encoding: '{encoding}' is not a text encoding Python knows; "
+                "expected e.g. utf-8, latin-1, cp1252 or utf-16")
+    return None
+
+
 # ---------------------------------------------------------------------------- the form
 
 
@@ -73,12 +91,13 @@ class SklearnFormWidget(ObjectiveFormWidget):
     labels = {"model": "Model", "dataset": "Data set", "csv": "CSV file",
               "target": "Column to predict", "task": "Task", "metric": "Score",
               "folds": "Cross-validation folds", "holdout": "Held-out split",
-              "encoding": "CSV text encoding (encoding)",
+              "encoding": "CSV text encoding",
               "categorical": "Category columns (categorical)",
               "ignore": "Ignored columns (ignore)"}
-    own_settings = ("model", "dataset", "csv", "target", "task", "metric", "folds", "holdout")
+    own_settings = ("model", "dataset", "csv", "target", "task", "metric", "folds", "holdout",
+                    "encoding")
     # Settings the form does not show, outlined on the field they concern.
-    _FIELD_OF = {"encoding": "csv", "categorical": "csv", "ignore": "csv"}
+    _FIELD_OF = {"categorical": "csv", "ignore": "csv"}
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -105,6 +124,14 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.csv_field.line_edit.setToolTip(
             "A table saved as CSV (for example from Excel: Save As → CSV UTF-8). The first "
             "row must name the columns.")
+        self.encoding_edit = QLineEdit()
+        self.encoding_edit.setObjectName("encoding")
+        self.encoding_edit.setPlaceholderText("utf-8")
+        self.encoding_edit.setCompleter(QCompleter(list(COMMON_ENCODINGS), self.encoding_edit))
+        self.encoding_edit.setToolTip(
+            "How the file's text is stored. Leave empty for UTF-8 (what Excel's \"CSV UTF-8\" "
+            "writes); older Excel files on Windows are often cp1252, Excel's \"Unicode text\" "
+            "is utf-16.")
         self.target_combo = combo_box("target")
         self.target_combo.setPlaceholderText("Choose the column to predict")
         self.target_combo.setToolTip("The column the model should learn to predict; every "
@@ -168,6 +195,7 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.rows.add("Data set:", self.dataset_combo)
         self.rows.add_hint(self.dataset_info)
         self.rows.add("CSV file:", self.csv_field)
+        self.rows.add("Text encoding:", self.encoding_edit)
         self.rows.add("Column to predict:", self.target_combo)
         self.rows.add_hint(self.csv_info)
         self.rows.add_wide(self.preview)
@@ -180,6 +208,7 @@ class SklearnFormWidget(ObjectiveFormWidget):
 
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
         self.csv_field.edited.connect(self._on_csv_field_edited)
+        self.encoding_edit.textEdited.connect(self._on_encoding_edit_edited)
         self.target_combo.currentIndexChanged.connect(self._on_target_combo_changed)
         self.preview.horizontalHeader().sectionClicked.connect(self._on_preview_header_clicked)
         self.task_combo.currentIndexChanged.connect(self._on_task_combo_changed)
@@ -199,6 +228,8 @@ class SklearnFormWidget(ObjectiveFormWidget):
         if self._is_csv():
             out["csv"] = self.csv_field.text()
             out["target"] = self.target_combo.currentData() or ""
+            if self.encoding_edit.text().strip():
+                out["encoding"] = self.encoding_edit.text().strip()
         else:
             out["dataset"] = self.dataset_combo.currentData() or ""
         if self.task_combo.currentData():
@@ -223,6 +254,7 @@ class SklearnFormWidget(ObjectiveFormWidget):
                 dataset = str(settings.get("dataset") or "")
                 select_data(self.dataset_combo, dataset, f"{dataset} (unknown data set)")
             self.csv_field.set_text(csv)
+            self.encoding_edit.setText(str(settings.get("encoding") or ""))
             target = str(settings.get("target") or "")
             self._refill_targets(target)
             task = str(settings.get("task") or "")
@@ -250,7 +282,11 @@ class SklearnFormWidget(ObjectiveFormWidget):
         path = self.csv_field.resolved()
         if not self._is_csv() or path is None:
             return None
-        return peek_csv(path, str(self._kept.get("encoding") or "utf-8"))
+        encoding = self._encoding()
+        return peek_csv(path, encoding) if encoding_problem(encoding) is None else None
+
+    def _encoding(self) -> str:
+        return self.encoding_edit.text().strip() or "utf-8"
 
     def detected_task(self) -> str | None:
         """The task the data calls for, or None while it is unknown (no column chosen)."""
@@ -294,7 +330,8 @@ class SklearnFormWidget(ObjectiveFormWidget):
     def _show_data(self) -> None:
         """Show or hide the CSV rows and update the preview and the descriptions."""
         csv = self._is_csv()
-        for widget in (self.csv_field, self.target_combo, self.csv_info, self.preview):
+        for widget in (self.csv_field, self.encoding_edit, self.target_combo, self.csv_info,
+                       self.preview):
             self.rows.set_visible(widget, csv)
         self.rows.set_visible(self.dataset_info, not csv)
         info = BUNDLED_INFO.get(self.dataset_combo.currentData())
@@ -411,12 +448,14 @@ class SklearnFormWidget(ObjectiveFormWidget):
                        self.metric_combo, self.cv_radio, self.holdout_radio):
             widget.setEnabled(not read_only)
         self.csv_field.set_read_only(read_only)
+        self.encoding_edit.setReadOnly(read_only)
         self._show_evaluation()
 
     def field_widget(self, setting: str | None) -> QWidget | None:
         setting = self._FIELD_OF.get(setting or "", setting)
         return {"model": self.model_combo, "dataset": self.dataset_combo,
                 "csv": self.csv_field.line_edit, "target": self.target_combo,
+                "encoding": self.encoding_edit,
                 "task": self.task_combo, "metric": self.metric_combo,
                 "folds": self.folds_spin, "holdout": self.holdout_spin}.get(setting or "")
 
@@ -424,6 +463,10 @@ class SklearnFormWidget(ObjectiveFormWidget):
         if self._is_csv() and not self.csv_field.text():
             return [("csv", "CSV file: no file chosen yet; type its path or click Browse… "
                             "to choose a CSV file")] + self._param_problems()
+        if self._is_csv():
+            found = self._file_problems()
+            if found:
+                return found + self._param_problems()
         peek = self._peek()
         if peek is not None and not peek.error and not self.target_combo.currentData():
             return [("target", "Column to predict: none chosen yet; pick the column the model "
@@ -442,6 +485,18 @@ class SklearnFormWidget(ObjectiveFormWidget):
         reported = {setting for setting, _ in found}
         return (found + [p for p in self._fit_problems() if p[0] not in reported]
                 + self._param_problems())
+
+    def _file_problems(self) -> list[Problem]:
+        """What is wrong with the CSV path or its encoding, said before any reading."""
+        found: list[Problem] = []
+        problem = encoding_problem(self._encoding())
+        if problem:
+            found.append(("encoding", problem))
+        path = self.csv_field.resolved()
+        if path is not None and path.is_dir():
+            found.append(("csv", f"CSV file: '{self.csv_field.text()}' is a folder, not a "
+                                 "file; choose a CSV file inside it"))
+        return found
 
     def _check(self, settings: dict[str, Any]) -> list[Problem]:
         objective = SklearnObjective.from_settings(
@@ -496,6 +551,12 @@ class SklearnFormWidget(ObjectiveFormWidget):
     def _on_dataset_combo_changed(self, _index: int) -> None:
         self._refill_targets(self.target_combo.currentData() or "")
         self._after_data_changed()
+
+    def _on_encoding_edit_edited(self, _text: str) -> None:
+        # Another encoding may read other column names: keep the choice if it still exists.
+        self._refill_targets(self.target_combo.currentData() or "")
+        self._show_data()
+        self.changed.emit()
 
     def _on_csv_field_edited(self, _text: str) -> None:
         keep = self.target_combo.currentData() or ""

@@ -333,3 +333,34 @@ def test_browse_fills_the_field_with_the_chosen_file(panel, qtbot, tmp_path, mon
     assert field.text() == str(path)
     assert child(panel, QComboBox, "target").currentData() == "label"
     assert panel.problems() == []
+
+
+def test_a_csv_in_another_encoding_reads_once_its_encoding_is_set(panel, qtbot, tmp_path):
+    path = tmp_path / "accents.csv"
+    rows = ["âge,couleur,label"] + [f"{20 + i},{'rouge' if i % 2 else 'bleu'},"
+                                   f"{'oui' if i % 3 else 'non'}" for i in range(12)]
+    path.write_bytes(("\n".join(rows) + "\n").encode("cp1252"))
+    open_csv(panel, qtbot, path)
+    field = child(panel, QLineEdit, "csv_path")
+    encoding = child(panel, QLineEdit, "encoding")
+    assert encoding.isVisible() and encoding.placeholderText() == "utf-8"
+    # The advice names the field the user can see, and that field is outlined.
+    qtbot.waitUntil(lambda: shown_problem(panel, field, "CSV text encoding", "cp1252"))
+    qtbot.keyClicks(encoding, "nonsense-enc")
+    qtbot.waitUntil(lambda: shown_problem(panel, encoding, "'nonsense-enc'", "latin-1"))
+    encoding.clear()
+    qtbot.keyClicks(encoding, "cp1252")
+    target = child(panel, QComboBox, "target")
+    qtbot.waitUntil(lambda: "âge" in items(target))
+    choose(target, "label")
+    qtbot.waitUntil(lambda: "'label' has 2 classes" in child(panel, QLabel, "csv_info").text())
+    assert panel.settings()["encoding"] == "cp1252"
+
+
+def test_a_folder_given_as_the_csv_file_is_called_a_folder(panel, qtbot, tmp_path):
+    (tmp_path / "data").mkdir()
+    choose(child(panel, QComboBox, "dataset"), "\x00csv")
+    field = child(panel, QLineEdit, "csv_path")
+    qtbot.keyClicks(field, "data")
+    qtbot.waitUntil(lambda: shown_problem(panel, field, "'data' is a folder"))
+    assert not any("no such file" in p for p in panel.problems())

@@ -71,6 +71,7 @@ class WindowLayoutMixin:
         self.name_edit.textChanged.connect(self._on_setup_changed)
         self.direction.currentIndexChanged.connect(self._on_setup_changed)
         self.objective_panel.changed.connect(self._on_setup_changed)
+        self.objective_panel.problems_changed.connect(self._refresh_state)
         self.objective_panel.default_space_suggested.connect(self._on_objective_space_suggested)
         self.space_editor.changed.connect(self._on_space_edited)
         self.run_panel.changed.connect(self._on_setup_changed)

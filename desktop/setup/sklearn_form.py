@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import codecs
 import json
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCompleter,
@@ -31,11 +32,10 @@ from desktop.setup.csv_preview import (
     METRIC_NAMES,
     MODEL_ABOUT,
     TASK_WORDS,
-    CsvPeek,
     CsvPreviewWidget,
     label_order,
-    peek_csv,
 )
+from desktop.setup.csv_reader import CsvPeek, CsvReader
 from desktop.setup.form_base import (
     ObjectiveFormWidget,
     PathFieldWidget,
@@ -99,11 +99,20 @@ class SklearnFormWidget(ObjectiveFormWidget):
     # Settings the form does not show, outlined on the field they concern.
     _FIELD_OF = {"categorical": "csv", "ignore": "csv"}
 
+    _check_done = Signal(int, str, object)  # from the check thread: generation, key, problems
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._checked: dict[str, list[Problem]] = {}
         self._editable = True
         self._summary: tuple[Any, tuple[str | None, list[str]]] = (None, (None, []))
+        # Data is read and checked on worker threads; the newest request wins.
+        self._reader = CsvReader(self)
+        self._reader.ready.connect(self._on_reader_ready)
+        self._check_generation = 0
+        self._checking: str | None = None  # the key of the check under way
+        self._edit_pending = False  # the user chose a file that is still being read
+        self._check_done.connect(self._on_check_done, Qt.ConnectionType.QueuedConnection)
 
         self.dataset_combo = combo_box("dataset")
         self.dataset_combo.setToolTip("The rows to learn from: a data set that comes with "
@@ -283,7 +292,7 @@ class SklearnFormWidget(ObjectiveFormWidget):
         if not self._is_csv() or path is None:
             return None
         encoding = self._encoding()
-        return peek_csv(path, encoding) if encoding_problem(encoding) is None else None
+        return self._reader.peek(path, encoding) if encoding_problem(encoding) is None else None
 
     def _encoding(self) -> str:
         return self.encoding_edit.text().strip() or "utf-8"
@@ -302,7 +311,7 @@ class SklearnFormWidget(ObjectiveFormWidget):
         change, and a column of a large file takes a while to go through.
         """
         peek, target = self._peek(), self.target_combo.currentData()
-        if peek is None or peek.error or target not in peek.header:
+        if peek is None or peek.error or peek.partial or target not in peek.header:
             return None, []
         seen = self._summary[0]
         # The peek itself is kept, not its id(): an id can be reused once the object is gone.
@@ -353,6 +362,8 @@ class SklearnFormWidget(ObjectiveFormWidget):
             return ""
         if peek.error:
             return "The file could not be read; see the problem below."
+        if peek.partial:
+            return f"Reading the file… (the first rows are shown); {len(peek.header)} columns."
         text = f"{len(peek.rows):,} rows, {len(peek.header)} columns."
         if target in peek.header:
             _, classes = self._target_summary()
@@ -468,6 +479,8 @@ class SklearnFormWidget(ObjectiveFormWidget):
             if found:
                 return found + self._param_problems()
         peek = self._peek()
+        if self._is_csv() and self._reader.is_reading():
+            return [("csv", f"CSV file: reading {self.csv_field.text()}…")] + self._param_problems()
         if peek is not None and not peek.error and not self.target_combo.currentData():
             return [("target", "Column to predict: none chosen yet; pick the column the model "
                                "should learn to predict (or click its heading in the preview)")
@@ -477,6 +490,16 @@ class SklearnFormWidget(ObjectiveFormWidget):
         stamp = path.stat().st_mtime if path is not None and path.is_file() else None
         # A failing CSV is parsed again on every check; the engine only caches good ones.
         key = json.dumps([settings, stamp], sort_keys=True, default=str)
+        if key not in self._checked and settings.get("csv"):
+            # Checking loads the whole table: on a worker thread, the newest check wins.
+            if key != self._checking:
+                self._check_generation += 1
+                self._checking = key
+                threading.Thread(target=self._check_in_thread,
+                                 args=(self._check_generation, key, settings),
+                                 name="knobs-csv-check", daemon=True).start()
+            return [("csv", f"CSV file: checking {self.csv_field.text()}…")
+                    ] + self._param_problems()
         if key not in self._checked:
             if len(self._checked) > 32:
                 self._checked.clear()
@@ -485,6 +508,33 @@ class SklearnFormWidget(ObjectiveFormWidget):
         reported = {setting for setting, _ in found}
         return (found + [p for p in self._fit_problems() if p[0] not in reported]
                 + self._param_problems())
+
+    def _check_in_thread(self, generation: int, key: str, settings: dict[str, Any]) -> None:
+        found = self._check(settings)
+        try:
+            self._check_done.emit(generation, key, found)
+        except RuntimeError:
+            pass  # the form was deleted meanwhile
+
+    def _on_check_done(self, generation: int, key: str, found: list) -> None:
+        if generation != self._check_generation:
+            return  # the settings changed since; a newer check is under way
+        self._checking = None
+        if len(self._checked) > 32:
+            self._checked.clear()
+        self._checked[key] = found
+        self.revalidate.emit()
+
+    def _on_reader_ready(self) -> None:
+        if self._edit_pending:
+            self._on_csv_field_edited("")  # the user chose this file: choose as if it were read
+            return
+        # More of the file is known: the column list, preview and summary can say more.
+        self._refill_targets(self.target_combo.currentData() or "")
+        self._show_data()
+        self._refill_models(self.model_combo.currentData() or "", adapt=False)
+        self._refill_metrics(self.metric_combo.currentData() or "", adapt=False)
+        self.revalidate.emit()
 
     def _file_problems(self) -> list[Problem]:
         """What is wrong with the CSV path or its encoding, said before any reading."""
@@ -553,10 +603,8 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self._after_data_changed()
 
     def _on_encoding_edit_edited(self, _text: str) -> None:
-        # Another encoding may read other column names: keep the choice if it still exists.
-        self._refill_targets(self.target_combo.currentData() or "")
-        self._show_data()
-        self.changed.emit()
+        # Another encoding may read other column names: the same as choosing the file again.
+        self._on_csv_field_edited("")
 
     def _on_csv_field_edited(self, _text: str) -> None:
         keep = self.target_combo.currentData() or ""
@@ -565,6 +613,8 @@ class SklearnFormWidget(ObjectiveFormWidget):
             keep = peek.header[-1]  # most tables put the column to predict last
         self._refill_targets(keep)
         self._after_data_changed()
+        # The rest of this edit happens as the file is read (see _on_reader_ready).
+        self._edit_pending = self._is_csv() and self._reader.is_reading()
 
     def _on_target_combo_changed(self, _index: int) -> None:
         self._after_data_changed()

@@ -26,6 +26,20 @@ _DELIMITERS = ",;\t|"
 
 Key = tuple[str, float, int, str]
 
+# Offered as the encoding is typed; any encoding Python knows is accepted.
+COMMON_ENCODINGS = ("utf-8", "utf-16", "latin-1", "cp1252", "cp1250", "iso-8859-15",
+                    "mac-roman", "shift_jis", "gb18030")
+
+
+def encoding_problem(encoding: str) -> str | None:
+    """Why ``encoding`` cannot read a file, in the field's words; None if it can."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return (f"CSV text encoding: '{encoding}' is not a text encoding Python knows; "
+                "expected e.g. utf-8, latin-1, cp1252 or utf-16")
+    return None
+
 
 @dataclass(frozen=True)
 class CsvPeek:

@@ -8,7 +8,6 @@ header, a preview and the task; the full check is the engine's own ``check()``, 
 
 from __future__ import annotations
 
-import codecs
 import json
 import threading
 from collections.abc import Mapping
@@ -17,13 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCompleter,
-    QGridLayout,
     QLineEdit,
-    QRadioButton,
-    QSizePolicy,
-    QSpinBox,
     QWidget,
 )
 
@@ -35,7 +29,8 @@ from desktop.setup.csv_preview import (
     CsvPreviewWidget,
     label_order,
 )
-from desktop.setup.csv_reader import CsvPeek, CsvReader
+from desktop.setup.csv_reader import COMMON_ENCODINGS, CsvPeek, CsvReader, encoding_problem
+from desktop.setup.evaluation_box import EvaluationWidget
 from desktop.setup.form_base import (
     ObjectiveFormWidget,
     PathFieldWidget,
@@ -64,21 +59,6 @@ from engine.objectives.sklearn_data import BUNDLED, infer_task
 from engine.objectives.sklearn_objective import DEFAULT_FOLDS, SklearnObjective
 
 CSV_CHOICE = "\x00csv"  # the data set combo's "CSV file…" entry; no bundled name looks like it
-
-
-# Offered as the encoding is typed; any encoding Python knows is accepted.
-COMMON_ENCODINGS = ("utf-8", "utf-16", "latin-1", "cp1252", "cp1250", "iso-8859-15",
-                    "mac-roman", "shift_jis", "gb18030")
-
-
-def encoding_problem(encoding: str) -> str | None:
-    """Why ``encoding`` cannot read a file, in the field's words; None if it can."""
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        return (f"CSV text encoding: '{encoding}' is not a text encoding Python knows; "
-                "expected e.g. utf-8, latin-1, cp1252 or utf-16")
-    return None
 
 
 # ---------------------------------------------------------------------------- the form
@@ -164,42 +144,10 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.metric_combo = combo_box("metric")
         self.metric_combo.setToolTip("How each trial is scored; the list fits the task.")
 
-        self.cv_radio = QRadioButton("Cross-validate")
-        self.cv_radio.setObjectName("cv")
-        self.cv_radio.setToolTip(
-            "Split the rows into parts (folds); train on all but one and test on that one, "
-            "in turn. Slower, but the score depends less on luck.")
-        self.folds_spin = QSpinBox()
-        self.folds_spin.setObjectName("folds")
-        # Wide ranges: a study file's value is shown as it is and checked, never clamped.
-        self.folds_spin.setRange(2, 1000)
-        self.folds_spin.setSuffix(" folds")
-        self.folds_spin.setToolTip(self.cv_radio.toolTip())
-        self.holdout_radio = QRadioButton("Hold out")
-        self.holdout_radio.setObjectName("holdout_split")
-        self.holdout_radio.setToolTip("Train once on part of the rows and test on the rest. "
-                                      "Fast; good for large data sets.")
-        self.holdout_spin = QSpinBox()
-        self.holdout_spin.setObjectName("holdout")
-        self.holdout_spin.setRange(1, 99)
-        self.holdout_spin.setSingleStep(5)
-        self.holdout_spin.setValue(20)
-        self.holdout_spin.setSuffix(" % as test")
-        self.holdout_spin.setToolTip(self.holdout_radio.toolTip())
-        self.evaluation = QButtonGroup(self)
-        self.evaluation.addButton(self.cv_radio)
-        self.evaluation.addButton(self.holdout_radio)
-        evaluation_box = QGridLayout()
-        evaluation_box.setContentsMargins(0, 0, 0, 0)
-        evaluation_box.setVerticalSpacing(4)
-        evaluation_box.addWidget(self.cv_radio, 0, 0)
-        evaluation_box.addWidget(self.folds_spin, 0, 1)
-        evaluation_box.addWidget(self.holdout_radio, 1, 0)
-        evaluation_box.addWidget(self.holdout_spin, 1, 1)
-        evaluation_box.setColumnStretch(2, 1)
-        for spin in (self.folds_spin, self.holdout_spin):
-            # A spin box's minimum is its full size hint by default: a narrow dock cut labels.
-            spin.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.evaluation_box = EvaluationWidget()
+        box = self.evaluation_box
+        self.cv_radio, self.folds_spin = box.cv_radio, box.folds_spin
+        self.holdout_radio, self.holdout_spin = box.holdout_radio, box.holdout_spin
 
         self.rows.add("Data set:", self.dataset_combo)
         self.rows.add_hint(self.dataset_info)
@@ -211,7 +159,7 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.rows.add("Task:", self.task_combo)
         self.rows.add("Model:", self.model_combo)
         self.rows.add("Score:", self.metric_combo)
-        self.rows.add("Evaluation:", evaluation_box, tall=True)
+        self.rows.add("Evaluation:", self.evaluation_box, tall=True)
 
         self._fill({"dataset": "iris", "folds": DEFAULT_FOLDS})
 
@@ -223,9 +171,7 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.task_combo.currentIndexChanged.connect(self._on_task_combo_changed)
         self.model_combo.currentIndexChanged.connect(self._on_model_combo_changed)
         self.metric_combo.currentIndexChanged.connect(self._on_metric_combo_changed)
-        self.evaluation.buttonToggled.connect(self._on_evaluation_toggled)
-        self.folds_spin.valueChanged.connect(self._on_folds_spin_changed)
-        self.holdout_spin.valueChanged.connect(self._on_holdout_spin_changed)
+        self.evaluation_box.changed.connect(self.changed)
 
     # --- settings ----------------------------------------------------------------------
 
@@ -245,16 +191,12 @@ class SklearnFormWidget(ObjectiveFormWidget):
             out["task"] = self.task_combo.currentData()
         if self.metric_combo.currentData():
             out["metric"] = self.metric_combo.currentData()
-        if self.holdout_radio.isChecked():
-            out["holdout"] = self.holdout_spin.value() / 100
-        else:
-            out["folds"] = self.folds_spin.value()
+        out.update(self.evaluation_box.settings())
         return out
 
     def _fill(self, settings: Mapping[str, Any]) -> None:
         widgets = (self.dataset_combo, self.target_combo, self.task_combo, self.model_combo,
-                   self.metric_combo, self.evaluation, self.cv_radio, self.holdout_radio,
-                   self.folds_spin, self.holdout_spin)
+                   self.metric_combo)
         with blocked(*widgets):
             csv = str(settings.get("csv") or "")
             if csv or ("csv" in settings and not settings.get("dataset")):
@@ -268,18 +210,10 @@ class SklearnFormWidget(ObjectiveFormWidget):
             self._refill_targets(target)
             task = str(settings.get("task") or "")
             select_data(self.task_combo, task, f"{task} (unknown task)")
-            holdout = settings.get("holdout")
-            if isinstance(holdout, (int, float)) and not isinstance(holdout, bool):
-                self.holdout_radio.setChecked(True)
-                self.holdout_spin.setValue(round(holdout * 100))
-            else:
-                self.cv_radio.setChecked(True)
-            folds = settings.get("folds")
-            self.folds_spin.setValue(folds if isinstance(folds, int) else DEFAULT_FOLDS)
+            self.evaluation_box.fill(settings)
             self._show_data()
             self._refill_models(str(settings.get("model") or ""), adapt=False)
             self._refill_metrics(str(settings.get("metric") or ""), adapt=False)
-            self._show_evaluation()
 
     def direction(self) -> str | None:
         metric = self.metric_combo.currentData()
@@ -438,10 +372,6 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.metric_combo.setItemData(self.metric_combo.count() - 1, about,
                                       Qt.ItemDataRole.ToolTipRole)
 
-    def _show_evaluation(self) -> None:
-        self.folds_spin.setEnabled(self.cv_radio.isChecked() and self._editable)
-        self.holdout_spin.setEnabled(self.holdout_radio.isChecked() and self._editable)
-
     # --- panel API -------------------------------------------------------------------------
 
     def set_base_dir(self, base_dir: Path | None) -> None:
@@ -456,11 +386,11 @@ class SklearnFormWidget(ObjectiveFormWidget):
     def set_read_only(self, read_only: bool) -> None:
         self._editable = not read_only
         for widget in (self.dataset_combo, self.target_combo, self.task_combo, self.model_combo,
-                       self.metric_combo, self.cv_radio, self.holdout_radio):
+                       self.metric_combo):
             widget.setEnabled(not read_only)
         self.csv_field.set_read_only(read_only)
         self.encoding_edit.setReadOnly(read_only)
-        self._show_evaluation()
+        self.evaluation_box.set_editable(not read_only)
 
     def field_widget(self, setting: str | None) -> QWidget | None:
         setting = self._FIELD_OF.get(setting or "", setting)
@@ -631,15 +561,4 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.changed.emit()
 
     def _on_metric_combo_changed(self, _index: int) -> None:
-        self.changed.emit()
-
-    def _on_evaluation_toggled(self, _button: QRadioButton, checked: bool) -> None:
-        if checked:  # the group toggles two buttons per switch; report it once
-            self._show_evaluation()
-            self.changed.emit()
-
-    def _on_folds_spin_changed(self, _value: int) -> None:
-        self.changed.emit()
-
-    def _on_holdout_spin_changed(self, _value: int) -> None:
         self.changed.emit()

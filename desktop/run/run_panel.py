@@ -204,6 +204,9 @@ class RunPanel(QWidget):
         settings_layout.addLayout(form)
         settings_layout.addStretch(1)
         self.settings_area = VerticalScrollArea(settings)
+        # On a short screen the settings give up height first: the message under the
+        # buttons wraps to its full length rather than being cut.
+        self.settings_area.setMinimumHeight(3 * self.fontMetrics().lineSpacing())
 
         style = self.style()
         self.run_button = QPushButton(style.standardIcon(QStyle.SP_MediaPlay), "Run")

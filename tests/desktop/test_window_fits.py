@@ -98,3 +98,15 @@ def test_more_options_folds_rare_settings_and_says_what_they_are(qtbot, window):
     assert not panel.more_summary.isVisible()
     assert fully_in_view(panel.where, window)  # unfolding makes room for what it shows
 
+
+
+def test_a_long_message_under_the_buttons_wraps_whole(qtbot, window):
+    show_at(qtbot, window, 1024, 640)
+    text = ("Fix the setup first: Column to predict: none chosen yet; pick the column the "
+            "model should learn to predict (or click its heading in the preview)")
+    window.run_panel.set_can_run(False, text)
+    message = window.run_panel.message
+    qtbot.waitUntil(lambda: message.height() >= message.heightForWidth(message.width()))
+    assert fully_in_view(message, window)
+    for name, widget in run_controls(window).items():
+        assert fully_in_view(widget, window), f"{name} is not fully in view"

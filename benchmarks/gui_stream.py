@@ -4,13 +4,18 @@ A 10 ms timer on the GUI thread records how late each tick arrives while the wor
 runs a no-op objective as fast as it can; the longest gap is the longest time the window
 could not respond to the user. Run offscreen:
 
-    python benchmarks/gui_stream.py [--trials 3000] [--workers 2]
+    python benchmarks/gui_stream.py [--trials 3000] [--workers 2] [--profile FILE]
+
+``--profile`` records where the GUI thread spends its CPU (cProfile with a per-thread clock,
+so waiting and the worker threads do not count), saves the stats to FILE and prints the top.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -27,7 +32,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--profile", metavar="FILE", help="save cProfile stats of the GUI thread")
     args = parser.parse_args()
+    profiler = cProfile.Profile(timer=time.thread_time) if args.profile else None
 
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
@@ -65,7 +72,12 @@ def main() -> None:
         if window.pool is None and window.study is not None and window.study.n_finished:
             elapsed = time.perf_counter() - started
             ticker.stop()
+            if profiler is not None:
+                profiler.disable()
             report(window, gaps, elapsed, args)
+            if profiler is not None:
+                profiler.dump_stats(args.profile)
+                pstats.Stats(args.profile).sort_stats("tottime").print_stats(15)
             window.setWindowModified(False)
             window.close()
             app.quit()
@@ -75,6 +87,8 @@ def main() -> None:
     def start() -> None:
         clock.start()
         ticker.start()
+        if profiler is not None:
+            profiler.enable()
         window.run_study()
         check()
 
@@ -92,6 +106,8 @@ def report(window, gaps: list[float], elapsed: float, args) -> None:
     print(f"median lateness:        {statistics.median(late):.1f} ms")
     print(f"95th pct lateness:      {sorted(late)[int(0.95 * len(late))]:.1f} ms")
     print(f"longest stall:          {max(late):.1f} ms")
+    stalled = sum(g for g in gaps[1:] if g - 10 > 100) / 1000
+    print(f"late by over 100 ms:    {stalled:.1f} s of the run ({100 * stalled / elapsed:.0f}%)")
 
 
 if __name__ == "__main__":

@@ -4,45 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, QUrl
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDesktopServices,
-    QDragEnterEvent,
-    QDropEvent,
-    QKeySequence,
-)
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDockWidget,
-    QFileDialog,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QMessageBox,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QSettings, QStandardPaths, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from desktop import error_log
 from desktop import preferences as prefs
-from desktop.dialogs import confirm_objective, show_about, show_error, show_user_guide
-from desktop.plots.panel import PlotsWidget
-from desktop.run.run_panel import RunPanel
-from desktop.run.status_text import with_savings
+from desktop.dialogs import confirm_objective, show_error
+from desktop.file_menu import SPEC_FILTER, FileMenuMixin
 from desktop.run.worker_pool import WorkerPool
-from desktop.setup.objective_panel import ObjectivePanel
-from desktop.setup.space_editor import SpaceEditorWidget
-from desktop.studies.menu import install_analysis
+from desktop.run_state import RunStateMixin
 from desktop.studies.optuna_open import open_optuna_study
-from desktop.study_loader import LoadedStudy, StudyLoader
+from desktop.study_loader import LoadedStudy
 from desktop.trial_feed import TrialFeed
-from desktop.trials.view import TrialsTableWidget
+from desktop.window_layout import WindowLayoutMixin
 from engine import bundled, session
 from engine.interop.foreign import foreign_kind
 from engine.objectives.base import ObjectiveError
@@ -50,18 +25,13 @@ from engine.objectives.registry import make_objective, resolve_paths
 from engine.spec import SpecError, StudySpec, load_spec, save_spec
 from engine.storage import StudyFileError
 from engine.study import Study
-from engine.trial import TrialState
 
-STUDY_FILTER = "Knobs studies (*.knobs)"
-SPEC_FILTER = "Study specs (*.toml *.json)"
-OPEN_FILTER = ("Studies and specs (*.knobs *.toml *.json);;" + STUDY_FILTER + ";;" + SPEC_FILTER
-               + ";;Optuna storages (*.db *.sqlite *.sqlite3 *.log *.jsonl)")
 EXAMPLE_SPEC = bundled.example_spec()
 # Objectives that run code from a file: shown to the user before the first run.
 RUNS_CODE = ("command", "python")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowLayoutMixin, FileMenuMixin, RunStateMixin, QMainWindow):
     """One study at a time: its setup (editable until it runs), its trials and plots."""
 
     def __init__(self, settings: QSettings | None = None):
@@ -85,131 +55,6 @@ class MainWindow(QMainWindow):
         self.feed.updated.connect(self._on_feed_updated)
         self.feed.reset.connect(self._on_feed_updated)
         self._restore_layout()
-
-    # --- layout ----------------------------------------------------------------------
-
-    def _build_views(self) -> None:
-        self.plots = PlotsWidget(self.feed)
-        self.table = TrialsTableWidget(self.feed)
-        self.splitter = QSplitter(Qt.Vertical)
-        self.splitter.addWidget(self.plots)
-        self.splitter.addWidget(self.table)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.setCentralWidget(self.splitter)
-
-        self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("A name for this study")
-        self.direction = QComboBox()
-        self.direction.addItem("Minimize (lower is better)", "minimize")
-        self.direction.addItem("Maximize (higher is better)", "maximize")
-        self.objective_panel = ObjectivePanel()
-        self.space_editor = SpaceEditorWidget()
-        self.setup_tabs = QTabWidget()
-        self.setup_tabs.addTab(_scrolled(self.objective_panel), "What to tune")
-        self.setup_tabs.addTab(self.space_editor, "Search space")
-        header = QFormLayout()
-        header.addRow("Study", self.name_edit)
-        header.addRow("Goal", self.direction)
-        setup = QWidget()
-        setup_layout = QVBoxLayout(setup)
-        setup_layout.addLayout(header)
-        setup_layout.addWidget(self.setup_tabs, 1)
-        self.setup_dock = self._dock("Study setup", setup, "setup")
-
-        self.run_panel = RunPanel()
-        self.run_dock = self._dock("Run", _scrolled(self.run_panel), "run")
-        self.splitDockWidget(self.setup_dock, self.run_dock, Qt.Vertical)
-
-        self.counts_label = QLabel()
-        self.statusBar().addPermanentWidget(self.counts_label)
-        self.loader = StudyLoader(self.statusBar(), self)  # reads study files off the GUI thread
-        self.loader.loaded.connect(self._on_loader_loaded)
-        self.loader.failed.connect(self._on_loader_failed)
-
-        self.name_edit.textChanged.connect(self._on_setup_changed)
-        self.direction.currentIndexChanged.connect(self._on_setup_changed)
-        self.objective_panel.changed.connect(self._on_setup_changed)
-        self.objective_panel.default_space_suggested.connect(self._on_objective_space_suggested)
-        self.space_editor.changed.connect(self._on_space_edited)
-        self.run_panel.changed.connect(self._on_setup_changed)
-        self.run_panel.run_requested.connect(self.run_study)
-        self.run_panel.pause_requested.connect(self._on_run_pause)
-        self.run_panel.resume_requested.connect(self._on_run_resume)
-        self.run_panel.stop_requested.connect(self.stop_study)
-        self.table.rerun_requested.connect(self._on_table_rerun)
-
-    def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock-{name}")
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
-                         | QDockWidget.DockWidgetClosable)
-        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
-        return dock
-
-    def _build_menus(self) -> None:
-        file = self.menuBar().addMenu("&File")
-        self._action(file, "&New study", self.new_study, QKeySequence.New)
-        self._action(file, "&Open…", self._on_open_triggered, QKeySequence.Open)
-        self.recent_menu = file.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file.addSeparator()
-        self._action(file, "&Save", self.save, QKeySequence.Save)
-        self._action(file, "Save &as…", self._on_save_as_triggered, QKeySequence.SaveAs)
-        file.addSeparator()
-        self._action(file, "&Import spec…", self._on_import_spec_triggered, "Ctrl+I")
-        self._action(file, "Save s&pec as…", self._on_save_spec_triggered)
-        export = file.addMenu("&Export trials")
-        self._action(export, "As &CSV…", lambda: self._export_trials("csv"), "Ctrl+E")
-        self._action(export, "As &JSON…", lambda: self._export_trials("json"))
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.Quit)
-
-        view = self.menuBar().addMenu("&View")
-        view.addAction(self.setup_dock.toggleViewAction())
-        view.addAction(self.run_dock.toggleViewAction())
-        view.addSeparator()
-        self._action(view, "&Reset layout", self.reset_layout)
-        install_analysis(self)
-
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&User guide", lambda: show_user_guide(self),
-                     QKeySequence.HelpContents)
-        self._action(help_menu, "Open &log folder", self._on_open_log_folder)
-        self._action(help_menu, "&About Knobs", lambda: show_about(self))
-
-    def _on_open_log_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(error_log.log_folder())))
-
-    def _action(self, menu, text, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _restore_layout(self) -> None:
-        self._default_state = self.saveState()
-        geometry = self.settings.value(prefs.GEOMETRY)
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1440, 900)
-        state = self.settings.value(prefs.WINDOW_STATE)
-        if state is not None:
-            self.restoreState(state)
-        splitter = self.settings.value(prefs.SPLITTER)
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-
-    def reset_layout(self) -> None:
-        self.restoreState(self._default_state)
-        for dock in (self.setup_dock, self.run_dock):
-            dock.show()
-            dock.setFloating(False)
-        self.splitter.setSizes([3, 2])
 
     # --- the study's setup -----------------------------------------------------------
 
@@ -288,80 +133,6 @@ class MainWindow(QMainWindow):
     def _set_space(self, params) -> None:
         self.space_editor.set_params(params)
         self._space_edited = False
-
-    def _refresh_state(self) -> None:
-        implied = self.objective_panel.direction()
-        if implied is not None:
-            self.direction.blockSignals(True)
-            self.direction.setCurrentIndex(self.direction.findData(implied))
-            self.direction.blockSignals(False)
-        self.direction.setEnabled(implied is None and not self._busy)
-        self.direction.setToolTip(
-            "Set by the metric you chose." if implied else "Whether a lower or higher score wins."
-        )
-        self.run_panel.pruning.set_objective(self.objective_panel.settings())
-        problems = self.setup_problems()
-        readonly = self.study is not None and self.study.file is not None \
-            and self.study.file.readonly
-        continues = self._continues()
-        if readonly:
-            reason = getattr(self.study.file, "readonly_reason", None) or \
-                "This study is being run by another Knobs window or process."
-            ok = False
-        elif problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            reason, ok = f"Fix the setup first: {problems[0]}{more}", False
-        elif continues and self._budget_spent():
-            reason = (f"All {self.run_panel.trials.value()} trials are done: raise Trials "
-                      "to run more, or set a time limit.")
-            ok = False
-        else:
-            reason, ok = "", True
-        plan = self._plan()
-        if continues:
-            run_text = "Continue"
-        elif plan is not None and plan.action == "new" and self.study is not None:
-            run_text = "Run as a new study"
-            reason = reason or (
-                f"The search changed ({'; '.join(plan.changes)}): Run starts a new study file, "
-                f"{plan.path.name}; the {len(self.study.trials)} trials so far stay in "
-                f"{self.study.file.path.name if self.study.file else 'the open study'}.")
-        else:
-            run_text = "Run"
-        self.run_panel.set_can_run(ok, reason, run_text)
-        if not self._busy:
-            # The estimate follows Trials/Workers, for the study that Run will add to.
-            new = plan is not None and plan.action != "continue"
-            self.run_panel.show_progress(None if new else self.study)
-        self._update_title()
-
-    def _plan(self) -> session.RunPlan | None:
-        spec = self.current_spec()
-        if spec is None:
-            return None
-        return session.plan_run(self.study, spec, self._studies_folder(self.study))
-
-    def _continues(self) -> bool:
-        spec = self.current_spec()
-        return (self.study is not None and bool(self.study.trials) and spec is not None
-                and spec.same_search_as(self.study.spec))
-
-    def _budget_spent(self) -> bool:
-        spec = self.current_spec()
-        if spec is None or self.study is None or spec.time_s is not None:
-            return False
-        summary = self.feed.summary
-        finished = summary.n_finished if summary is not None else self.study.n_finished
-        return spec.trials is not None and finished >= spec.trials
-
-    @property
-    def _busy(self) -> bool:
-        return self.pool is not None and self.pool.running
-
-    def _update_title(self) -> None:
-        name = self.name_edit.text().strip() or "Untitled study"
-        where = self.study.file.path.name if self.study and self.study.file else "not saved"
-        self.setWindowTitle(f"{name} — {where}[*] — Knobs")
 
     # --- files -----------------------------------------------------------------------
 
@@ -507,32 +278,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved {target}", 5000)
         return True
 
-    def _read_for_analysis_only(self) -> bool:
-        """True (and says so) when the open study came from another tool: not ours to save."""
-        reason = getattr(self.study.file, "readonly_reason", None) if self.study else None
-        if reason:
-            show_error(self, "Cannot save", f"{reason} Export its trials (File \u2192 Export "
-                       "trials) to keep them in another form.")
-        return bool(reason)
-
-    def _on_open_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a study", self._folder(), OPEN_FILTER)
-        if path:
-            self.open_path(path, background=True)
-
-    def _on_import_spec_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a spec", self._folder(), SPEC_FILTER)
-        if path:
-            self.import_spec(path)
-
-    def _on_save_as_triggered(self) -> bool:
-        name = (self.name_edit.text().strip() or "study").replace(" ", "-")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the study", str(Path(self._folder()) / f"{name}.knobs"), STUDY_FILTER)
-        if not path:
-            return False
-        return self.save_as(path if path.endswith(".knobs") else path + ".knobs")
-
     def _on_save_spec_triggered(self) -> None:
         spec = self.current_spec()
         if spec is None:
@@ -555,53 +300,6 @@ class MainWindow(QMainWindow):
             show_error(self, "Nothing to export", "This study has no trials yet.")
             return
         self.table.export_with_dialog(fmt)
-
-    def _use_csv(self, path: Path) -> bool:
-        settings = {k: v for k, v in self.objective_panel.settings().items()
-                    if k not in ("dataset", "csv", "target")}
-        if settings.get("kind") != "sklearn":
-            settings = {"kind": "sklearn", "model": "random_forest_classifier"}
-        self.objective_panel.set_settings({**settings, "csv": str(path)})
-        self.setup_tabs.setCurrentIndex(0)
-        return True
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = prefs.recent_files(self.settings)
-        for path in files:
-            action = self.recent_menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p, background=True))
-        if not files:
-            self.recent_menu.addAction("No recent studies").setEnabled(False)
-
-    def _remember(self, path: Path) -> None:
-        prefs.add_recent_file(self.settings, path)
-        self.settings.setValue(prefs.LAST_FOLDER, str(Path(path).resolve().parent))
-
-    def _folder(self) -> str:
-        return str(self.settings.value(prefs.LAST_FOLDER, str(Path.home())))
-
-    def _may_discard(self) -> bool:
-        if not self.isWindowModified() or self._busy:
-            return not self._busy or self._ask_stop()
-        answer = QMessageBox.question(
-            self, "Discard changes?",
-            "The study setup has changes that are not saved. Discard them?",
-            QMessageBox.Discard | QMessageBox.Cancel,
-        )
-        return answer == QMessageBox.Discard
-
-    def _ask_stop(self) -> bool:
-        answer = QMessageBox.question(
-            self, "Stop the running study?",
-            "Trials are running. Stop them? Finished trials are kept in the study file.",
-        )
-        if answer != QMessageBox.Yes:
-            return False
-        self.stop_study()
-        self.pool.wait()
-        return True
 
     def _close_study(self) -> None:
         self.loader.cancel()  # a file still being read would replace what is shown now
@@ -729,19 +427,26 @@ class MainWindow(QMainWindow):
 
     def _on_feed_updated(self, *_args) -> None:
         # The feed's summary was taken on the worker side: no read through the study lock.
-        summary = self.feed.summary
-        if self.study is None or summary is None:
-            self.counts_label.setText("No trials")
-            return
-        counts = summary.counts
-        parts = [f"{counts[s]} {s.value}" for s in (TrialState.RUNNING, TrialState.COMPLETE,
-                                                    TrialState.FAILED, TrialState.PRUNED)]
-        if counts[TrialState.INTERRUPTED]:
-            parts.append(f"{counts[TrialState.INTERRUPTED]} interrupted")
-        self.counts_label.setText(with_savings(" · ".join(parts), summary))
-        self.run_panel.show_progress(summary)
+        summary = self.feed.summary if self.study is not None else None
+        self.counts_label.show_summary(summary)
+        if summary is not None:
+            self.run_panel.show_progress(summary)
 
     # --- window events ---------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._docks_sized:
+            self._docks_sized = True
+            self._size_docks()
+
+    def _read_for_analysis_only(self) -> bool:
+        """True (and says so) when the open study came from another tool: not ours to save."""
+        reason = getattr(self.study.file, "readonly_reason", None) if self.study else None
+        if reason:
+            show_error(self, "Cannot save", f"{reason} Export its trials (File \u2192 Export "
+                       "trials) to keep them in another form.")
+        return bool(reason)
 
     _ending_now = False  # set by end_now: close without asking
 
@@ -775,11 +480,3 @@ class MainWindow(QMainWindow):
             # Open after the drop returns: a dialog inside a drop handler blocks the drag.
             QTimer.singleShot(0, lambda: self.open_path(paths[0], background=True))
             event.acceptProposedAction()
-
-
-def _scrolled(widget: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidget(widget)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.NoFrame)
-    return area

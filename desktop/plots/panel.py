@@ -82,10 +82,11 @@ class PlotsWidget(QWidget):
         self.export_button = QPushButton("Export plot\u2026")
         self.export_button.setToolTip("Save the plot on this tab as a PNG or SVG image")
         self.export_button.clicked.connect(self._on_export_button_clicked)
-        bar.addWidget(self.export_button)
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        # Beside the tabs it exports, not in the state bar: that bar then fits a narrow window.
+        self.tabs.setCornerWidget(self.export_button)
         self.plots: dict[str, TrialPlotWidget] = {}
         for key, cls in PLOT_KINDS:
             plot = cls(feed)

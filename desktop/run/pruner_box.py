@@ -53,6 +53,9 @@ class PrunerBox(QWidget):
         super().__init__(parent)
         self._kept: dict[str, Any] = {}  # options the box does not show (e.g. max_steps)
         self.choice = QComboBox()
+        # Its items are sentences: do not let the longest one set the dock's width.
+        self.choice.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.choice.setMinimumContentsLength(12)
         for name, (label, tip) in CHOICES.items():
             self.choice.addItem(label, name)
             self.choice.setItemData(self.choice.count() - 1, tip, Qt.ToolTipRole)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QStyle,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +27,7 @@ from desktop.background import run_in_background
 from desktop.run.cluster_tls import NAMES as TLS_NAMES
 from desktop.run.cluster_tls import TlsFields
 from desktop.run.pruner_box import PrunerBox
+from desktop.scroll_area import VerticalScrollArea
 from engine import dask_executor
 from engine.cluster_address import ClusterError, ClusterSpec, ClusterTLS, check_cluster
 from engine.progress import eta_seconds, format_duration, format_value, planned_seconds
@@ -82,6 +84,7 @@ class RunPanel(QWidget):
 
     def _build(self) -> None:
         self.method = QComboBox()
+        _narrow(self.method)
         for name, (label, tip) in METHODS.items():
             if name in SAMPLERS:
                 self.method.addItem(label, name)
@@ -141,6 +144,7 @@ class RunPanel(QWidget):
         # Where trials run is a choice for this run, not part of the study: apply() leaves
         # it out of the spec (a spec's [cluster] table, for the command line, is shown here).
         self.where = QComboBox()
+        _narrow(self.where)
         self.where.addItem("This computer", "local")
         self.where.addItem("Dask cluster", "cluster")
         self.where.setToolTip("A Dask cluster runs the trials on other machines; choosing "
@@ -160,24 +164,57 @@ class RunPanel(QWidget):
         self._test_row.addWidget(self.test_button)
         self._test_row.addStretch(1)
 
+        # Everything to start and stop a run stays in view: the settings scroll, the
+        # buttons, message, progress and best below them never do. Settings a first run
+        # needs come first; the rest fold under "More options", which says what it holds.
+        self.more_button = QToolButton()
+        self.more_button.setObjectName("more_options")
+        self.more_button.setText("More options")
+        self.more_button.setCheckable(True)
+        self.more_button.setArrowType(Qt.RightArrow)
+        self.more_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.more_button.setAutoRaise(True)
+        self.more_button.setToolTip("Stopping bad trials early, a step budget, workers, the "
+                                    "trial timeout, the seed and where trials run.")
+        self.more_summary = QLabel()
+        self.more_summary.setObjectName("hint")
+        self.more_summary.setWordWrap(True)
+        more_row = QHBoxLayout()
+        more_row.addWidget(self.more_button)
+        more_row.addWidget(self.more_summary, 1)
+
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
-        form.addRow("Search method", self.method)
+        form.setRowWrapPolicy(QFormLayout.DontWrapRows)
+        form.addRow("Method", self.method)
         form.addRow("", self.method_help)
         form.addRow("", self.shuffle)
-        form.addRow("Stop bad trials early", self.pruning)
         form.addRow("Trials", self.trials)
         form.addRow("Time limit", time_row)
+        form.addRow(more_row)
+        # One form, so the folded rows line up with the others when shown.
+        self._more_rows = (self.pruning, steps_row, self.workers, self.timeout, seed_row,
+                           self.where)
+        form.addRow("Stop early", self.pruning)
         form.addRow("Step budget", steps_row)
         form.addRow("Workers", self.workers)
-        form.addRow("Trial timeout", self.timeout)
+        form.addRow("Timeout", self.timeout)
         form.addRow("Seed", seed_row)
-        form.addRow("Run trials on", self.where)
+        form.addRow("Run on", self.where)
         form.addRow("Scheduler", self.address)
         form.addRow("TLS files", self.tls_fields)
         form.addRow("", self._test_row)
         form.addRow("", self.cluster_result)
         self._form = form
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addLayout(form)
+        settings_layout.addStretch(1)
+        self.settings_area = VerticalScrollArea(settings)
+        # On a short screen the settings give up height first: the message under the
+        # buttons wraps to its full length rather than being cut.
+        self.settings_area.setMinimumHeight(3 * self.fontMetrics().lineSpacing())
 
         style = self.style()
         self.run_button = QPushButton(style.standardIcon(QStyle.SP_MediaPlay), "Run")
@@ -194,6 +231,7 @@ class RunPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.best_label = QLabel("Best so far: –")
+        self.best_label.setWordWrap(True)
         self.eta_label = QLabel("")
         self.eta_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         status = QHBoxLayout()
@@ -201,19 +239,21 @@ class RunPanel(QWidget):
         status.addWidget(self.eta_label)
         self.savings_label = QLabel("")
         self.savings_label.setObjectName("hint")
+        self.savings_label.setWordWrap(True)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setObjectName("problem")
         self.message.hide()
 
+        footer = QVBoxLayout()
+        footer.addLayout(buttons)
+        footer.addWidget(self.message)
+        footer.addWidget(self.progress)
+        footer.addLayout(status)
+        footer.addWidget(self.savings_label)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.message)
-        layout.addWidget(self.progress)
-        layout.addLayout(status)
-        layout.addWidget(self.savings_label)
-        layout.addStretch(1)
+        layout.addWidget(self.settings_area, 1)
+        layout.addLayout(footer)
 
         self.method.currentIndexChanged.connect(self._on_method_changed)
         self.use_time.toggled.connect(self.minutes.setEnabled)
@@ -224,6 +264,8 @@ class RunPanel(QWidget):
         for w in (self.shuffle, self.use_time, self.use_steps, self.use_seed):
             w.toggled.connect(self.changed)
         self.pruning.changed.connect(self.changed)
+        self.changed.connect(self._update_more_summary)
+        self.more_button.toggled.connect(self._on_more_button_toggled)
         self.run_button.clicked.connect(self.run_requested)
         self.pause_button.clicked.connect(self._on_pause_clicked)
         self.stop_button.clicked.connect(self.stop_requested)
@@ -231,7 +273,7 @@ class RunPanel(QWidget):
         self.address.textEdited.connect(self._on_address_edited)
         self.test_button.clicked.connect(self._on_test_clicked)
         # Queued: the result is emitted on the test's thread and shown on the GUI thread.
-        self._on_where_changed()
+        self._on_more_button_toggled(False)
         self._on_method_changed()
         self.set_mode("idle")
         self.show_progress(None)
@@ -339,13 +381,23 @@ class RunPanel(QWidget):
         if mode == "running":
             self._run_started = time.monotonic()
 
-    def set_can_run(self, ok: bool, reason: str = "", run_text: str = "Run") -> None:
-        """Enable Run, or disable it and say why right under the buttons."""
+    def set_can_run(self, ok: bool, reason: str = "", run_text: str = "Run", *,
+                    info: bool = False) -> None:
+        """Enable Run, or disable it and say why right under the buttons.
+
+        ``info`` marks a reason that is no fault (e.g. every planned trial is done): it is
+        shown as a note, not in an error's colour.
+        """
         self._can_run = ok
         self.run_button.setText(run_text)
         self.run_button.setEnabled(ok and self._mode == "idle")
         self.run_button.setToolTip(reason or "Start the trials (Ctrl+R)")
         self.message.setText(reason)
+        name = "note" if info else "problem"
+        if self.message.objectName() != name:
+            self.message.setObjectName(name)
+            self.message.style().unpolish(self.message)  # the style sheet colours by name
+            self.message.style().polish(self.message)
         self.message.setVisible(bool(reason) and not ok)
 
     def mark_run_start(self, finished_before: int) -> None:
@@ -418,13 +470,42 @@ class RunPanel(QWidget):
         self.shuffle.setVisible(name == "grid")
         self.changed.emit()
 
+    def _on_more_button_toggled(self, shown: bool) -> None:
+        self.more_button.setArrowType(Qt.DownArrow if shown else Qt.RightArrow)
+        for row in self._more_rows:
+            self._form.setRowVisible(row, shown)
+        self.more_summary.setVisible(not shown)
+        self._on_where_changed()
+        if shown:
+            self._form.activate()
+            self.settings_area.ensureWidgetVisible(self.where)
+
     def _on_where_changed(self) -> None:
-        cluster = self.where.currentData() == "cluster"
+        cluster = self.more_button.isChecked() and self.where.currentData() == "cluster"
         self._form.setRowVisible(self.address, cluster)
         self._form.setRowVisible(self.tls_fields, cluster and self.address.text().strip()
                                  .startswith("tls://"))
         self._form.setRowVisible(self._test_row, cluster)
         self._form.setRowVisible(self.cluster_result, cluster and bool(self.cluster_result.text()))
+        self._update_more_summary()
+
+    def _update_more_summary(self) -> None:
+        """What the folded settings are set to, so nothing hidden surprises anyone."""
+        parts = []
+        pruner = self.pruning.pruner()
+        if pruner != "none":
+            parts.append(f"stops bad trials ({self.pruning.choice.currentText().split(':')[0]})")
+        if self.use_steps.isChecked():
+            parts.append(f"{self.steps.value():,} steps")
+        workers = self.workers.value()
+        parts.append(f"{workers} worker{'s' if workers != 1 else ''}")
+        if self.timeout.value():
+            parts.append(f"{self.timeout.value()} s timeout")
+        if self.use_seed.isChecked():
+            parts.append(f"seed {self.seed.value()}")
+        if self.where.currentData() == "cluster":
+            parts.append("on a Dask cluster")
+        self.more_summary.setText(" · ".join(parts))
 
     def _on_address_edited(self, text: str) -> None:
         self._test_generation += 1  # a test of the old address says nothing about this one
@@ -464,13 +545,21 @@ class RunPanel(QWidget):
         label.setObjectName("hint" if ok else "problem")
         label.style().unpolish(label)  # the style sheet colours it by object name
         label.style().polish(label)
-        self._form.setRowVisible(label, bool(text) and self.where.currentData() == "cluster")
+        self._form.setRowVisible(label, bool(text) and self.more_button.isChecked()
+                                 and self.where.currentData() == "cluster")
 
     def _on_pause_clicked(self) -> None:
         if self._mode == "paused":
             self.resume_requested.emit()
         else:
             self.pause_requested.emit()
+
+
+def _narrow(combo: QComboBox) -> None:
+    # A combo asks for its longest item's width by default, which pushed the dock wide;
+    # the list still opens as wide as its items.
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(12)
 
 
 def _test_connection(address: str, tls: ClusterTLS | None) -> tuple[bool, str]:

@@ -1,20 +1,16 @@
 """What the "model on a data set" form shows about data: words for the bundled data sets,
-models and metrics, and a CSV file's header and first rows (read as text, cached) in a
-small read-only preview table."""
+models and metrics, and a CSV file's header and first rows in a small read-only preview
+table (csv_reader.py reads them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from engine.objectives.base import ObjectiveError
 from engine.objectives.sklearn_catalog import CLASSIFICATION, REGRESSION
-from engine.objectives.sklearn_data import MISSING, read_table
 
 PREVIEW_ROWS = 8
 
@@ -81,50 +77,12 @@ def _bold_font() -> QFont:
 # ---------------------------------------------------------------------------- CSV reading
 
 
-@dataclass(frozen=True)
-class CsvPeek:
-    """A CSV file's header and rows as text, or why it could not be read."""
-
-    header: tuple[str, ...] = ()
-    rows: tuple[tuple[str, ...], ...] = ()
-    error: str = ""
-
-    def column(self, name: str) -> list[str]:
-        """The non-missing cells of a column."""
-        i = self.header.index(name)
-        return [r[i].strip() for r in self.rows if r[i].strip().lower() not in MISSING]
-
-
 def label_order(label: str) -> tuple[int, float, str]:
     """Sort key: numbers in numeric order (2 before 10), then text in alphabetical order."""
     try:
         return (0, float(label), label)
     except ValueError:
         return (1, 0.0, label)
-
-
-_peeks: dict[tuple[str, float, int, str], CsvPeek] = {}
-
-
-def peek_csv(path: Path, encoding: str = "utf-8") -> CsvPeek | None:
-    """Header and rows of a CSV, cached by path and modification time; None if no file."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    if not path.is_file():
-        return None
-    key = (str(path), stat.st_mtime, stat.st_size, encoding)
-    if key not in _peeks:
-        try:
-            header, numbered = read_table(path, encoding)
-            peek = CsvPeek(tuple(header), tuple(tuple(r) for _, r in numbered))
-        except ObjectiveError as exc:
-            peek = CsvPeek(error=str(exc))
-        if len(_peeks) >= 4:  # a few files' text at most; a changed file gets a new key
-            _peeks.clear()
-        _peeks[key] = peek
-    return _peeks[key]
 
 
 class CsvPreviewModel(QAbstractTableModel):

@@ -249,6 +249,8 @@ class ObjectiveFormWidget(QWidget):
 
     changed = Signal()
     default_space_suggested = Signal(list)
+    # A check that ran off the GUI thread has finished: ask problems() again. Not an edit.
+    revalidate = Signal()
 
     kind = ""
     labels: dict[str, str] = {}

@@ -82,6 +82,8 @@ class ObjectivePanel(QWidget):
 
     changed = Signal()
     validity_changed = Signal(bool)
+    # The problems changed without an edit (a file finished reading in the background).
+    problems_changed = Signal()
     default_space_suggested = Signal(list)
 
     def __init__(self, parent: QWidget | None = None):
@@ -115,6 +117,7 @@ class ObjectivePanel(QWidget):
         for form in self._forms.values():
             form.changed.connect(self._on_form_changed)
             form.default_space_suggested.connect(self.default_space_suggested)
+            form.revalidate.connect(self._on_form_revalidate)
 
         self._problems_label = QLabel()
         self._problems_label.setObjectName("problems")
@@ -286,6 +289,11 @@ class ObjectivePanel(QWidget):
     def _on_form_changed(self) -> None:
         self._check_timer.start()
         self.changed.emit()
+
+    def _on_form_revalidate(self) -> None:
+        if self.sender() is self._form():
+            self._show_problems()
+            self.problems_changed.emit()
 
     def _on_check_timer_timeout(self) -> None:
         self._show_problems()

@@ -9,16 +9,15 @@ header, a preview and the task; the full check is the engine's own ``check()``, 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QGridLayout,
-    QRadioButton,
-    QSpinBox,
+    QCompleter,
+    QLineEdit,
     QWidget,
 )
 
@@ -27,11 +26,11 @@ from desktop.setup.csv_preview import (
     METRIC_NAMES,
     MODEL_ABOUT,
     TASK_WORDS,
-    CsvPeek,
     CsvPreviewWidget,
     label_order,
-    peek_csv,
 )
+from desktop.setup.csv_reader import COMMON_ENCODINGS, CsvPeek, CsvReader, encoding_problem
+from desktop.setup.evaluation_box import EvaluationWidget
 from desktop.setup.form_base import (
     ObjectiveFormWidget,
     PathFieldWidget,
@@ -72,18 +71,28 @@ class SklearnFormWidget(ObjectiveFormWidget):
     labels = {"model": "Model", "dataset": "Data set", "csv": "CSV file",
               "target": "Column to predict", "task": "Task", "metric": "Score",
               "folds": "Cross-validation folds", "holdout": "Held-out split",
-              "encoding": "CSV text encoding (encoding)",
+              "encoding": "CSV text encoding",
               "categorical": "Category columns (categorical)",
               "ignore": "Ignored columns (ignore)"}
-    own_settings = ("model", "dataset", "csv", "target", "task", "metric", "folds", "holdout")
+    own_settings = ("model", "dataset", "csv", "target", "task", "metric", "folds", "holdout",
+                    "encoding")
     # Settings the form does not show, outlined on the field they concern.
-    _FIELD_OF = {"encoding": "csv", "categorical": "csv", "ignore": "csv"}
+    _FIELD_OF = {"categorical": "csv", "ignore": "csv"}
+
+    _check_done = Signal(int, str, object)  # from the check thread: generation, key, problems
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._checked: dict[str, list[Problem]] = {}
         self._editable = True
         self._summary: tuple[Any, tuple[str | None, list[str]]] = (None, (None, []))
+        # Data is read and checked on worker threads; the newest request wins.
+        self._reader = CsvReader(self)
+        self._reader.ready.connect(self._on_reader_ready)
+        self._check_generation = 0
+        self._checking: str | None = None  # the key of the check under way
+        self._edit_pending = False  # the user chose a file that is still being read
+        self._check_done.connect(self._on_check_done, Qt.ConnectionType.QueuedConnection)
 
         self.dataset_combo = combo_box("dataset")
         self.dataset_combo.setToolTip("The rows to learn from: a data set that comes with "
@@ -104,6 +113,14 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.csv_field.line_edit.setToolTip(
             "A table saved as CSV (for example from Excel: Save As → CSV UTF-8). The first "
             "row must name the columns.")
+        self.encoding_edit = QLineEdit()
+        self.encoding_edit.setObjectName("encoding")
+        self.encoding_edit.setPlaceholderText("utf-8")
+        self.encoding_edit.setCompleter(QCompleter(list(COMMON_ENCODINGS), self.encoding_edit))
+        self.encoding_edit.setToolTip(
+            "How the file's text is stored. Leave empty for UTF-8 (what Excel's \"CSV UTF-8\" "
+            "writes); older Excel files on Windows are often cp1252, Excel's \"Unicode text\" "
+            "is utf-16.")
         self.target_combo = combo_box("target")
         self.target_combo.setPlaceholderText("Choose the column to predict")
         self.target_combo.setToolTip("The column the model should learn to predict; every "
@@ -127,63 +144,34 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.metric_combo = combo_box("metric")
         self.metric_combo.setToolTip("How each trial is scored; the list fits the task.")
 
-        self.cv_radio = QRadioButton("Cross-validate")
-        self.cv_radio.setObjectName("cv")
-        self.cv_radio.setToolTip(
-            "Split the rows into parts (folds); train on all but one and test on that one, "
-            "in turn. Slower, but the score depends less on luck.")
-        self.folds_spin = QSpinBox()
-        self.folds_spin.setObjectName("folds")
-        # Wide ranges: a study file's value is shown as it is and checked, never clamped.
-        self.folds_spin.setRange(2, 1000)
-        self.folds_spin.setSuffix(" folds")
-        self.folds_spin.setToolTip(self.cv_radio.toolTip())
-        self.holdout_radio = QRadioButton("Hold out")
-        self.holdout_radio.setObjectName("holdout_split")
-        self.holdout_radio.setToolTip("Train once on part of the rows and test on the rest. "
-                                      "Fast; good for large data sets.")
-        self.holdout_spin = QSpinBox()
-        self.holdout_spin.setObjectName("holdout")
-        self.holdout_spin.setRange(1, 99)
-        self.holdout_spin.setSingleStep(5)
-        self.holdout_spin.setValue(20)
-        self.holdout_spin.setSuffix(" % as test")
-        self.holdout_spin.setToolTip(self.holdout_radio.toolTip())
-        self.evaluation = QButtonGroup(self)
-        self.evaluation.addButton(self.cv_radio)
-        self.evaluation.addButton(self.holdout_radio)
-        evaluation_box = QGridLayout()
-        evaluation_box.setContentsMargins(0, 0, 0, 0)
-        evaluation_box.setVerticalSpacing(4)
-        evaluation_box.addWidget(self.cv_radio, 0, 0)
-        evaluation_box.addWidget(self.folds_spin, 0, 1)
-        evaluation_box.addWidget(self.holdout_radio, 1, 0)
-        evaluation_box.addWidget(self.holdout_spin, 1, 1)
-        evaluation_box.setColumnStretch(2, 1)
+        self.evaluation_box = EvaluationWidget()
+        box = self.evaluation_box
+        self.cv_radio, self.folds_spin = box.cv_radio, box.folds_spin
+        self.holdout_radio, self.holdout_spin = box.holdout_radio, box.holdout_spin
 
         self.rows.add("Data set:", self.dataset_combo)
         self.rows.add_hint(self.dataset_info)
         self.rows.add("CSV file:", self.csv_field)
+        self.rows.add("Text encoding:", self.encoding_edit)
         self.rows.add("Column to predict:", self.target_combo)
         self.rows.add_hint(self.csv_info)
         self.rows.add_wide(self.preview)
         self.rows.add("Task:", self.task_combo)
         self.rows.add("Model:", self.model_combo)
         self.rows.add("Score:", self.metric_combo)
-        self.rows.add("Evaluation:", evaluation_box, tall=True)
+        self.rows.add("Evaluation:", self.evaluation_box, tall=True)
 
         self._fill({"dataset": "iris", "folds": DEFAULT_FOLDS})
 
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
         self.csv_field.edited.connect(self._on_csv_field_edited)
+        self.encoding_edit.textEdited.connect(self._on_encoding_edit_edited)
         self.target_combo.currentIndexChanged.connect(self._on_target_combo_changed)
         self.preview.horizontalHeader().sectionClicked.connect(self._on_preview_header_clicked)
         self.task_combo.currentIndexChanged.connect(self._on_task_combo_changed)
         self.model_combo.currentIndexChanged.connect(self._on_model_combo_changed)
         self.metric_combo.currentIndexChanged.connect(self._on_metric_combo_changed)
-        self.evaluation.buttonToggled.connect(self._on_evaluation_toggled)
-        self.folds_spin.valueChanged.connect(self._on_folds_spin_changed)
-        self.holdout_spin.valueChanged.connect(self._on_holdout_spin_changed)
+        self.evaluation_box.changed.connect(self.changed)
 
     # --- settings ----------------------------------------------------------------------
 
@@ -195,22 +183,20 @@ class SklearnFormWidget(ObjectiveFormWidget):
         if self._is_csv():
             out["csv"] = self.csv_field.text()
             out["target"] = self.target_combo.currentData() or ""
+            if self.encoding_edit.text().strip():
+                out["encoding"] = self.encoding_edit.text().strip()
         else:
             out["dataset"] = self.dataset_combo.currentData() or ""
         if self.task_combo.currentData():
             out["task"] = self.task_combo.currentData()
         if self.metric_combo.currentData():
             out["metric"] = self.metric_combo.currentData()
-        if self.holdout_radio.isChecked():
-            out["holdout"] = self.holdout_spin.value() / 100
-        else:
-            out["folds"] = self.folds_spin.value()
+        out.update(self.evaluation_box.settings())
         return out
 
     def _fill(self, settings: Mapping[str, Any]) -> None:
         widgets = (self.dataset_combo, self.target_combo, self.task_combo, self.model_combo,
-                   self.metric_combo, self.evaluation, self.cv_radio, self.holdout_radio,
-                   self.folds_spin, self.holdout_spin)
+                   self.metric_combo)
         with blocked(*widgets):
             csv = str(settings.get("csv") or "")
             if csv or ("csv" in settings and not settings.get("dataset")):
@@ -219,22 +205,15 @@ class SklearnFormWidget(ObjectiveFormWidget):
                 dataset = str(settings.get("dataset") or "")
                 select_data(self.dataset_combo, dataset, f"{dataset} (unknown data set)")
             self.csv_field.set_text(csv)
+            self.encoding_edit.setText(str(settings.get("encoding") or ""))
             target = str(settings.get("target") or "")
             self._refill_targets(target)
             task = str(settings.get("task") or "")
             select_data(self.task_combo, task, f"{task} (unknown task)")
-            holdout = settings.get("holdout")
-            if isinstance(holdout, (int, float)) and not isinstance(holdout, bool):
-                self.holdout_radio.setChecked(True)
-                self.holdout_spin.setValue(round(holdout * 100))
-            else:
-                self.cv_radio.setChecked(True)
-            folds = settings.get("folds")
-            self.folds_spin.setValue(folds if isinstance(folds, int) else DEFAULT_FOLDS)
+            self.evaluation_box.fill(settings)
             self._show_data()
             self._refill_models(str(settings.get("model") or ""), adapt=False)
             self._refill_metrics(str(settings.get("metric") or ""), adapt=False)
-            self._show_evaluation()
 
     def direction(self) -> str | None:
         metric = self.metric_combo.currentData()
@@ -246,7 +225,11 @@ class SklearnFormWidget(ObjectiveFormWidget):
         path = self.csv_field.resolved()
         if not self._is_csv() or path is None:
             return None
-        return peek_csv(path, str(self._kept.get("encoding") or "utf-8"))
+        encoding = self._encoding()
+        return self._reader.peek(path, encoding) if encoding_problem(encoding) is None else None
+
+    def _encoding(self) -> str:
+        return self.encoding_edit.text().strip() or "utf-8"
 
     def detected_task(self) -> str | None:
         """The task the data calls for, or None while it is unknown (no column chosen)."""
@@ -262,7 +245,7 @@ class SklearnFormWidget(ObjectiveFormWidget):
         change, and a column of a large file takes a while to go through.
         """
         peek, target = self._peek(), self.target_combo.currentData()
-        if peek is None or peek.error or target not in peek.header:
+        if peek is None or peek.error or peek.partial or target not in peek.header:
             return None, []
         seen = self._summary[0]
         # The peek itself is kept, not its id(): an id can be reused once the object is gone.
@@ -290,7 +273,8 @@ class SklearnFormWidget(ObjectiveFormWidget):
     def _show_data(self) -> None:
         """Show or hide the CSV rows and update the preview and the descriptions."""
         csv = self._is_csv()
-        for widget in (self.csv_field, self.target_combo, self.csv_info, self.preview):
+        for widget in (self.csv_field, self.encoding_edit, self.target_combo, self.csv_info,
+                       self.preview):
             self.rows.set_visible(widget, csv)
         self.rows.set_visible(self.dataset_info, not csv)
         info = BUNDLED_INFO.get(self.dataset_combo.currentData())
@@ -312,6 +296,8 @@ class SklearnFormWidget(ObjectiveFormWidget):
             return ""
         if peek.error:
             return "The file could not be read; see the problem below."
+        if peek.partial:
+            return f"Reading the file… (the first rows are shown); {len(peek.header)} columns."
         text = f"{len(peek.rows):,} rows, {len(peek.header)} columns."
         if target in peek.header:
             _, classes = self._target_summary()
@@ -386,10 +372,6 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.metric_combo.setItemData(self.metric_combo.count() - 1, about,
                                       Qt.ItemDataRole.ToolTipRole)
 
-    def _show_evaluation(self) -> None:
-        self.folds_spin.setEnabled(self.cv_radio.isChecked() and self._editable)
-        self.holdout_spin.setEnabled(self.holdout_radio.isChecked() and self._editable)
-
     # --- panel API -------------------------------------------------------------------------
 
     def set_base_dir(self, base_dir: Path | None) -> None:
@@ -404,15 +386,17 @@ class SklearnFormWidget(ObjectiveFormWidget):
     def set_read_only(self, read_only: bool) -> None:
         self._editable = not read_only
         for widget in (self.dataset_combo, self.target_combo, self.task_combo, self.model_combo,
-                       self.metric_combo, self.cv_radio, self.holdout_radio):
+                       self.metric_combo):
             widget.setEnabled(not read_only)
         self.csv_field.set_read_only(read_only)
-        self._show_evaluation()
+        self.encoding_edit.setReadOnly(read_only)
+        self.evaluation_box.set_editable(not read_only)
 
     def field_widget(self, setting: str | None) -> QWidget | None:
         setting = self._FIELD_OF.get(setting or "", setting)
         return {"model": self.model_combo, "dataset": self.dataset_combo,
                 "csv": self.csv_field.line_edit, "target": self.target_combo,
+                "encoding": self.encoding_edit,
                 "task": self.task_combo, "metric": self.metric_combo,
                 "folds": self.folds_spin, "holdout": self.holdout_spin}.get(setting or "")
 
@@ -420,7 +404,13 @@ class SklearnFormWidget(ObjectiveFormWidget):
         if self._is_csv() and not self.csv_field.text():
             return [("csv", "CSV file: no file chosen yet; type its path or click Browse… "
                             "to choose a CSV file")] + self._param_problems()
+        if self._is_csv():
+            found = self._file_problems()
+            if found:
+                return found + self._param_problems()
         peek = self._peek()
+        if self._is_csv() and self._reader.is_reading():
+            return [("csv", f"CSV file: reading {self.csv_field.text()}…")] + self._param_problems()
         if peek is not None and not peek.error and not self.target_combo.currentData():
             return [("target", "Column to predict: none chosen yet; pick the column the model "
                                "should learn to predict (or click its heading in the preview)")
@@ -430,6 +420,16 @@ class SklearnFormWidget(ObjectiveFormWidget):
         stamp = path.stat().st_mtime if path is not None and path.is_file() else None
         # A failing CSV is parsed again on every check; the engine only caches good ones.
         key = json.dumps([settings, stamp], sort_keys=True, default=str)
+        if key not in self._checked and settings.get("csv"):
+            # Checking loads the whole table: on a worker thread, the newest check wins.
+            if key != self._checking:
+                self._check_generation += 1
+                self._checking = key
+                threading.Thread(target=self._check_in_thread,
+                                 args=(self._check_generation, key, settings),
+                                 name="knobs-csv-check", daemon=True).start()
+            return [("csv", f"CSV file: checking {self.csv_field.text()}…")
+                    ] + self._param_problems()
         if key not in self._checked:
             if len(self._checked) > 32:
                 self._checked.clear()
@@ -438,6 +438,45 @@ class SklearnFormWidget(ObjectiveFormWidget):
         reported = {setting for setting, _ in found}
         return (found + [p for p in self._fit_problems() if p[0] not in reported]
                 + self._param_problems())
+
+    def _check_in_thread(self, generation: int, key: str, settings: dict[str, Any]) -> None:
+        found = self._check(settings)
+        try:
+            self._check_done.emit(generation, key, found)
+        except RuntimeError:
+            pass  # the form was deleted meanwhile
+
+    def _on_check_done(self, generation: int, key: str, found: list) -> None:
+        if generation != self._check_generation:
+            return  # the settings changed since; a newer check is under way
+        self._checking = None
+        if len(self._checked) > 32:
+            self._checked.clear()
+        self._checked[key] = found
+        self.revalidate.emit()
+
+    def _on_reader_ready(self) -> None:
+        if self._edit_pending:
+            self._on_csv_field_edited("")  # the user chose this file: choose as if it were read
+            return
+        # More of the file is known: the column list, preview and summary can say more.
+        self._refill_targets(self.target_combo.currentData() or "")
+        self._show_data()
+        self._refill_models(self.model_combo.currentData() or "", adapt=False)
+        self._refill_metrics(self.metric_combo.currentData() or "", adapt=False)
+        self.revalidate.emit()
+
+    def _file_problems(self) -> list[Problem]:
+        """What is wrong with the CSV path or its encoding, said before any reading."""
+        found: list[Problem] = []
+        problem = encoding_problem(self._encoding())
+        if problem:
+            found.append(("encoding", problem))
+        path = self.csv_field.resolved()
+        if path is not None and path.is_dir():
+            found.append(("csv", f"CSV file: '{self.csv_field.text()}' is a folder, not a "
+                                 "file; choose a CSV file inside it"))
+        return found
 
     def _check(self, settings: dict[str, Any]) -> list[Problem]:
         objective = SklearnObjective.from_settings(
@@ -493,6 +532,10 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self._refill_targets(self.target_combo.currentData() or "")
         self._after_data_changed()
 
+    def _on_encoding_edit_edited(self, _text: str) -> None:
+        # Another encoding may read other column names: the same as choosing the file again.
+        self._on_csv_field_edited("")
+
     def _on_csv_field_edited(self, _text: str) -> None:
         keep = self.target_combo.currentData() or ""
         peek = self._peek()
@@ -500,6 +543,8 @@ class SklearnFormWidget(ObjectiveFormWidget):
             keep = peek.header[-1]  # most tables put the column to predict last
         self._refill_targets(keep)
         self._after_data_changed()
+        # The rest of this edit happens as the file is read (see _on_reader_ready).
+        self._edit_pending = self._is_csv() and self._reader.is_reading()
 
     def _on_target_combo_changed(self, _index: int) -> None:
         self._after_data_changed()
@@ -516,15 +561,4 @@ class SklearnFormWidget(ObjectiveFormWidget):
         self.changed.emit()
 
     def _on_metric_combo_changed(self, _index: int) -> None:
-        self.changed.emit()
-
-    def _on_evaluation_toggled(self, _button: QRadioButton, checked: bool) -> None:
-        if checked:  # the group toggles two buttons per switch; report it once
-            self._show_evaluation()
-            self.changed.emit()
-
-    def _on_folds_spin_changed(self, _value: int) -> None:
-        self.changed.emit()
-
-    def _on_holdout_spin_changed(self, _value: int) -> None:
         self.changed.emit()

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.scroll_area import VerticalScrollArea
 from desktop.setup.param_form import PROBLEM_COLOR, ParamFormWidget, tooltip_html
 from desktop.setup.param_rows import (
     ParamRow,
@@ -196,11 +196,8 @@ class SpaceEditorWidget(QWidget):
         self._form_stack = QStackedWidget()
         self._form_stack.addWidget(self._form)
         self._form_stack.addWidget(self._empty_hint)
-        scroll = QScrollArea()
-        scroll.setWidget(self._form_stack)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Never narrower than the form: a narrow window cut "Log scale" to "Lo".
+        scroll = VerticalScrollArea(self._form_stack)
 
         splitter = self._splitter = _SplitterWidget(Qt.Orientation.Vertical)
         splitter.addWidget(table)

@@ -99,6 +99,9 @@ def test_run_fills_table_plots_progress_and_status(window, qtbot, toy):
     assert "6 complete" in window.counts_label.text()
     assert window.run_panel.run_button.text() == "Continue"
     assert not window.run_panel.run_button.isEnabled()  # budget spent: raise Trials first
+    message = window.run_panel.message
+    assert message.isVisible() and message.text().startswith("All 6 trials are done")
+    assert message.objectName() == "note"  # information, not styled as an error
     window.run_panel.trials.setValue(8)
     assert window.run_panel.run_button.isEnabled()
     assert window.run_panel.eta_label.text().startswith("2 more: about ")

@@ -70,6 +70,13 @@ def open_csv(panel: ObjectivePanel, qtbot, path: Path) -> None:
     field = child(panel, QLineEdit, "csv_path")
     field.clear()
     qtbot.keyClicks(field, path.name)  # typed relative to the study's folder (tmp_path)
+    wait_read(panel, qtbot)
+
+
+def wait_read(panel: ObjectivePanel, qtbot) -> None:
+    """Until the file is read and checked (both happen on worker threads)."""
+    qtbot.waitUntil(lambda: not any(w in p for p in panel.problems()
+                                    for w in ("CSV file: reading", "CSV file: checking")))
 
 
 def write_csv(path: Path, rows: list[str]) -> Path:
@@ -181,19 +188,21 @@ def test_a_target_with_one_class_is_flagged_until_another_column_is_chosen(
     assert target.property("problem") is False
 
 
-def test_a_target_missing_from_the_file_is_listed_and_flagged(panel, tmp_path):
+def test_a_target_missing_from_the_file_is_listed_and_flagged(panel, qtbot, tmp_path):
     write_csv(tmp_path / "data.csv", churn_rows())
     panel.set_settings({"kind": "sklearn", "model": "svc", "csv": "data.csv", "target": "Label",
                         "metric": "accuracy", "folds": 3})
+    wait_read(panel, qtbot)
     target = child(panel, QComboBox, "target")
     assert target.currentData() == "Label"
     assert shown_problem(panel, target, "'Label'", "'label'")
 
 
-def test_a_study_file_with_more_folds_than_rows_per_class(panel, tmp_path):
+def test_a_study_file_with_more_folds_than_rows_per_class(panel, qtbot, tmp_path):
     write_csv(tmp_path / "data.csv", churn_rows(8))  # 4 rows per class
     panel.set_settings({"kind": "sklearn", "model": "svc", "csv": "data.csv", "target": "label",
                         "metric": "accuracy", "folds": 6})
+    wait_read(panel, qtbot)
     assert shown_problem(panel, child(panel, QSpinBox, "folds"), "Cross-validation folds = 6")
 
 
@@ -331,5 +340,37 @@ def test_browse_fills_the_field_with_the_chosen_file(panel, qtbot, tmp_path, mon
     with qtbot.waitSignal(panel.changed):
         browse.click()
     assert field.text() == str(path)
+    wait_read(panel, qtbot)
     assert child(panel, QComboBox, "target").currentData() == "label"
     assert panel.problems() == []
+
+
+def test_a_csv_in_another_encoding_reads_once_its_encoding_is_set(panel, qtbot, tmp_path):
+    path = tmp_path / "accents.csv"
+    rows = ["âge,couleur,label"] + [f"{20 + i},{'rouge' if i % 2 else 'bleu'},"
+                                   f"{'oui' if i % 3 else 'non'}" for i in range(12)]
+    path.write_bytes(("\n".join(rows) + "\n").encode("cp1252"))
+    open_csv(panel, qtbot, path)
+    field = child(panel, QLineEdit, "csv_path")
+    encoding = child(panel, QLineEdit, "encoding")
+    assert encoding.isVisible() and encoding.placeholderText() == "utf-8"
+    # The advice names the field the user can see, and that field is outlined.
+    qtbot.waitUntil(lambda: shown_problem(panel, field, "CSV text encoding", "cp1252"))
+    qtbot.keyClicks(encoding, "nonsense-enc")
+    qtbot.waitUntil(lambda: shown_problem(panel, encoding, "'nonsense-enc'", "latin-1"))
+    encoding.clear()
+    qtbot.keyClicks(encoding, "cp1252")
+    target = child(panel, QComboBox, "target")
+    qtbot.waitUntil(lambda: "âge" in items(target))
+    choose(target, "label")
+    qtbot.waitUntil(lambda: "'label' has 2 classes" in child(panel, QLabel, "csv_info").text())
+    assert panel.settings()["encoding"] == "cp1252"
+
+
+def test_a_folder_given_as_the_csv_file_is_called_a_folder(panel, qtbot, tmp_path):
+    (tmp_path / "data").mkdir()
+    choose(child(panel, QComboBox, "dataset"), "\x00csv")
+    field = child(panel, QLineEdit, "csv_path")
+    qtbot.keyClicks(field, "data")
+    qtbot.waitUntil(lambda: shown_problem(panel, field, "'data' is a folder"))
+    assert not any("no such file" in p for p in panel.problems())

@@ -23,6 +23,7 @@ def panel(qtbot):
     p = RunPanel()
     qtbot.addWidget(p)
     p.show()
+    qtbot.mouseClick(p.more_button, Qt.LeftButton)  # these settings fold under it
     return p
 
 

@@ -45,13 +45,12 @@ def old_file(tmp_path):
 
 def test_a_version_1_file_opens_unchanged_and_takes_notes_when_written(old_file):
     before = fingerprint(old_file)
-    for readonly in (True, False):
-        study = Study.open(old_file, readonly=readonly)
-        assert [t.state for t in study.trials][2] is TrialState.FAILED
-        assert all(t.note == "" for t in study.trials) and study.note == ""
-        study.close()
-        assert fingerprint(old_file) == before  # opened, even for writing: not one byte
-    study = Study.open(old_file)
+    study = Study.open(old_file, readonly=True)
+    assert [t.state for t in study.trials][2] is TrialState.FAILED
+    assert all(t.note == "" for t in study.trials) and study.note == ""
+    study.close()
+    assert fingerprint(old_file) == before  # read: not one byte
+    study = Study.open(old_file)  # its writer brings it to this schema (storage._migrate)
     study.set_note(1, "  looks like luck: rerun it  ")
     study.set_study_note("Baseline before the new data loader.")
     study.close()

@@ -123,4 +123,6 @@ def test_bayes_never_suggests_a_pruned_configuration_again_in_a_discrete_space()
     # Pruned at step 1, below the step modelled: left out of the model, yet tried.
     gone = [Trial(i, {"x": i}, TrialState.PRUNED, value=0.5, intermediate=((1, 0.5),))
             for i in range(1, 3)]
+    for t in [*done, *gone]:
+        sampler.after_trial(t)  # as the study tells it of every trial
     assert sampler.ask([*done, *gone]) == {"x": 0}

@@ -135,7 +135,7 @@ def test_the_study_file_holds_only_json_numbers_and_text(tmp_path):
 
     conn = sqlite3.connect(tmp_path / "rich.knobs")
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"meta", "trials", "intermediate"}
+    assert tables == {"meta", "trials", "intermediate", "notes"}
     for table in tables:
         for column in [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]:
             kinds = {r[0] for r in conn.execute(f"SELECT DISTINCT typeof({column}) FROM {table}")}

@@ -52,13 +52,16 @@ class SurrogatePlotWidget(TrialPlotWidget):
                                    "best trial, or averaged over the trials (partial dependence)")
         row = QHBoxLayout()
         row.setContentsMargins(12, 8, 12, 0)
+        for box in (self.x_box, self.y_box, self.others_box):
+            # Sized by a short text, not the longest item: the window must fit small screens.
+            box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
         for label, box in (("X:", self.x_box), ("Y:", self.y_box)):
-            box.setMinimumContentsLength(12)
             box.currentIndexChanged.connect(self._on_choice_changed)
             row.addWidget(QLabel(label))
             row.addWidget(box)
             row.addSpacing(8)
-        row.addWidget(QLabel("Other parameters:"))
+        row.addWidget(QLabel("Others:"))
         row.addWidget(self.others_box)
         row.addStretch(1)
         self.others_box.currentIndexChanged.connect(self._on_choice_changed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -343,6 +343,7 @@ class RunPanel(QWidget):
         try:
             check_cluster(address, self.cluster_tls(), TLS_NAMES)
         except ClusterError as exc:
+            self.more_button.setChecked(True)  # the cluster fields are among the folded ones
             self._show_cluster_result(_sentence(str(exc)), ok=False)
             return False
         return True
@@ -479,6 +480,9 @@ class RunPanel(QWidget):
         if shown:
             self._form.activate()
             self.settings_area.ensureWidgetVisible(self.where)
+            # Once the unfolded rows are laid out, scroll again: they may have pushed it down.
+            area, where = self.settings_area, self.where
+            QTimer.singleShot(0, area, lambda: area.ensureWidgetVisible(where))
 
     def _on_where_changed(self) -> None:
         cluster = self.more_button.isChecked() and self.where.currentData() == "cluster"

@@ -96,7 +96,8 @@ def test_more_options_folds_rare_settings_and_says_what_they_are(qtbot, window):
     qtbot.mouseClick(panel.more_button, Qt.LeftButton)
     assert panel.workers.isVisible() and panel.pruning.isVisible()
     assert not panel.more_summary.isVisible()
-    assert fully_in_view(panel.where, window)  # unfolding makes room for what it shows
+    # Unfolding scrolls what it shows into view, once the new rows are laid out.
+    qtbot.waitUntil(lambda: fully_in_view(panel.where, window), timeout=2_000)
 
 
 

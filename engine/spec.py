@@ -8,7 +8,6 @@ the file before giving up, so a person fixes them all in one go; each names wher
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from collections.abc import Mapping
@@ -21,17 +20,12 @@ import tomli_w
 from engine.cluster_address import ClusterSpec, cluster_to_dict, read_cluster
 from engine.goals import Goal, Limit, goals_to_dict, read_goals
 from engine.space import (
-    DEFAULT_GRID_POINTS,
-    CategoricalParam,
-    Condition,
-    FixedParam,
-    FloatParam,
-    IntParam,
     Param,
     SearchSpace,
-    find_problems,
     show_value,
 )
+from engine.spec_params import param_to_dict, read_params, space_problem_texts
+from engine.spec_reader import Reader, unknown_keys
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,14 +43,6 @@ _TOP_KEYS = ("name", "direction", "seed", "workers", "timeout_s", "memory_limit_
              "budget", "sampler", "pruner", "objective", "objectives", "constraints", "params",
              "cluster")
 _BUDGET_KEYS = ("trials", "time_s", "steps")
-_PARAM_KEYS = {
-    "float": ("name", "type", "low", "high", "log", "step", "grid", "grid_points", "condition",
-              "help"),
-    "int": ("name", "type", "low", "high", "log", "step", "grid", "grid_points", "condition",
-            "help"),
-    "categorical": ("name", "type", "choices", "condition", "help"),
-    "fixed": ("name", "type", "value", "condition", "help"),
-}
 
 
 class SpecError(ValueError):
@@ -234,29 +220,6 @@ def spec_to_dict(spec: StudySpec) -> dict[str, Any]:
     return out
 
 
-def param_to_dict(p: Param) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": p.name, "type": p.kind}
-    if isinstance(p, (FloatParam, IntParam)):
-        out["low"], out["high"] = p.low, p.high
-        if p.log:
-            out["log"] = True
-        if p.step is not None and not (isinstance(p, IntParam) and p.step == 1):
-            out["step"] = p.step
-        if p.grid is not None:
-            out["grid"] = list(p.grid)
-        if p.grid_points != DEFAULT_GRID_POINTS:
-            out["grid_points"] = p.grid_points
-    elif isinstance(p, CategoricalParam):
-        out["choices"] = list(p.choices)
-    else:
-        out["value"] = p.value
-    if p.condition is not None:
-        out["condition"] = {p.condition.parent: list(p.condition.values)}
-    if p.help:
-        out["help"] = p.help
-    return out
-
-
 # ---------------------------------------------------------------------------- from dict
 
 
@@ -266,8 +229,8 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
         # A study file's stored spec can be anything once damaged; say so, do not crash.
         raise SpecError([f"expected a table of settings, got {type(data).__name__}"], source)
     problems: list[str] = []
-    r = _Reader(problems)
-    _unknown(problems, "", data, _TOP_KEYS)
+    r = Reader(problems)
+    unknown_keys(problems, "", data, _TOP_KEYS)
 
     name = r.text(data, "name", required=True) or ""
     direction = r.choice(data, "direction", DIRECTIONS, default="minimize")
@@ -277,7 +240,7 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
     memory_limit_mb = r.integer(data, "memory_limit_mb", minimum=64, maximum=MAX_MEMORY_LIMIT_MB)
 
     budget = r.table(data, "budget")
-    _unknown(problems, "budget.", budget, _BUDGET_KEYS)
+    unknown_keys(problems, "budget.", budget, _BUDGET_KEYS)
     trials = r.integer(budget, "trials", minimum=1, where="budget.")
     time_s = r.number(budget, "time_s", positive=True, where="budget.")
     steps = r.integer(budget, "steps", minimum=1, where="budget.")
@@ -299,9 +262,9 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str | None = None) -> Stu
     direction = _checked_direction(data, direction, objective, problems)
     objectives, constraints = read_goals(data, direction, _reported_metrics(objective),
                                          problems)
-    params = _read_params(data.get("params"), problems)
+    params = read_params(data.get("params"), problems)
     if params is not None:
-        problems.extend(_space_problem_texts(params))
+        problems.extend(space_problem_texts(params))
 
     if problems:
         raise SpecError(problems, source)
@@ -360,197 +323,3 @@ def _reported_metrics(objective: Mapping) -> dict[str, str | None] | None:
     return reported_metrics(objective) if isinstance(objective.get("kind"), str) else None
 
 
-def _space_problem_texts(params: list[Param]) -> list[str]:
-    index = {p.name: i for i, p in enumerate(params)}
-    out = []
-    for prob in find_problems(params):
-        if prob.param in index:
-            where = f"params[{index[prob.param]}] '{prob.param}'.{prob.field}"
-        else:  # a problem of the whole space ("add at least one parameter")
-            where = prob.field if prob.field == "params" else f"params.{prob.field}"
-        out.append(f"{where} = {show_value(prob.value)}: {prob.message}")
-    return out
-
-
-def _read_params(raw: Any, problems: list[str]) -> list[Param] | None:
-    if raw is None:
-        problems.append("params: missing; add at least one [[params]] table")
-        return None
-    if not isinstance(raw, list):
-        problems.append(f"params = {show_value(raw)}: expected a list of [[params]] tables")
-        return None
-    params = []
-    for i, item in enumerate(raw):
-        p = _read_param(i, item, problems)
-        if p is not None:
-            params.append(p)
-    return params if len(params) == len(raw) else None
-
-
-def _read_param(i: int, item: Any, problems: list[str]) -> Param | None:
-    if not isinstance(item, Mapping):
-        problems.append(f"params[{i}] = {show_value(item)}: expected a table with name and type")
-        return None
-    label = f"params[{i}] '{item.get('name', '?')}'."
-    kind = item.get("type")
-    if not isinstance(kind, str) or kind not in _PARAM_KEYS:  # a list is not even hashable
-        problems.append(
-            f"{label}type = {show_value(kind)}: expected one of float, int, categorical, fixed"
-        )
-        return None
-    before = len(problems)
-    _unknown(problems, label, item, _PARAM_KEYS[kind])
-    r = _Reader(problems)
-    name = item.get("name")
-    if not isinstance(name, str):
-        problems.append(f"{label}name = {show_value(name)}: expected text")
-    condition = _read_condition(item.get("condition"), label, problems)
-    help_text = r.text(item, "help", where=label) or ""
-    common = {"condition": condition, "help": help_text}
-    if kind == "categorical":
-        choices = item.get("choices")
-        if not isinstance(choices, list):
-            problems.append(f"{label}choices = {show_value(choices)}: expected a list of values")
-            return None
-        param: Param = CategoricalParam(name, tuple(choices), **common)
-    elif kind == "fixed":
-        if "value" not in item:
-            problems.append(f"{label}value: missing; a fixed parameter needs its value")
-            return None
-        param = FixedParam(name, item["value"], **common)
-    else:
-        param = _read_numeric(kind, item, label, r, common)
-    if len(problems) > before:
-        return None
-    return param
-
-
-def _read_numeric(kind: str, item: Mapping, label: str, r: _Reader, common: dict) -> Param:
-    cls = IntParam if kind == "int" else FloatParam
-    for key in ("low", "high"):
-        if key not in item:
-            r.problems.append(f"{label}{key}: missing; a {kind} parameter needs low and high")
-    low, high = item.get("low"), item.get("high")
-    if cls is FloatParam:
-        # TOML writes 1.0 as 1.0 but people type 1; the parameter is a float either way.
-        low, high = _as_float(low), _as_float(high)
-    log = r.flag(item, "log", where=label)
-    grid = item.get("grid")
-    if grid is not None and not isinstance(grid, list):
-        r.problems.append(f"{label}grid = {show_value(grid)}: expected a list of values")
-        grid = None
-    extra: dict[str, Any] = {"grid": tuple(grid) if grid is not None else None}
-    if "step" in item:
-        extra["step"] = item["step"]
-    if "grid_points" in item:
-        extra["grid_points"] = item["grid_points"]
-    return cls(item.get("name"), low, high, log=log, **extra, **common)
-
-
-def _read_condition(raw: Any, label: str, problems: list[str]) -> Condition | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping) or len(raw) != 1:
-        problems.append(
-            f"{label}condition = {show_value(raw)}: expected one parent and its values, "
-            "e.g. condition = {{ solver = [\"sgd\"] }}"
-        )
-        return None
-    (parent, values), = raw.items()
-    if not isinstance(values, list):
-        values = [values]
-    return Condition(str(parent), tuple(values))
-
-
-def _as_float(v: Any) -> Any:
-    if not isinstance(v, int) or isinstance(v, bool):
-        return v
-    try:
-        return float(v)
-    except OverflowError:
-        return v  # beyond any float: the space's own check names it ("below 1e308")
-
-
-def _finite(v: int | float) -> bool:
-    try:
-        return math.isfinite(v)
-    except OverflowError:  # a whole number beyond any float
-        return False
-
-
-def _unknown(problems: list[str], where: str, table: Mapping, accepted: tuple[str, ...]) -> None:
-    for key in table:
-        if key not in accepted:
-            problems.append(
-                f"{where}{key}: unknown setting; accepted: {', '.join(accepted)}"
-            )
-
-
-class _Reader:
-    """Typed reads from a table; each bad value becomes a problem and reads as ``None``."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-
-    def _bad(self, where: str, key: str, value: Any, accepted: str) -> None:
-        self.problems.append(f"{where}{key} = {show_value(value)}: expected {accepted}")
-
-    def text(self, t: Mapping, key: str, *, required: bool = False, where: str = "") -> str | None:
-        v = t.get(key)
-        if v is None:
-            if required:
-                self.problems.append(f"{where}{key}: missing")
-            return None
-        if not isinstance(v, str) or (required and not v.strip()):
-            self._bad(where, key, v, "non-empty text" if required else "text")
-            return None
-        return v
-
-    def choice(self, t: Mapping, key: str, accepted: tuple[str, ...], *, default: str,
-               where: str = "") -> str:
-        v = t.get(key, default)
-        if v not in accepted:
-            self._bad(where, key, v, "one of " + ", ".join(accepted))
-            return default
-        return v
-
-    def integer(self, t: Mapping, key: str, *, minimum: int, maximum: int | None = None,
-                where: str = "") -> int | None:
-        v = t.get(key)
-        if v is None:
-            return None
-        if (isinstance(v, bool) or not isinstance(v, int) or v < minimum
-                or (maximum is not None and v > maximum)):
-            accepted = (f"a whole number >= {minimum}" if maximum is None
-                        else f"a whole number from {minimum} to {maximum:,}")
-            self._bad(where, key, v, accepted)
-            return None
-        return v
-
-    def number(self, t: Mapping, key: str, *, positive: bool, where: str = "") -> float | None:
-        v = t.get(key)
-        if v is None:
-            return None
-        if (isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v)
-                or (positive and v <= 0)):
-            self._bad(where, key, v, "a number greater than 0" if positive else "a number")
-            return None
-        return v
-
-    def flag(self, t: Mapping, key: str, *, where: str = "") -> bool:
-        v = t.get(key, False)
-        if not isinstance(v, bool):
-            self._bad(where, key, v, "true or false")
-            return False
-        return v
-
-    def table(self, t: Mapping, key: str, *, required: bool = False) -> dict[str, Any]:
-        v = t.get(key)
-        if v is None:
-            if required:
-                self.problems.append(f"{key}: missing; add a [{key}] table")
-            return {}
-        if not isinstance(v, Mapping):
-            self._bad("", key, v, f"a [{key}] table")
-            return {}
-        return dict(v)

@@ -15,21 +15,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from engine import pareto
 from engine.best import competes, is_better
 from engine.goals import MissingMetric, objective_values, violation
-from engine.pruners import make_pruner
-from engine.pruners.fidelity import step_unit
 from engine.pruners.savings import Savings, SavingsTally
-from engine.samplers import make_sampler
 from engine.samplers.base import Sampler
-from engine.space import show_value
 from engine.spec import StudySpec, spec_from_dict, spec_to_dict
 from engine.storage import StudyFile, StudyFileError, check_note
+from engine.study_front import ParetoFront, trial_ranks
+from engine.study_open import check_params_fit, interrupted, pruner_of, sampler_of
+from engine.study_summary import Summary, summarize
 from engine.trial import Trial, TrialState
 
 log = logging.getLogger(__name__)
@@ -40,24 +38,6 @@ Listener = Callable[[str, Trial], None]
 CHECKPOINT_S = 3.0
 # Events: "started" (a trial was asked), "finished" (told), "intermediate" (a report).
 EVENTS = ("started", "finished", "intermediate")
-
-
-class Summary(NamedTuple):
-    """Where a study stands, taken in one go under its lock: what a window shows on every
-    refresh, made by the thread that changed the study so the GUI never waits on the lock.
-    """
-
-    counts: dict[TrialState, int]
-    n_finished: int
-    running: int
-    best_trial: Trial | None
-    total: int | None  # trials the study will have when done, if known
-    budget_left: int | None  # trials still to start, if the budget counts trials
-    # Compute used and saved by pruning ("312 of 1,000 epochs run; 69% saved"), once a
-    # trial was pruned; empty otherwise.
-    savings_text: str = ""
-    # Trials on the Pareto front, in a study of several objectives; None with one.
-    front_size: int | None = None
 
 
 class Study:
@@ -73,14 +53,14 @@ class Study:
         self.spec = spec
         self.space = spec.space
         self.file = file
-        self.sampler = sampler or _sampler_of(spec, self.space)
-        self.pruner = _pruner_of(spec)
+        self.sampler = sampler or sampler_of(spec, self.space)
+        self.pruner = pruner_of(spec)
         self._stops: dict[int, tuple[str, int]] = {}  # trial -> (why it stops, at which step)
         self._trials: list[Trial] = []
         self._steps_used = 0  # last reported step of every trial, summed (budget.steps)
         self._counts = dict.fromkeys(TrialState, 0)
         self._best: Trial | None = None
-        self._front: list[Trial] = []  # feasible complete trials no other one dominates
+        self._front = ParetoFront(spec.goals)
         self._savings = SavingsTally()
         for t in trials or []:
             self._put(t)
@@ -120,7 +100,7 @@ class Study:
         try:
             spec = spec_from_dict(file.spec(), source=str(path))
             trials = file.trials()
-            _check_params_fit(path, spec, trials)
+            check_params_fit(path, spec, trials)
             if not readonly and claim:
                 file.claim()  # only a study found good is written to; claiming interrupts
         except Exception:
@@ -128,7 +108,7 @@ class Study:
             raise
         if not readonly or not file.in_use_elsewhere():
             # Nobody runs these any more (read-only: say so without changing the file).
-            trials = [_interrupted(t) if t.state is TrialState.RUNNING else t for t in trials]
+            trials = [interrupted(t) if t.state is TrialState.RUNNING else t for t in trials]
         return cls(spec, file, trials)
 
     def reconfigure(self, spec: StudySpec) -> None:
@@ -144,8 +124,8 @@ class Study:
             if self.file is not None and not self.file.readonly:
                 self.file.write_spec(spec_to_dict(spec))
             self.spec = spec
-            self.sampler = _sampler_of(spec, self.space)
-            self.pruner = _pruner_of(spec)
+            self.sampler = sampler_of(spec, self.space)
+            self.pruner = pruner_of(spec)
             for t in self._trials:
                 self.sampler.after_trial(t)
                 self.pruner.observe(t)
@@ -375,20 +355,9 @@ class Study:
                     trial.value, self._best.value, self.spec.direction)):
                 self._best = trial
         elif trial.values and trial.feasible:
-            self._add_to_front(trial)
+            if self._front.add(trial) and len(self.spec.goals) == 1:
+                self._best = self._front.best_in_first()
 
-    def _add_to_front(self, trial: Trial) -> None:
-        signs = np.array([g.sign for g in self.spec.goals])
-        mine = signs * np.array(trial.values)
-        if self._front:
-            others = signs * np.array([t.values for t in self._front])
-            if np.any(np.all(others <= mine, axis=1) & np.any(others < mine, axis=1)):
-                return
-            beaten = np.all(mine <= others, axis=1) & np.any(mine < others, axis=1)
-            self._front = [t for t, b in zip(self._front, beaten) if not b]
-        self._front.append(trial)
-        if len(self.spec.goals) == 1:
-            self._best = min(self._front, key=lambda t: signs[0] * t.values[0])
     def _save(self, trial: Trial) -> None:
         # A study opened read-only refuses to run (write_trial raises StudyFileError) rather
         # than running trials whose results would silently never reach the file.
@@ -452,8 +421,7 @@ class Study:
                 return [] if best is None else [
                     t for t in self._trials
                     if t.state is TrialState.COMPLETE and t.value == best.value]
-            sign = self.spec.goals[0].sign
-            return sorted(self._front, key=lambda t: (sign * t.values[0], t.number))
+            return self._front.in_order()
 
     def ranks(self) -> dict[int, int]:
         """Pareto rank of every complete trial, by number: 0 for the front, then each
@@ -461,13 +429,7 @@ class Study:
         all that meet them, ranked by how far outside they are."""
         with self._lock:
             trials = list(self._trials)
-        if self.spec.is_multi:
-            ranks = pareto.trial_ranks(trials, self.spec.goals)
-        else:  # one objective: the rank among distinct values, best first
-            ranks = pareto.trial_ranks([t.evolve(values=(t.value,)) for t in trials],
-                                       self.spec.goals)
-        done = [(t, r) for t, r in zip(trials, ranks) if r == r]
-        return {t.number: int(r) for t, r in done}
+        return trial_ranks(trials, self.spec.goals, self.spec.is_multi)
 
     def summary(self) -> Summary:
         """Counts, best, finished, budget left and running, consistent with each other.
@@ -479,16 +441,8 @@ class Study:
 
     def _snapshot(self) -> None:
         # Called under the lock after every change of the trials.
-        counts = dict(self._counts)
-        running = counts[TrialState.RUNNING]
-        finished = sum(n for state, n in counts.items() if state.is_finished)
-        left = None if self.spec.trials is None else max(0, self.spec.trials - finished - running)
-        saved = ""
-        if counts[TrialState.PRUNED]:
-            saved = self._savings.savings().text(step_unit(self.spec.objective))
-        front = len(self._front) if self.spec.is_multi and len(self.spec.goals) > 1 else None
-        self._summary = Summary(counts, finished, running, self._best, self.total, left, saved,
-                                front)
+        self._summary = summarize(self.spec, self._counts, self._best, self.total,
+                                  self._savings, len(self._front))
 
     @property
     def total(self) -> int | None:
@@ -529,34 +483,4 @@ class Study:
             return self.budget_spent() and not self._counts[TrialState.RUNNING]
 
 
-def _sampler_of(spec: StudySpec, space) -> Sampler:
-    sampler = make_sampler(spec.sampler, space, direction=spec.direction, seed=spec.seed,
-                           options=spec.sampler_options)
-    if spec.is_multi:
-        sampler.use_goals(spec.goals, spec.constraints)
-    return sampler
-
-
-def _pruner_of(spec: StudySpec):
-    return make_pruner(spec.pruner, direction=spec.direction, seed=spec.seed,
-                       options=spec.pruner_options)
-
-
-def _interrupted(trial: Trial) -> Trial:
-    # As the file says once a writer claims it: an error already told is kept.
-    return trial.evolve(state=TrialState.INTERRUPTED,
-                        error=trial.error or "the app stopped while it ran")
-
-
 __all__ = ["EVENTS", "Study", "StudyFileError", "Summary"]
-
-
-def _check_params_fit(path: str | Path, spec: StudySpec, trials: list[Trial]) -> None:
-    # A row edited by hand or by another tool: a sampler told about a value outside the
-    # space (a categorical choice it does not have) fails deep inside a worker later.
-    for t in trials:
-        if not spec.space.contains(t.params):
-            raise StudyFileError(
-                f"{path}: trial {t.number}: params = {show_value(t.params)} do not fit the "
-                "study's search space; the file was changed outside Knobs"
-            )

@@ -11,14 +11,14 @@ in a ``QSortFilterProxyModel``: the proxy compares rows through ``data()``, whic
 100,000 rows means millions of Python calls (measured: ~16 s per click). Filtering is done
 here too, with numpy (:mod:`desktop.trials.filter_expr`, :mod:`desktop.trials.words`), as a
 reset of the model's row map; :mod:`desktop.trials.proxy` only passes rows through.
+The filtering lives in :mod:`desktop.trials.row_filter` and the derivation of sort keys and
+cell text in :mod:`desktop.trials.cell_keys`, both mixed into the model.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from functools import partial
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -35,25 +35,21 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from desktop.state_colours import STATE_COLOURS
 from desktop.trial_feed import TrialFeed
+from desktop.trials.cell_keys import CellKeys
 from desktop.trials.columns import (
     HEAD_COLUMNS,
     RANK_COLUMN,
     TAIL_COLUMNS,
     TrialColumn,
-    column_keys,
-    key_text_function,
     metric_column,
     param_column,
-    raw_value,
     tooltip_text,
-    typed_key,
 )
-from desktop.trials.filter_expr import TrialFilter, match_trials, parse_filter
-from desktop.trials.words import ALPHABETS, ColumnText, WordIndex
-from engine.formatting import format_number
-from engine.pareto import trial_ranks
-from engine.space import FloatParam, IntParam, Param
-from engine.states import FAILED, INTERRUPTED, STATE_CODE, STATES
+from desktop.trials.filter_expr import TrialFilter
+from desktop.trials.row_filter import BACKGROUND_WORD_ROWS, RowFilter
+from desktop.trials.words import WordIndex
+from engine.space import Param
+from engine.states import FAILED, INTERRUPTED, STATES
 from engine.study import Study
 from engine.trial import Trial, TrialState
 from engine.trial_columns import TrialColumns
@@ -67,8 +63,6 @@ LIVE_RESORT_ROWS = 20_000
 RESORT_MS = 1000
 # Rows whose texts are read when fitting a column's width: the widest ones are among them.
 WIDTH_SAMPLE = 400
-# Above this many rows, the words of a filter are searched on a worker thread.
-BACKGROUND_WORD_ROWS = 20_000
 
 # Roles as plain ints: data() runs for every visible cell and role on each repaint.
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -95,7 +89,7 @@ _STATE_BRUSH = tuple(QBrush(QColor(STATE_COLOURS[s])) for s in STATES)
 _MUTED_CODES = (FAILED, INTERRUPTED)
 
 
-class TrialsModel(QAbstractTableModel):
+class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
     """One row per trial of the feed's study, updated from ``feed.updated`` in batches.
 
     Columns: #, state, value, one per parameter, one per scalar metric (added as metrics
@@ -299,160 +293,7 @@ class TrialsModel(QAbstractTableModel):
         self._resort_timer.stop()
         self._apply_order(self._visible_rows())
 
-    # --- filtering (the proxy shows only accepted rows) --------------------------------
-
-    def parse_filter(
-        self, text: str, states: Iterable[TrialState] | None = None
-    ) -> tuple[TrialFilter, list[str]]:
-        """The filter for a filter box's text and the states to keep, and its problems."""
-        codes = None if states is None else frozenset(float(STATE_CODE[s]) for s in states)
-        return parse_filter(text, self._columns, self._text_key, codes)
-
-    def _text_key(self, column: TrialColumn, text: str) -> float | None:
-        return typed_key(column, text, self._params.get(column.name))
-
-    def set_filter(self, trial_filter: TrialFilter | None) -> None:
-        """Show only the trials that pass (all for ``None``), as one reset of the rows.
-
-        Filtering happens here with numpy, not in a proxy's ``filterAcceptsRow``: that is a
-        Python call per row, ~1.5 s at 100,000 rows. Words in a table of more than
-        BACKGROUND_WORD_ROWS rows are searched on a worker thread (formatting the number
-        columns takes a second there); the rows change, and ``filter_applied`` follows,
-        when the answer is back. Meanwhile :attr:`searching` is true.
-        """
-        self._filter = None if trial_filter is None or trial_filter.is_empty else trial_filter
-        self._search_generation += 1  # a search still running answers an older filter
-        if self._filter is not None and self._filter.words and self._n > BACKGROUND_WORD_ROWS:
-            self._search_words(self._filter, self._search_generation)
-            return
-        self.searching = False
-        self._reset_rows(None if self._filter is None else self._evaluate(np.arange(self._n)))
-        self.filter_applied.emit()
-
-    def _reset_rows(self, match: np.ndarray | None) -> None:
-        self.filter_resetting = True
-        self.beginResetModel()
-        try:
-            self._match = match
-            self._set_rows(self._visible_rows())
-        finally:
-            self.endResetModel()
-            self.filter_resetting = False
-
-    def _search_words(self, trial_filter: TrialFilter, generation: int) -> None:
-        self.searching = True
-        n, version = self._n, self._store.version
-        # Copies: the feed may write new values into the store while the search runs.
-        columns = [c._replace(keys=c.keys[:n].copy()) for c in self._word_columns()]
-        words, index = trial_filter.words, self._words
-
-        def work() -> None:
-            try:
-                found = index.rows_with_all(words, columns, n, version)
-            except Exception as exc:  # noqa: BLE001 - shown by the view as a problem
-                found = exc
-            try:
-                self._words_found.emit(generation, n, found)
-            except RuntimeError:
-                pass  # the table was closed while it searched
-
-        threading.Thread(target=work, name="knobs-word-search", daemon=True).start()
-
-    def _on_words_found(self, generation: int, n: int, found: object) -> None:
-        if generation != self._search_generation:
-            return  # the user typed on; a newer search (or none) is wanted
-        self.searching = False
-        if isinstance(found, Exception):
-            raise found  # a bug: the window's error dialog and log report it
-        match = match_trials(self._filter, np.arange(self._n), _Keys(self))
-        match[:n] &= found
-        if self._n > n:  # trials that arrived while it searched: read their cells
-            match[n:] = self._evaluate(np.arange(n, self._n))
-        self._reset_rows(match)
-        self.filter_applied.emit()
-
-    def _evaluate(self, numbers: np.ndarray) -> np.ndarray:
-        ok = match_trials(self._filter, numbers, _Keys(self))
-        words = self._filter.words
-        if words and ok.any():
-            if numbers.size > 64:
-                # Whole columns with numpy, one distinct value at a time.
-                found = self._words.rows_with_all(words, self._word_columns(), self._n,
-                                                  self._store.version)
-                ok &= found[numbers]
-            else:  # a few changed rows of a live study: read their cells
-                for k in np.flatnonzero(ok).tolist():
-                    text = self._row_text(int(numbers[k]))
-                    ok[k] = all(w in text for w in words)
-        return ok
-
-    def _word_columns(self) -> list[ColumnText]:
-        out = []
-        for c, column in enumerate(self._columns):
-            if column.kind in ("param", "metric", "note"):
-                alphabet = ALPHABETS["value"] if column.numeric else None
-                # A blank number parameter is one the trial lacks: no text to look up.
-                lacks = isinstance(self._params.get(column.name), (FloatParam, IntParam))
-                raw = None if lacks else partial(self._raw_text, column)
-            else:
-                alphabet, raw = ALPHABETS.get(column.kind), None
-            out.append(ColumnText(column.key, self._keys(column.key), self._texts[c],
-                                  alphabet, raw))
-        return out
-
-    # --- text ----------------------------------------------------------------------------
-
-    def _cell_text(self, c: int, i: int) -> str:
-        column = self._columns[c]
-        text = self._texts[c](self._keys(column.key)[i])
-        if not text and column.kind in ("param", "metric", "note"):
-            return self._raw_text(column, i)
-        return text
-
-    def _raw_text(self, column: TrialColumn, i: int) -> str:
-        # No key: absent, or a value with no number (a text metric, an unknown choice).
-        trial = self._store.trials[i]
-        raw = None if trial is None else raw_value(column, trial)
-        return "" if raw is None else format_number(raw, 4)
-
-    def _row_text(self, i: int) -> str:
-        # Cells joined by a separator nobody types, so a word cannot span two cells.
-        return "\x1f".join(self._cell_text(c, i) for c in range(len(self._columns))).lower()
-
-    def _text_functions(self) -> list:
-        return [key_text_function(c, self._params.get(c.name)) for c in self._columns]
-
-    # --- sort keys, derived from the store -------------------------------------------------
-
-    def _keys(self, key: tuple[str, str]) -> np.ndarray:
-        if self._store is None:
-            return np.empty(0)
-        if self._key_version != self._store.version:
-            self._key_cache.clear()
-            self._key_version = self._store.version
-        keys = self._key_cache.get(key)
-        if keys is None:
-            column = next(c for c in self._columns if c.key == key)
-            if column is RANK_COLUMN:
-                keys = np.full(self._store.n, np.nan)
-                keys[: len(self._ranks)] = self._ranks[: self._store.n]
-            else:
-                keys = column_keys(column, self._store, self._params.get(column.name))
-            self._key_cache[key] = keys
-        return keys
-
-    def _update_ranks(self) -> bool:
-        """Recompute the Pareto ranks (a new trial can move any other trial's rank); True
-        when one changed."""
-        if self._study is None or not self._study.is_multi:
-            return False
-        ranks = np.asarray(trial_ranks(self._study.trials, self._study.spec.goals), float)
-        if np.array_equal(ranks, self._ranks, equal_nan=True):
-            return False
-        self._ranks = ranks
-        self._key_cache.pop(RANK_COLUMN.key, None)
-        self._words = WordIndex()  # row texts hold ranks: searched anew when asked
-        return True
+    # --- filtering (row_filter.py), sort keys and cell text (cell_keys.py) -------------
 
     def _best_number(self) -> int:
         if self._study is not None and self._study.is_multi:
@@ -657,17 +498,4 @@ class TrialsModel(QAbstractTableModel):
         return out
 
 
-class _Keys:
-    """The model's sort-key columns as the mapping :func:`match_trials` reads."""
-
-    def __init__(self, model: TrialsModel):
-        self._model = model
-
-    def __getitem__(self, key: tuple[str, str]) -> np.ndarray:
-        return self._model._keys(key)
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return (c.key for c in self._model.columns)
-
-
-__all__ = ["NUMBER_ROLE", "SORT_ROLE", "TrialColumn", "TrialsModel"]
+__all__ = ["BACKGROUND_WORD_ROWS", "NUMBER_ROLE", "SORT_ROLE", "TrialColumn", "TrialsModel"]

@@ -7,7 +7,6 @@ The view never changes the model except when the user sorts or filters.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,7 @@ from PySide6.QtGui import (
     QAction,
     QColor,
     QFont,
-    QFontDatabase,
     QFontMetrics,
-    QGuiApplication,
     QIcon,
     QKeySequence,
     QPainter,
@@ -27,8 +24,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -36,7 +31,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QMessageBox,
-    QPlainTextEdit,
     QProxyStyle,
     QPushButton,
     QStyle,
@@ -49,13 +43,11 @@ from PySide6.QtWidgets import (
 
 from desktop.state_colours import STATE_COLOURS
 from desktop.trial_feed import TrialFeed
-from desktop.trials.code_snippet import python_code
-from desktop.trials.columns import error_reason
+from desktop.trials.error_dialog import TrialErrorDialog
 from desktop.trials.model import NUMBER_ROLE, TrialsModel
-from desktop.trials.note_field import add_note_field
 from desktop.trials.proxy import TrialsProxyModel
+from desktop.trials.row_actions import RowActions
 from engine.export import judged_of, write_csv, write_json
-from engine.formatting import format_number
 from engine.spec import spec_to_dict
 from engine.states import STATE_LABEL
 from engine.trial import Trial, TrialState
@@ -72,7 +64,7 @@ _PROBLEM_STYLE = "QLineEdit { border: 1px solid #c43838; border-radius: 3px; pad
 _CELL_MARGIN = 6
 
 
-class TrialsTableWidget(QWidget):
+class TrialsTableWidget(RowActions, QWidget):
     """The trials table with its filter box, state filter and export button.
 
     ``rerun_requested(params)`` asks the main window to run one configuration again.
@@ -272,43 +264,6 @@ class TrialsTableWidget(QWidget):
                 "Choose another folder or file name.",
             )
 
-    def copy_params_as_json(self, number: int) -> str:
-        text = json.dumps(self._trial(number).params, indent=2)
-        QGuiApplication.clipboard().setText(text)
-        return text
-
-    def copy_as_python_code(self, number: int) -> str:
-        trial = self._trial(number)
-        study = self.model.study
-        objective = study.spec.objective if study else {}
-        text = python_code(objective, trial)
-        QGuiApplication.clipboard().setText(text)
-        return text
-
-    def rerun(self, number: int) -> None:
-        self.rerun_requested.emit(dict(self._trial(number).params))
-
-    def show_error(self, number: int) -> TrialErrorDialog:
-        dialog = TrialErrorDialog(self._trial(number), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
-
-    def row_menu(self, number: int) -> QMenu:
-        """The context menu for one trial's row (not shown yet)."""
-        trial = self._trial(number)
-        menu = QMenu(self)
-        menu.addAction("Copy params as JSON", lambda: self.copy_params_as_json(number))
-        menu.addAction("Copy as Python code", lambda: self.copy_as_python_code(number))
-        menu.addSeparator()
-        menu.addAction("Re-run this configuration", lambda: self.rerun(number))
-        if trial.state is TrialState.FAILED:
-            menu.addSeparator()
-            menu.addAction("Show error…", lambda: self.show_error(number))
-        menu.addSeparator()
-        add_note_field(menu, self.model.study, trial)
-        return menu
-
     def header_menu(self) -> QMenu:
         """Show or hide columns; the last visible column cannot be hidden."""
         menu = QMenu(self)
@@ -419,19 +374,6 @@ class TrialsTableWidget(QWidget):
         finally:
             self._syncing = False
 
-    def _on_view_double_clicked(self, index: QModelIndex) -> None:
-        trial = self.model.trial_at(self.proxy.mapToSource(index).row())
-        if trial.state is TrialState.FAILED:
-            self.show_error(trial.number)
-
-    def _on_view_context_menu_requested(self, pos: QPoint) -> None:
-        index = self.view.indexAt(pos)
-        if not index.isValid():
-            return
-        menu = self.row_menu(index.data(NUMBER_ROLE))
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(self.view.viewport().mapToGlobal(pos))
-
     def _on_header_context_menu_requested(self, pos: QPoint) -> None:
         menu = self.header_menu()
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -452,11 +394,6 @@ class TrialsTableWidget(QWidget):
         for action in self.export_button.menu().actions():
             if action.data() is True:
                 action.setEnabled(has_selection)
-
-    def _on_copy_shortcut_triggered(self) -> None:
-        current = self.view.currentIndex()
-        if current.isValid():
-            self.copy_params_as_json(current.data(NUMBER_ROLE))
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -521,70 +458,6 @@ class TrialsTableWidget(QWidget):
         return sorted(trials, key=lambda t: t.number)
 
 
-class TrialErrorDialog(QDialog):
-    """Why a trial failed: the plain reason, with the traceback in a collapsible section."""
-
-    def __init__(self, trial: Trial, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle(f"Trial {trial.number} failed")
-        reason = error_reason(trial.error) or "The trial failed without saying why."
-        details = "\n".join((trial.error or "").strip().splitlines()[1:])
-
-        icon = QLabel()
-        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-                       .pixmap(32, 32))
-        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.reason_label = QLabel(f"<b>Trial {trial.number} failed.</b><br>{_html(reason)}")
-        self.reason_label.setWordWrap(True)
-        self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        params = ", ".join(f"{k}={format_number(v, 4)}" for k, v in trial.params.items())
-        params_label = QLabel(f"Parameters: {params}" if params else "")
-        params_label.setWordWrap(True)
-        params_label.setStyleSheet("color: palette(placeholder-text);")
-
-        self.details_button = QToolButton()
-        self.details_button.setText("Details")
-        self.details_button.setCheckable(True)
-        self.details_button.setAutoRaise(True)
-        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
-        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.details_button.toggled.connect(self._on_details_button_toggled)
-        self.details_button.setVisible(bool(details))
-        self.details_edit = QPlainTextEdit(details)
-        self.details_edit.setReadOnly(True)
-        self.details_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.details_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.details_edit.setMinimumHeight(160)
-        self.details_edit.hide()
-
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(trial.error or ""))
-        buttons.rejected.connect(self.reject)
-
-        top = QHBoxLayout()
-        top.addWidget(icon)
-        text = QVBoxLayout()
-        text.addWidget(self.reason_label)
-        text.addWidget(params_label)
-        text.addStretch(1)
-        top.addLayout(text, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.details_edit, 1)
-        layout.addWidget(buttons)
-        self.resize(600, self.sizeHint().height())
-
-    def _on_details_button_toggled(self, shown: bool) -> None:
-        self.details_button.setArrowType(
-            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
-        )
-        self.details_edit.setVisible(shown)
-        # Grow or shrink downwards only; adjustSize() would also narrow the dialog.
-        self.resize(self.width(), self.sizeHint().height())
-
-
 class _RoomyTableStyle(QProxyStyle):
     """The application's style with wider text margins in cells and header sections."""
 
@@ -606,10 +479,6 @@ def _dot_icon(color: QColor, size: int = 10) -> QIcon:
     painter.drawEllipse(1, 1, size - 2, size - 2)
     painter.end()
     return QIcon(pixmap)
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 __all__ = ["TrialErrorDialog", "TrialsTableWidget"]

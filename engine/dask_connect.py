@@ -9,6 +9,8 @@ client certificate, so no other user of the computer can connect to it.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import socket
 from dataclasses import dataclass
@@ -16,6 +18,10 @@ from typing import Any
 
 from engine._dask_task import describe_worker
 from engine.cluster_address import ClusterAddress, ClusterError, ClusterTLS, check_cluster
+
+# Dask raises any of these when a scheduler does not answer in time. On Python 3.10 the
+# asyncio and concurrent.futures ones are not the builtin TimeoutError (3.11 made them one).
+TIMEOUTS = (TimeoutError, asyncio.TimeoutError, concurrent.futures.TimeoutError)
 
 INSTALL = "install knobs[cluster] (pip install 'knobs[cluster]')"
 # One retry after a worker dies, as the app allows on any cluster.
@@ -103,7 +109,7 @@ def open_client(address: str, *, security: Any, timeout: float, name: str) -> An
     try:
         return distributed.Client(address, timeout=timeout, set_as_default=False, name=name,
                                   security=security, deserializers=["msgpack"])
-    except (OSError, TimeoutError, ValueError) as exc:
+    except (OSError, ValueError, *TIMEOUTS) as exc:
         raise ClusterError(unreachable(address, timeout, exc)) from None
 
 
@@ -166,7 +172,7 @@ def cluster_info(client: Any, address: str) -> ClusterInfo:
 
 
 def unreachable(address: str, timeout: float, exc: BaseException) -> str:
-    reason = "no answer" if isinstance(exc, TimeoutError) else one_line(exc)
+    reason = "no answer" if isinstance(exc, TIMEOUTS) else one_line(exc)
     return (f"could not reach the Dask scheduler at {address} within {timeout:g} s "
             f"({reason}): is 'dask scheduler' running there, and the port open to this "
             "computer?")

@@ -41,6 +41,7 @@ from engine.cluster_address import (
 )
 from engine.dask_connect import (
     ATTEMPTS,
+    TIMEOUTS,
     ClusterInfo,
     check_workers,
     cluster_info,
@@ -142,7 +143,7 @@ class DaskExecutor:
                     logging.getLogger(__name__).debug("closing trial processes", exc_info=True)
             try:
                 client.close(timeout=2 if self._broken else 5)
-            except (OSError, TimeoutError):
+            except (OSError, *TIMEOUTS):
                 logging.getLogger(__name__).debug("closing the client", exc_info=True)
         if cluster is not None:
             cluster.close(timeout=10)
@@ -213,7 +214,7 @@ class DaskExecutor:
             except Exception as exc:  # noqa: BLE001 - any failure to answer counts the same
                 if self._stop_watch.is_set():
                     return
-                why = ("did not answer within" if isinstance(exc, TimeoutError)
+                why = ("did not answer within" if isinstance(exc, TIMEOUTS)
                        else f"failed ({type(exc).__name__}) within")
                 self._broken = (f"the Dask scheduler at {self.scheduler_address} {why} "
                                 f"{self.scheduler_timeout_s:g} s; the study stopped")
@@ -437,7 +438,7 @@ class _Answers:
                                                   client=self._client)
         try:
             queue.put([index, reason or ""])
-        except (OSError, TimeoutError) as exc:
+        except (OSError, *TIMEOUTS) as exc:
             # A scheduler that is gone: the trial goes on unjudged after its wait, and the
             # run loop learns of the loss from the trial's future.
             logging.getLogger(__name__).debug("answering a report: %s", exc)

@@ -13,8 +13,8 @@ SPEC = StudySpec(name="elsewhere", params=(FloatParam("x", 0.0, 1.0),),
                  sampler="random", trials=100, seed=0)
 
 
-def test_the_window_follows_a_study_another_writer_runs(qtbot, analysis_window, tmp_path):
-    window = analysis_window
+def test_the_window_follows_a_study_another_writer_runs(qtbot, window, tmp_path):
+
     path = tmp_path / "elsewhere.knobs"
     writer = Study.create(SPEC, path)
     for _ in range(3):

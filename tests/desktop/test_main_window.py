@@ -19,32 +19,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(main_window_module, "confirm_objective", lambda parent, text: True)
-    errors = []
-    monkeypatch.setattr(main_window_module, "show_error",
-                        lambda parent, title, message, lead=None: errors.append(message))
-    def no_modal_questions(*args, **kwargs):
-        raise AssertionError(f"unexpected question dialog: {args[1:3]}")
-
-    # A modal dialog would hang an offscreen test; any question asked is a failure here.
-    monkeypatch.setattr(main_window_module.QMessageBox, "question", no_modal_questions)
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    w.studies_folder = tmp_path / "studies"
-    w.errors = errors
-    w.show()
-    yield w
-    if w.pool is not None:
-        w.pool.stop()
-        w.pool.wait()
-    # Closed here, not by qtbot: pytest-qt closes its widgets before fixtures tear down,
-    # and the window would then ask about the unsaved setup.
-    w.setWindowModified(False)
-    w.close()
-    w.deleteLater()
-
-
-@pytest.fixture
 def toy(tmp_path) -> Path:
     """The fast toy example, copied so that studies are written next to it in tmp."""
     for name in ("toy_training.toml", "toy_training.py"):
@@ -311,7 +285,6 @@ def test_a_model_switch_asks_before_replacing_an_edited_space(window, qtbot, mon
     window.objective_panel.default_space_suggested.emit(list(load_spec(EXAMPLE_SPEC).params))
     assert questions == ["Replace the search space?"]
     assert window.space_editor.params() == edited
-
 
 
 def test_a_second_objective_and_a_limit_run_to_a_pareto_front(window, qtbot, toy):

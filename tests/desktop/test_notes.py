@@ -84,8 +84,8 @@ def test_a_read_only_study_shows_notes_but_takes_none(qtbot, study_path):
     study.close()
 
 
-def test_the_study_notes_dialog_saves_the_note_in_the_file(qtbot, analysis_window, study_path):
-    window = analysis_window
+def test_the_study_notes_dialog_saves_the_note_in_the_file(qtbot, window, study_path):
+
     assert window.open_path(study_path)
     window.analysis_menu.aboutToShow.emit()
     assert window.study_notes_action.isEnabled()

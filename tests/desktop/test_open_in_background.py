@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-import desktop.main_window as main_window_module
-from desktop.main_window import MainWindow
 from engine.space import FloatParam
 from engine.spec import StudySpec
 from engine.study import Study
@@ -23,21 +19,6 @@ def make_file(path, n: int, name: str):
         study.tell(t.number, TrialState.COMPLETE, value=t.params["x"])
     study.close()
     return path
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    errors = []
-    monkeypatch.setattr(main_window_module, "show_error",
-                        lambda parent, title, message, lead=None: errors.append(message))
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    w.errors = errors
-    w.show()
-    yield w
-    w.loader.wait(10)
-    w.setWindowModified(False)
-    w.close()
-    w.deleteLater()
 
 
 def test_open_shows_busy_at_once_then_the_study(qtbot, window, tmp_path):

@@ -17,9 +17,9 @@ def fingerprint(path: Path):
 
 
 @pytest.mark.parametrize("name", ["optuna_two_studies.db", "optuna_journal.log"])
-def test_an_optuna_storage_opens_read_only_in_every_view(qtbot, analysis_window, tmp_path,
+def test_an_optuna_storage_opens_read_only_in_every_view(qtbot, window, tmp_path,
                                                          monkeypatch, name):
-    window = analysis_window
+
     path = tmp_path / "src" / name
     path.parent.mkdir()
     shutil.copy(DATA / name, path)
@@ -58,8 +58,8 @@ def test_an_optuna_storage_opens_read_only_in_every_view(qtbot, analysis_window,
     assert fingerprint(path) == before
 
 
-def test_a_file_that_is_not_a_study_still_says_so(analysis_window, tmp_path):
+def test_a_file_that_is_not_a_study_still_says_so(window, tmp_path):
     bad = tmp_path / "x.db"
     bad.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
-    assert not analysis_window.open_path(bad)
-    assert analysis_window.errors
+    assert not window.open_path(bad)
+    assert window.errors

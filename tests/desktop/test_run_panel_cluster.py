@@ -3,18 +3,15 @@ the connection test (in a thread, shown inline) and a study run through a local 
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
-import desktop.main_window as main_window_module
 from desktop import background
-from desktop.main_window import MainWindow
 from desktop.run.run_panel import RunPanel
 from engine import dask_executor
 from engine.spec import load_spec
@@ -143,56 +140,35 @@ def test_a_result_for_an_address_since_edited_is_dropped(qtbot, panel, monkeypat
 # --- the window ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(main_window_module, "confirm_objective", lambda parent, text: True)
-    errors = []
-    monkeypatch.setattr(main_window_module, "show_error",
-                        lambda parent, title, message, lead=None: errors.append(message))
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    w.studies_folder = tmp_path / "studies"
-    w.errors = errors
-    w.show()
-    for name in ("toy_training.toml", "toy_training.py"):
-        shutil.copy(EXAMPLES / name, tmp_path / name)
-    w.import_spec(tmp_path / "toy_training.toml")
-    yield w
-    if w.pool is not None:
-        w.pool.stop()
-        w.pool.wait()
-    w.setWindowModified(False)
-    w.close()
-    w.deleteLater()
-
-
-def test_the_window_runs_a_study_on_a_local_cluster(qtbot, window):
-    choose_cluster(qtbot, window.run_panel, "local:2")
-    window.run_panel.trials.setValue(4)
-    qtbot.mouseClick(window.run_panel.run_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.pool is None, timeout=60_000)
-    window.feed.flush()
-    assert window.errors == []
-    study = window.study
+def test_the_window_runs_a_study_on_a_local_cluster(qtbot, toy_window):
+    choose_cluster(qtbot, toy_window.run_panel, "local:2")
+    toy_window.run_panel.trials.setValue(4)
+    qtbot.mouseClick(toy_window.run_panel.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: toy_window.pool is None, timeout=60_000)
+    toy_window.feed.flush()
+    assert toy_window.errors == []
+    study = toy_window.study
     assert study.counts()[TrialState.COMPLETE] == 4
     assert all(len(t.intermediate) == 10 for t in study.trials)  # learning curves came back
-    assert window.table.model.rowCount() == 4
+    assert toy_window.table.model.rowCount() == 4
 
 
-def test_an_unreachable_cluster_stops_the_run_with_a_plain_message(qtbot, window):
-    choose_cluster(qtbot, window.run_panel, f"tcp://127.0.0.1:{_free_port()}")
-    window.run_panel.trials.setValue(4)
-    window.run_study()
-    qtbot.waitUntil(lambda: window.pool is None, timeout=30_000)
-    assert len(window.errors) == 1 and "nothing listens at tcp://127.0.0.1:" in window.errors[0]
-    assert window.study.trials == []  # no trial was asked for
+def test_an_unreachable_cluster_stops_the_run_with_a_plain_message(qtbot, toy_window):
+    choose_cluster(qtbot, toy_window.run_panel, f"tcp://127.0.0.1:{_free_port()}")
+    toy_window.run_panel.trials.setValue(4)
+    toy_window.run_study()
+    qtbot.waitUntil(lambda: toy_window.pool is None, timeout=30_000)
+    errors = toy_window.errors
+    assert len(errors) == 1 and "nothing listens at tcp://127.0.0.1:" in errors[0]
+    assert toy_window.study.trials == []  # no trial was asked for
 
 
-def test_a_malformed_address_refuses_to_run(qtbot, window):
-    choose_cluster(qtbot, window.run_panel, "localhost:8786")
-    window.run_study()
-    assert window.pool is None
-    assert window.errors == []  # said inline, in the cluster section
-    assert "tcp://HOST:PORT" in window.run_panel.cluster_result.text()
+def test_a_malformed_address_refuses_to_run(qtbot, toy_window):
+    choose_cluster(qtbot, toy_window.run_panel, "localhost:8786")
+    toy_window.run_study()
+    assert toy_window.pool is None
+    assert toy_window.errors == []  # said inline, in the cluster section
+    assert "tcp://HOST:PORT" in toy_window.run_panel.cluster_result.text()
 
 
 def _free_port() -> int:
@@ -236,16 +212,16 @@ def test_a_spec_cluster_table_fills_the_cluster_section(qtbot, panel, tmp_path):
     assert panel.tls_fields.edits["cert_file"].text() == "/c/me.pem"
 
 
-def test_the_window_refuses_a_tls_run_without_certificates_inline(qtbot, window):
-    choose_cluster(qtbot, window.run_panel, "tls://127.0.0.1:8786")
-    window.run_study()
-    assert window.pool is None and window.errors == []  # no dialog: said in the panel
-    assert "is a TLS scheduler" in window.run_panel.cluster_result.text()
-    assert window.run_panel.cluster_result.isVisible()
+def test_the_window_refuses_a_tls_run_without_certificates_inline(qtbot, toy_window):
+    choose_cluster(qtbot, toy_window.run_panel, "tls://127.0.0.1:8786")
+    toy_window.run_study()
+    assert toy_window.pool is None and toy_window.errors == []  # no dialog: said in the panel
+    assert "is a TLS scheduler" in toy_window.run_panel.cluster_result.text()
+    assert toy_window.run_panel.cluster_result.isVisible()
 
 
 def test_a_scheduler_that_stops_answering_stops_the_window_run_with_the_reason(
-        qtbot, window, tmp_path, monkeypatch):
+        qtbot, toy_window, tmp_path, monkeypatch):
     import os
     import signal
 
@@ -257,19 +233,19 @@ def test_a_scheduler_that_stops_answering_stops_the_window_run_with_the_reason(
     monkeypatch.setattr(runner_module, "make_executor", lambda cluster, **k: DaskExecutor(
         cluster, memory_limit_mb=k.get("memory_limit_mb"), **QUICK))
     with _cluster(tmp_path) as (address, scheduler, _):
-        choose_cluster(qtbot, window.run_panel, address)
-        window.run_panel.trials.setValue(200)
-        window.run_panel.workers.setValue(1)
-        window.run_study()
-        qtbot.waitUntil(lambda: window.study is not None and
-                        window.study.counts()[TrialState.COMPLETE] >= 2, timeout=60_000)
+        choose_cluster(qtbot, toy_window.run_panel, address)
+        toy_window.run_panel.trials.setValue(200)
+        toy_window.run_panel.workers.setValue(1)
+        toy_window.run_study()
+        qtbot.waitUntil(lambda: toy_window.study is not None and
+                        toy_window.study.counts()[TrialState.COMPLETE] >= 2, timeout=60_000)
         os.kill(scheduler.pid, signal.SIGSTOP)
         try:
-            qtbot.waitUntil(lambda: window.pool is None, timeout=60_000)
+            qtbot.waitUntil(lambda: toy_window.pool is None, timeout=60_000)
         finally:
             os.kill(scheduler.pid, signal.SIGCONT)
-    assert window.errors == [f"the Dask scheduler at {address} did not answer within 3 s; "
+    assert toy_window.errors == [f"the Dask scheduler at {address} did not answer within 3 s; "
                              "the study stopped"]
-    counts = window.study.counts()
+    counts = toy_window.study.counts()
     assert counts[TrialState.RUNNING] == 0 and counts[TrialState.INTERRUPTED] == 1
-    assert window.run_panel.run_button.isEnabled()  # ready to resume
+    assert toy_window.run_panel.run_button.isEnabled()  # ready to resume

@@ -1,16 +1,13 @@
 """The run panel's "Stop bad trials early": pruners in plain words, their options in the
-spec, what each objective is judged by, and a pruned run in the window."""
+spec, what each objective is judged by, and a pruned run in the toy_window."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
-import desktop.main_window as main_window_module
-from desktop.main_window import MainWindow
 from desktop.run.run_panel import RunPanel
 from engine.spec import load_spec
 from engine.trial import TrialState
@@ -82,58 +79,36 @@ def test_a_running_study_locks_the_pruner(panel):
     assert panel.pruning.choice.isEnabled()
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(main_window_module, "confirm_objective", lambda parent, text: True)
-    errors = []
-    monkeypatch.setattr(main_window_module, "show_error",
-                        lambda parent, title, message, lead=None: errors.append(message))
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    w.studies_folder = tmp_path / "studies"
-    w.errors = errors
-    w.show()
-    for name in ("toy_training.toml", "toy_training.py"):
-        shutil.copy(EXAMPLES / name, tmp_path / name)
-    w.import_spec(tmp_path / "toy_training.toml")
-    yield w
-    if w.pool is not None:
-        w.pool.stop()
-        w.pool.wait()
-    w.setWindowModified(False)
-    w.close()
-    w.deleteLater()
-
-
-def test_successive_halving_in_the_window_prunes_and_shows_the_compute_saved(qtbot, window):
-    panel = window.run_panel
+def test_successive_halving_in_the_window_prunes_and_shows_the_compute_saved(qtbot, toy_window):
+    panel = toy_window.run_panel
     choose(panel, "asha")
     panel.trials.setValue(12)
     panel.workers.setValue(2)
     qtbot.mouseClick(panel.run_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.pool is None, timeout=60_000)
-    window.feed.flush()
-    assert window.errors == []
-    study = window.study
+    qtbot.waitUntil(lambda: toy_window.pool is None, timeout=60_000)
+    toy_window.feed.flush()
+    assert toy_window.errors == []
+    study = toy_window.study
     assert study.spec.pruner == "asha"
     pruned = [t for t in study.trials if t.state is TrialState.PRUNED]
     assert pruned and all(len(t.intermediate) < 10 for t in pruned)
-    assert window.table.model.rowCount() == 12
+    assert toy_window.table.model.rowCount() == 12
     assert "epochs run" not in panel.savings_label.text()  # a Python function: "steps"
     assert "steps run;" in panel.savings_label.text()
     assert panel.savings_label.text().endswith("% saved")
     # The status bar says it too, after the counts.
-    status = window.counts_label.text()
+    status = toy_window.counts_label.text()
     assert f"{len(pruned)} pruned · " in status and status.endswith(panel.savings_label.text())
 
 
-def test_the_table_shows_steps_and_where_a_pruned_trial_stopped(qtbot, window):
-    panel = window.run_panel
+def test_the_table_shows_steps_and_where_a_pruned_trial_stopped(qtbot, toy_window):
+    panel = toy_window.run_panel
     choose(panel, "asha")
     panel.trials.setValue(8)
     qtbot.mouseClick(panel.run_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.pool is None, timeout=60_000)
-    window.feed.flush()
-    model = window.table.model
+    qtbot.waitUntil(lambda: toy_window.pool is None, timeout=60_000)
+    toy_window.feed.flush()
+    model = toy_window.table.model
     titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert "Steps" in titles and "Stopped at" in titles and "Pruned by" in titles
     steps, stopped = titles.index("Steps"), titles.index("Stopped at")

@@ -7,10 +7,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
-import desktop.main_window as main_window_module
 from desktop.main_window import MainWindow
 from engine.cli import main as cli_main
 from engine.samplers import RandomSampler
@@ -30,25 +28,6 @@ PLAIN = "def f(params):\n    return params['x']\n"
 # the run (it once killed a worker thread quietly and the run said "Done").
 UNSTORABLE = ("def f(params, report):\n    if params['x'] > 0.5:\n"
               "        report(2**63, 1.0)\n    return params['x']\n")
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(main_window_module, "confirm_objective", lambda parent, text: True)
-    errors = []
-    monkeypatch.setattr(main_window_module, "show_error",
-                        lambda parent, title, message, lead=None: errors.append(message))
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    w.studies_folder = tmp_path / "studies"
-    w.errors = errors
-    w.show()
-    yield w
-    if w.pool is not None:
-        w.pool.stop()
-        w.pool.wait()
-    w.setWindowModified(False)
-    w.close()
-    w.deleteLater()
 
 
 def run_in_window(qtbot, window: MainWindow, trials: int) -> None:

@@ -26,8 +26,8 @@ def make(path: Path, sampler: str) -> Path:
 
 
 @pytest.fixture
-def studies(qtbot, analysis_window, tmp_path):
-    window = analysis_window
+def studies(qtbot, window, tmp_path):
+
     assert window.open_path(make(tmp_path / "random.knobs", "random"))
     window.compare_action.trigger()
     studies = window.studies_window

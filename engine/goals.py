@@ -165,16 +165,20 @@ def _tables(raw: Any, key: str, problems: list[str]) -> list[tuple[int, Mapping]
     return out
 
 
+def _unknown_keys(where: str, item: Mapping[str, Any], accepted: tuple[str, ...],
+                  problems: list[str]) -> None:
+    for k in item:
+        if k not in accepted:
+            problems.append(f"{where}{k}: unknown setting; accepted: " + ", ".join(accepted))
+
+
 def _read_objectives(raw: Any, direction: str, known: Mapping[str, str | None] | None,
                      problems: list[str]) -> tuple[Goal, ...]:
     goals: list[Goal] = []
     seen: set[str] = set()
     for i, item in _tables(raw, "objectives", problems):
         where = f"objectives[{i}]."
-        for k in item:
-            if k not in _OBJECTIVE_KEYS:
-                problems.append(f"{where}{k}: unknown setting; accepted: "
-                                + ", ".join(_OBJECTIVE_KEYS))
+        _unknown_keys(where, item, _OBJECTIVE_KEYS, problems)
         metric = item.get("metric")
         bad = _metric_problem(where, metric, known)
         if bad:
@@ -215,10 +219,7 @@ def _read_constraints(raw: Any, known: Mapping[str, str | None] | None, problems
     for i, item in _tables(raw, "constraints", problems):
         where = f"constraints[{i}]."
         before = len(problems)
-        for k in item:
-            if k not in _CONSTRAINT_KEYS:
-                problems.append(f"{where}{k}: unknown setting; accepted: "
-                                + ", ".join(_CONSTRAINT_KEYS))
+        _unknown_keys(where, item, _CONSTRAINT_KEYS, problems)
         metric = item.get("metric")
         bad = _metric_problem(where, metric, known)
         if bad:

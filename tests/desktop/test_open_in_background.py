@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+import shiboken6
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 import desktop.main_window as main_window_module
+from desktop import background, study_loader
 from desktop.app import open_window
 from desktop.main_window import MainWindow
 from engine.space import FloatParam
@@ -127,3 +131,27 @@ def test_starting_with_an_unreadable_study_keeps_the_example_and_says_why(
     qtbot.waitUntil(lambda: bool(window.errors), timeout=20_000)
     assert "not a Knobs study file" in window.errors[0]
     assert window.name_edit.text() == example and example and window.study is None
+
+
+def test_a_study_read_for_a_window_closed_meanwhile_is_closed(qtbot, tmp_path, monkeypatch):
+    path = make_file(tmp_path / "late.knobs", 10, "late study")
+    release = threading.Event()
+    real_open = study_loader.session.open_study
+
+    def slow_open(p):
+        release.wait(10)
+        return real_open(p)
+
+    monkeypatch.setattr(study_loader.session, "open_study", slow_open)
+    loader = study_loader.StudyLoader()
+    loaded = []
+    loader.loaded.connect(loaded.append)
+    loader.load(path)
+    loader.cancel()  # as closing the window does: the busy cursor goes
+    loader.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(loader))
+    release.set()
+    qtbot.waitUntil(lambda: background.pending() == 0, timeout=20_000)
+    assert loaded == []
+    # Nobody holds the study any more: it opens for writing again.
+    Study.open(path).close()

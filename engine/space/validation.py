@@ -4,8 +4,8 @@ names the parameter, the field, the value and what is accepted."""
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from engine.space.encoding import snap

@@ -7,7 +7,7 @@ import socket
 import sys
 import threading
 
-from PySide6.QtCore import QSocketNotifier, QTimer
+from PySide6.QtCore import QSettings, QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -33,12 +33,17 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def open_window(path: str | None = None) -> MainWindow:
-    """The main window on ``path`` (a study or spec), or on the bundled example study."""
-    window = MainWindow()
-    if path is None or not window.open_path(path):
-        window.load_spec(load_spec(EXAMPLE_SPEC), EXAMPLE_SPEC.parent, from_file=False)
-        window.setWindowModified(False)
+def open_window(path: str | None = None, settings: QSettings | None = None) -> MainWindow:
+    """The main window on ``path`` (a study or spec), or on the bundled example study.
+
+    A study file is read off the GUI thread, as File > Open reads it: the window shows the
+    example with "Opening …" at once and the study when it is read (or says why not).
+    """
+    window = MainWindow(settings)
+    window.load_spec(load_spec(EXAMPLE_SPEC), EXAMPLE_SPEC.parent, from_file=False)
+    window.setWindowModified(False)
+    if path is not None:
+        window.open_path(path, background=True)
     return window
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 
-_jobs: dict[int, Callable[[Any], None]] = {}  # GUI thread only: job number -> on_done
+# GUI thread only: job number -> (on_done, on_dropped)
+_jobs: dict[int, tuple[Callable[[Any], None], Callable[[Any], None] | None]] = {}
 _numbers = itertools.count()
 
 
@@ -31,20 +32,23 @@ _relay: _Relay | None = None  # made on first use, on the GUI thread; lives as l
 
 
 def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None], *,
-                      name: str) -> threading.Thread:
+                      name: str, on_dropped: Callable[[Any], None] | None = None
+                      ) -> threading.Thread:
     """Call ``work()`` on a daemon thread, then ``on_done(result)`` on the GUI thread.
 
     ``on_done`` is usually a method of the widget that asked; if that widget is deleted
-    before the work ends, the result is dropped. ``work`` must not hold the widget (copy
-    what it needs) and must not raise (return the error in the result for the widget to
-    show). Call from the GUI thread.
+    before the work ends, the result is dropped, and handed to ``on_dropped`` (a plain
+    function, on the GUI thread) when given: a result holding a resource, such as an open
+    file, is released there. ``work`` must not hold the widget (copy what it needs) and
+    must not raise (return the error in the result for the widget to show). Call from the
+    GUI thread.
     """
     global _relay
     if _relay is None:
         _relay = _Relay()
         _relay.done.connect(_deliver, Qt.QueuedConnection)
     number = next(_numbers)
-    _jobs[number] = on_done
+    _jobs[number] = (on_done, on_dropped)
     relay = _relay
 
     def run() -> None:
@@ -61,8 +65,11 @@ def pending() -> int:
 
 
 def _deliver(number: int, result: Any) -> None:
-    on_done = _jobs.pop(number)
+    on_done, on_dropped = _jobs.pop(number)
     receiver = getattr(on_done, "__self__", None)
     if isinstance(receiver, QObject) and not shiboken6.isValid(receiver):
-        return  # the widget that asked was deleted meanwhile: nobody wants the result
+        # The widget that asked was deleted meanwhile: nobody wants the result.
+        if on_dropped is not None:
+            on_dropped(result)
+        return
     on_done(result)

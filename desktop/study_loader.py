@@ -2,9 +2,11 @@
 freezes the window.
 
 The file is read, the study built and its trials copied into :class:`TrialColumns` on a
-worker thread; the result comes back to the GUI thread by a queued signal. Each load has a
-generation number: a load the user has replaced by another (or cancelled) is dropped when
-it arrives, and its study closed.
+worker thread; the result comes back to the GUI thread through
+:func:`desktop.background.run_in_background`, so a window closed meanwhile is never
+signalled from the thread. Each load has a generation number: a load the user has replaced
+by another (or cancelled), or one whose window is gone, is dropped when it arrives, and its
+study closed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import NamedTuple
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QProgressBar, QStatusBar
 
+from desktop.background import run_in_background
 from engine import session
 from engine.study import Study
 from engine.trial_columns import TrialColumns
@@ -39,7 +42,6 @@ class StudyLoader(QObject):
 
     loaded = Signal(object)
     failed = Signal(object, object)
-    _done = Signal(int, object, object)  # generation, path, LoadedStudy or exception
 
     def __init__(self, status_bar: QStatusBar | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -54,7 +56,6 @@ class StudyLoader(QObject):
         if status_bar is not None:
             status_bar.addPermanentWidget(self._bar)
         self._cursor = False
-        self._done.connect(self._on_done)  # emitted on the reading thread: delivered queued
 
     @property
     def busy(self) -> bool:
@@ -71,7 +72,7 @@ class StudyLoader(QObject):
         self._generation += 1
         generation, path = self._generation, Path(path)
 
-        def work() -> None:
+        def work() -> tuple[int, Path, object]:
             # A study file makes a few hundred thousand objects; the cyclic garbage collector
             # would traverse all of them again and again while they are made, holding up
             # every thread (the GUI's too) for up to a second each time. None of them is
@@ -87,16 +88,11 @@ class StudyLoader(QObject):
             finally:
                 if collecting:
                     gc.enable()
-            try:
-                self._done.emit(generation, path, result)
-            except RuntimeError:  # the window closed while the file was read
-                if isinstance(result, LoadedStudy):
-                    result.study.close()
+            return generation, path, result
 
-        thread = threading.Thread(target=work, name="knobs-open-study", daemon=True)
-        self._threads[generation] = thread
         self._show_busy(f"Opening {path.name}\u2026")
-        thread.start()
+        self._threads[generation] = run_in_background(
+            work, self._on_done, name="knobs-open-study", on_dropped=_release)
 
     def cancel(self) -> None:
         """Drop the load under way (its study is closed when it arrives)."""
@@ -123,7 +119,8 @@ class StudyLoader(QObject):
             else:
                 self._status_bar.showMessage(text)
 
-    def _on_done(self, generation: int, path: Path, result: object) -> None:
+    def _on_done(self, answer: tuple[int, Path, object]) -> None:
+        generation, path, result = answer
         self._threads.pop(generation, None)
         if generation == self._generation:
             self._show_busy(None)
@@ -138,6 +135,13 @@ class StudyLoader(QObject):
             self.loaded.emit(result)
         else:
             self.failed.emit(path, result)
+
+
+def _release(answer: tuple[int, Path, object]) -> None:
+    """A study read for a window closed meanwhile: its file is closed, its lease given up."""
+    result = answer[2]
+    if isinstance(result, LoadedStudy):
+        result.study.close()
 
 
 __all__ = ["LoadedStudy", "StudyLoader"]

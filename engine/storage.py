@@ -28,6 +28,7 @@ from engine.study_checks import (
     StudyFileError,
     _check_header,
     _check_identity,
+    _json_object,
     _reason,
     _row_problems,
     _short,
@@ -214,7 +215,9 @@ class StudyFile:
             "SELECT number, state, params, value, started_at, finished_at, worker, error, "
             f"metrics, {goal_columns} FROM trials ORDER BY number"
         )
-        problems = [p for row in rows for p in _row_problems(row)]
+        # Each row's params and metrics are decoded once, for the check and the trial.
+        decoded = [(_json_object(row[2]), _json_object(row[8])) for row in rows]
+        problems = [p for row, objs in zip(rows, decoded) for p in _row_problems(row, objs)]
         if problems:
             raise StudyFileError(f"{self.path}: a trial row is damaged: {problems[0]}")
         numbers = [row[0] for row in rows]
@@ -234,15 +237,15 @@ class StudyFile:
         try:
             return [
                 Trial(
-                    number=n, params=json.loads(params), state=TrialState(state), value=value,
+                    number=n, params=params, state=TrialState(state), value=value,
                     started_at=started, finished_at=finished, worker=worker, error=error,
-                    metrics=json.loads(metrics), intermediate=tuple(steps.get(n, ())),
+                    metrics=metrics, intermediate=tuple(steps.get(n, ())),
                     values=tuple(json.loads(values)) if values else (),
                     violation=violation or 0.0,
                     note=notes.get(n, ""),
                 )
-                for (n, state, params, value, started, finished, worker, error, metrics,
-                     values, violation) in rows
+                for (n, state, _, value, started, finished, worker, error, _, values,
+                     violation), (params, metrics) in zip(rows, decoded)
             ]
         except (ValueError, TypeError) as exc:
             raise StudyFileError(f"{self.path}: a trial row is damaged: {exc}") from None

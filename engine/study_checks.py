@@ -31,8 +31,20 @@ class StudyFileError(Exception):
 _LATEST_TIME = 253402300799.0
 
 
-def _row_problems(row: tuple) -> list[str]:
-    """What in one trials row is not what Knobs writes there (a hand edit, another tool)."""
+def _json_object(text: Any) -> dict | None:
+    """A row's JSON object column decoded, or None when it holds anything else."""
+    try:
+        decoded = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def _row_problems(row: tuple, decoded: tuple[dict | None, dict | None]) -> list[str]:
+    """What in one trials row is not what Knobs writes there (a hand edit, another tool).
+
+    ``decoded`` is the row's params and metrics through :func:`_json_object`, decoded once
+    for both this check and the trial made from the row."""
     n, state, params, value, started, finished, worker, error, metrics, values, viol = row
     where = f"trial {n!r}"
     out = []
@@ -44,12 +56,8 @@ def _row_problems(row: tuple) -> list[str]:
         if t is not None and (not isinstance(t, (int, float)) or not 0 <= t <= _LATEST_TIME):
             out.append(f"{where}: {name} = {_short(t)}: expected seconds since 1970 "
                        "before the year 10000")
-    for name, text in (("params", params), ("metrics", metrics)):
-        try:
-            decoded = json.loads(text) if isinstance(text, str) else None
-        except ValueError:
-            decoded = None
-        if not isinstance(decoded, dict):
+    for name, text, obj in (("params", params, decoded[0]), ("metrics", metrics, decoded[1])):
+        if obj is None:
             out.append(f"{where}: {name} = {_short(text)}: expected a JSON object")
     if values is not None:
         try:

@@ -37,8 +37,9 @@ def interrupted(trial: Trial) -> Trial:
 def check_params_fit(path: str | Path, spec: StudySpec, trials: list[Trial]) -> None:
     # A row edited by hand or by another tool: a sampler told about a value outside the
     # space (a categorical choice it does not have) fails deep inside a worker later.
+    space = spec.space  # made anew on each use: once here, not once per trial
     for t in trials:
-        if not spec.space.contains(t.params):
+        if not space.contains(t.params):
             raise StudyFileError(
                 f"{path}: trial {t.number}: params = {show_value(t.params)} do not fit the "
                 "study's search space; the file was changed outside Knobs"

@@ -179,6 +179,7 @@ class TrialPlotWidget(QWidget):
         self.columns: TrialColumns | None = None
         self.mask: np.ndarray | None = None
         self.value_label = "Objective value"
+        self.live = False  # the last trials shown came from a running study
         self._stale = True
         self._last_refresh = -np.inf
         self._live_timer = QTimer(self)
@@ -224,6 +225,7 @@ class TrialPlotWidget(QWidget):
         at most every few tenths of a second, so that painting never crowds out the user.
         """
         self.columns, self.mask, self.value_label = columns, mask, value_label
+        self.live = live
         self._stale = True
         if not self.isVisible():
             return
@@ -263,6 +265,11 @@ class TrialPlotWidget(QWidget):
     @property
     def is_stale(self) -> bool:
         return self._stale
+
+    @property
+    def last_refresh(self) -> float:
+        """When the plot last redrew (``time.monotonic``)."""
+        return self._last_refresh
 
     def showEvent(self, event):  # noqa: N802 - Qt override
         super().showEvent(event)

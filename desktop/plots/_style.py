@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QGraphicsItem
 
 from desktop.state_colours import STATE_COLOURS
 from engine.states import STATE_CODE, STATE_LABEL
@@ -113,6 +114,9 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
         axis.setTextPen(pen(TEXT))
         axis.setTickFont(label_font(9))
         axis.setStyle(tickTextOffset=6)
+        # An axis paints its grid across the whole plot: kept as a pixmap, it is redrawn
+        # only when its ticks move, not on every new point of a live plot.
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     plot.setLabel("bottom", x_label, color=TEXT, **{"font-size": "10pt"})
     plot.setLabel("left", y_label, color=TEXT, **{"font-size": "10pt"})
     plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.plots import _style as style
 from desktop.plots._base import NoValueStrip, ScatterItem, TrialPlotWidget, TrialScatterItem
+from desktop.plots._live_range import LiveExtent
 from desktop.trial_feed import TrialFeed
 from engine.analysis import optimization_history
 from engine.states import STATE_LABEL
@@ -36,6 +37,8 @@ class HistoryPlotWidget(TrialPlotWidget):
             self.plot.addItem(item)
         self.plot.addItem(self.best_line)
         self.plot.addItem(self.selection)
+        self.x_extent = LiveExtent()  # while a study runs, the x axis re-ranges in steps
+        self.plot.addItem(self.x_extent)
         self.legend = style.add_legend(self.graphics)
         self._numbers = np.empty(0, dtype=np.int64)
         self._y = np.empty(0)
@@ -60,6 +63,7 @@ class HistoryPlotWidget(TrialPlotWidget):
                 legend.append(style.state_entry(state))
         x, best = _staircase(h.best_numbers, h.best_values, h.numbers)
         self.best_line.setData(x, best)
+        self.x_extent.follow(float(h.numbers[-1]) if h.numbers.size else None, self.live)
         if best.size:
             legend.append((style.LINE_GLYPH, style.BEST, "best so far"))
         style.set_legend(self.legend, legend[::-1])  # best line and complete first
@@ -72,6 +76,7 @@ class HistoryPlotWidget(TrialPlotWidget):
         for item in self.scatters.values():
             item.clear_points()
         self.best_line.setData([], [])
+        self.x_extent.follow(None, live=False)
         self.selection.setData([], [])
         self.strip.clear()
         style.set_legend(self.legend, [])

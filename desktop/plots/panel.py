@@ -54,6 +54,9 @@ FILTER_STATES = (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED, Tria
                  TrialState.INTERRUPTED)
 EXPORT_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
 DEFER_RESET_TRIALS = 20_000
+# A live batch reaches the plots this long after the table: the table's update and paint,
+# then the plot's, each in its own event-loop turn, so the window answers in between.
+LIVE_DEFER_MS = 40
 
 
 class PlotsWidget(QWidget):
@@ -105,6 +108,10 @@ class PlotsWidget(QWidget):
         self._reset_timer = QTimer(self)
         self._reset_timer.setSingleShot(True)
         self._reset_timer.timeout.connect(self._push)
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.setInterval(LIVE_DEFER_MS)
+        self._live_timer.timeout.connect(lambda: self._push(live=True))
         feed.reset.connect(self._on_feed_reset)
         feed.updated.connect(self._on_feed_updated)
         self._on_feed_reset(feed.study)
@@ -133,6 +140,7 @@ class PlotsWidget(QWidget):
     # --- feed ------------------------------------------------------------------------
 
     def _on_feed_reset(self, study: Study | None) -> None:
+        self._live_timer.stop()  # the reset below shows every trial of the new study
         self.columns = self.feed.columns  # the store the table reads too
         if study is not None:
             self.value_label = _value_label(study)
@@ -147,9 +155,10 @@ class PlotsWidget(QWidget):
         self._push()
 
     def _on_feed_updated(self, trials: list[Trial]) -> None:
-        if self.columns is None:
-            return
-        self._push(live=True)  # the feed has stored the batch in the shared columns
+        if self.columns is not None and not self._live_timer.isActive():
+            # The feed has stored the batch in the shared columns; batches that come
+            # meanwhile are drawn with it.
+            self._live_timer.start()
 
     def _push(self, live: bool = False) -> None:
         """Hand the table and the filter to every plot (only the visible one draws now)."""

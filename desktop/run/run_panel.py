@@ -383,9 +383,13 @@ class RunPanel(ClusterSection, QWidget):
         finished = study.n_finished
         total = study.total
         if total:
+            # QProgressBar.setValue repaints at once, inside this batch's event-loop turn;
+            # with updates off it only marks the bar for the window's next paint.
+            self.progress.setUpdatesEnabled(False)
             self.progress.setRange(0, total)
             self.progress.setValue(min(finished, total))
             self.progress.setFormat(f"{finished} / {total} trials")
+            self.progress.setUpdatesEnabled(True)
         else:
             self.progress.setRange(0, 0 if self._mode == "running" else 1)
             self.progress.setFormat(f"{finished} trials")

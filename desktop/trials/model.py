@@ -99,7 +99,6 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
 
     summary_changed = Signal()  # after every reset or batch: state counts, best trial
     filter_applied = Signal()  # the rows now show the last filter set
-    _words_found = Signal(int, int, object)  # emitted on the search thread: queued
 
     def __init__(self, feed: TrialFeed, parent: QObject | None = None):
         super().__init__(parent)
@@ -126,7 +125,6 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
         self.filter_resetting = False
         self.searching = False  # words are being searched on a worker thread
         self._search_generation = 0
-        self._words_found.connect(self._on_words_found)
         self._bold = QFont()
         self._bold.setBold(True)
         self._resort_timer = QTimer(self)

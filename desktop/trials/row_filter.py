@@ -7,13 +7,13 @@ keys (:mod:`desktop.trials.filter_expr`), and its words looked up a column at a 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from desktop.background import run_in_background
 from desktop.trials.columns import TrialColumn, typed_key
 from desktop.trials.filter_expr import TrialFilter, match_trials, parse_filter
 from desktop.trials.words import ALPHABETS, ColumnText
@@ -76,19 +76,18 @@ class RowFilter:
         columns = [c._replace(keys=c.keys[:n].copy()) for c in self._word_columns()]
         words, index = trial_filter.words, self._words
 
-        def work() -> None:
+        def work() -> tuple[int, int, object]:
             try:
                 found = index.rows_with_all(words, columns, n, version)
-            except Exception as exc:  # noqa: BLE001 - shown by the view as a problem
+            except Exception as exc:  # noqa: BLE001 - raised again on the GUI thread
                 found = exc
-            try:
-                self._words_found.emit(generation, n, found)
-            except RuntimeError:
-                pass  # the table was closed while it searched
+            return generation, n, found
 
-        threading.Thread(target=work, name="knobs-word-search", daemon=True).start()
+        # The answer is dropped if the table is closed meanwhile.
+        run_in_background(work, self._on_words_found, name="knobs-word-search")
 
-    def _on_words_found(self, generation: int, n: int, found: object) -> None:
+    def _on_words_found(self, answer: tuple[int, int, object]) -> None:
+        generation, n, found = answer
         if generation != self._search_generation:
             return  # the user typed on; a newer search (or none) is wanted
         self.searching = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from engine.space.encoding import snap
@@ -214,7 +215,10 @@ def _cycle_problems(params: Sequence[Param]) -> list[Problem]:
 
 def _can_take(p: Param, v: Any) -> bool:
     if isinstance(p, CategoricalParam):
-        return any(same_value(v, c) for c in p.choices)
+        try:
+            return choice_key(v) in _choice_keys(p.choices)
+        except TypeError:  # an unhashable value (a list from a JSON file) or choice
+            return any(same_value(v, c) for c in p.choices)
     if isinstance(p, FixedParam):
         return same_value(v, p.value)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
@@ -228,6 +232,12 @@ def _can_take(p: Param, v: Any) -> bool:
     if isinstance(p, IntParam) and v != int(v):
         return False
     return p.step is None or _on_step(p, v)
+
+
+@lru_cache(maxsize=256)
+def _choice_keys(choices: tuple) -> frozenset:
+    # Checking every stored trial of a big study compares its choices 100,000 times.
+    return frozenset(choice_key(c) for c in choices)
 
 
 def _finite(v: int | float) -> bool:

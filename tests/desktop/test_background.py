@@ -43,3 +43,17 @@ def test_a_result_for_a_deleted_widget_is_dropped(qtbot):
     assert not worker.is_alive()
     qtbot.waitUntil(lambda: background.pending() == 0)  # delivered, to nobody
     assert asker.results == []
+
+
+def test_a_dropped_result_is_handed_to_on_dropped_to_release_it(qtbot):
+    asker = _Asker()
+    release = threading.Event()
+    dropped = []
+    worker = run_in_background(lambda: release.wait(10) and "an open file", asker.on_done,
+                               name="knobs-test-work", on_dropped=dropped.append)
+    asker.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(asker))
+    release.set()
+    worker.join(10)
+    qtbot.waitUntil(lambda: bool(dropped))
+    assert dropped == ["an open file"] and asker.results == []

@@ -71,7 +71,7 @@ def test_the_table_reads_the_store_the_plots_read(qtbot, feed):
     # One store, appended once per batch, read by both.
     assert feed.columns.n == table.model.rowCount() == 6
     assert column_texts(table, "state")[-1] == "Running"
-    assert t.number in history.shown
+    qtbot.waitUntil(lambda: t.number in history.shown, timeout=2_000)  # a turn after the table
 
 
 @pytest.mark.parametrize("direction, best_first", [("minimize", "0.00712346"),

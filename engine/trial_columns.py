@@ -143,8 +143,9 @@ class TrialColumns:
     :mod:`engine.states`; -1 for a number not seen yet), ``values`` (NaN without a value),
     ``started`` and ``finished`` (unix s, NaN when unknown), ``workers`` (-1 when unknown),
     ``n_steps`` (how many intermediate values), ``last_step`` (the last step reported, NaN
-    before any), ``violation`` (outside the constraints by, 0 within), ``params`` (n x len(axes): raw numbers or category indices, NaN where a
-    trial lacks the parameter; :meth:`column` also serves fixed parameters) and
+    before any), ``violation`` (how far outside the constraints, 0 within), ``params``
+    (n x len(axes): raw numbers or category indices, NaN where a trial lacks the parameter;
+    :meth:`column` also serves fixed parameters) and
     :meth:`metric` (scalar metrics as floats, NaN when absent or not a number).
     Buffers grow by doubling; :attr:`version` changes with every update, so that anything
     derived from the columns knows when to derive it again.

@@ -14,20 +14,20 @@ from engine.trial import Trial, TrialState
 
 
 def choice_problem(number: int, trials: Sequence[Trial], front: Sequence[Trial]) -> str | None:
-    """Why trial ``number`` cannot be chosen, in one sentence naming it; None when it can."""
+    """Why trial ``number`` cannot be chosen ("it is outside the limits; ..."), None when it
+    can; the caller names the trial."""
     if not 0 <= number < len(trials):
         last = f"trials 0 to {len(trials) - 1}" if trials else "no trials yet"
-        return f"trial = {number}: no such trial; the study has {last}"
+        return f"no such trial; the study has {last}"
     trial = trials[number]
     if trial.state is not TrialState.COMPLETE or not trial.values:
-        return (f"trial = {number}: it is {trial.state.value}; only a complete trial on the "
-                "Pareto front can be chosen")
+        return (f"it is {trial.state.value}; only a complete trial on the Pareto front can be "
+                "chosen")
     if not trial.feasible:
-        return (f"trial = {number}: it is outside the limits; only a trial on the Pareto "
-                "front can be chosen")
+        return "it is outside the limits; only a trial on the Pareto front can be chosen"
     if all(t.number != number for t in front):
-        return (f"trial = {number}: another trial beats it in every objective; only a trial "
-                "on the Pareto front can be chosen")
+        return ("another trial beats it in every objective; only a trial on the Pareto front "
+                "can be chosen")
     return None
 
 

@@ -265,7 +265,7 @@ class Study:
             if number is not None:
                 problem = choice_problem(number, self._trials, self._front.trials)
                 if problem:
-                    raise ValueError(problem)
+                    raise ValueError(f"trial = {number}: {problem}")
             if self.file is not None:
                 self.file.write_chosen(number)
             old, self._chosen = self._chosen, number

@@ -288,6 +288,10 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
         """The column rows are sorted by, or -1 (trial order)."""
         return -1 if self._sort_key is None else self.column_of(*self._sort_key)
 
+    def flush_feed(self) -> None:
+        """Show what changed in the study now (a user action), not at the feed's next tick."""
+        self._feed.flush()
+
     def resort(self) -> None:
         """Put rows in sort order now (big tables re-sort live updates once a second)."""
         self._resort_timer.stop()
@@ -297,8 +301,10 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
 
     def _best_number(self) -> int:
         if self._study is not None and self._study.is_multi:
-            # One objective under limits: its best trial that meets them; several: none.
-            best = self._study.summary().best_trial
+            # One objective under limits: its best trial that meets them; several: the
+            # trial the user chose from the front (desktop/chosen.py), if any.
+            summary = self._study.summary()
+            best = summary.chosen if summary.front_size is not None else summary.best_trial
             return best.number if best is not None else -1
         return self._store.best_row() if self._store is not None else -1
 

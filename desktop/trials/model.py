@@ -119,6 +119,7 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._best = -1  # number of the best trial
         self._ranks = np.empty(0)  # Pareto rank by trial number (studies of several goals)
+        self._live_ranks = None  # keeps them as trials complete (engine/live_ranks.py)
         self._filter: TrialFilter | None = None
         self._match: np.ndarray | None = None  # trial number -> passes the filter
         self._words = WordIndex()
@@ -327,8 +328,7 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
         self._key_version = -1
         self._texts = self._text_functions()
         self._words = WordIndex()
-        self._ranks = np.empty(0)
-        self._update_ranks()
+        self._reset_ranks()
         self._best = self._best_number()
         # A parsed filter names the old study's columns and choices: views parse it again.
         self._filter = self._match = None
@@ -350,11 +350,12 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
         if self._store.n > old:
             self._append(old, self._store.n)
         self._emit_changed([i for i in changed.tolist() if self._row(i) >= 0])
-        # Ranks move only when a trial completes (a start or a report changes none).
-        if any(t.state is TrialState.COMPLETE for t in batch) and self._update_ranks():
+        # Ranks move only when a trial completes, and only those it beats (cell_keys.py).
+        moved = self._update_ranks(batch)
+        if moved.size:
             if self._filter is not None:
-                self._refilter(np.arange(self._n))  # "on the front" may take or drop rows
-            self._emit_changed([i for i in range(self._n) if self._row(i) >= 0])
+                self._refilter(moved)  # "on the front" may take or drop rows
+            self._emit_changed([i for i in moved.tolist() if self._row(i) >= 0])
         self._update_best()
         if self._sort_key is not None:
             if self._n < LIVE_RESORT_ROWS:

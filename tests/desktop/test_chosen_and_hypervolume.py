@@ -158,3 +158,27 @@ def test_a_third_objective_is_shown_in_colour_with_a_colour_bar(window, feed):
     plot.set_axes(0, 2)
     assert plot.colour_axis() == 1 and "training time" in \
         plot.colour_bar.getAxis("left").labelText
+
+
+def test_a_new_trial_changes_only_the_ranks_it_moves_in_the_table(window, feed, qtbot):
+    _, table = window
+    study = make_study()
+    feed.set_study(study)
+    model, rank = table.model, table.model.column_of("rank")
+    touched = []
+    model.dataChanged.connect(lambda a, b: touched.extend(
+        model.data(model.index(r, 0), Qt.ItemDataRole.UserRole + 1)
+        for r in range(a.row(), b.row() + 1)))
+    # 0.93 in 0.9 s beats trial 0 (0.90 in 1 s): trial 0 falls to rank 1, and trial 4,
+    # which trial 0 beats, to rank 2.
+    t = study.ask()
+    feed.flush()
+    touched.clear()
+    study.tell(t.number, TrialState.COMPLETE, value=0.93, metrics={"fit_time": 0.9})
+    feed.flush()
+    cells = {model.index(model.row_of(n), 0).data(): model.index(model.row_of(n), rank).data()
+             for n in range(6)}
+    assert cells == {"0": "1", "1": "0", "2": "0", "3": "3", "4": "2", "5": "0"}
+    # Repainted: the new trial and the trials whose rank moved (0, 4, and 3 outside the
+    # limit, which ranks after one more front); not trials 1 and 2.
+    assert sorted(set(touched)) == [0, 3, 4, 5]

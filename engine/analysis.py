@@ -28,6 +28,7 @@ import numpy as np
 
 from engine.best import best_so_far
 from engine.formatting import format_number
+from engine.goals import VALUE, Goal
 from engine.states import COMPLETE, RUNNING, STATE_CODE, STATES
 from engine.trial_columns import ParamAxis, TrialColumns, log_ticks, nice_ticks, param_axes
 
@@ -61,6 +62,23 @@ def optimization_history(columns: TrialColumns, mask: np.ndarray | None = None) 
         numbers=rows, values=values, states=states, best_numbers=rows[complete],
         best_values=best_so_far(values[complete], columns.direction),
     )
+
+
+def goal_history(columns: TrialColumns, goal: Goal, mask: np.ndarray | None = None) -> History:
+    """One objective of a study of several, as :func:`optimization_history` draws the one
+    score: each shown trial's value of it, and its best so far over the complete trials
+    within the limits."""
+    rows = _rows(columns, mask)
+    states = columns.states[rows]
+    if goal.metric == VALUE:
+        values = columns.values[rows]
+    elif goal.metric in columns.metric_names:
+        values = columns.metric(goal.metric)[rows]
+    else:  # no trial reported it yet
+        values = np.full(rows.size, np.nan)
+    counted = (states == COMPLETE) & (columns.violation[rows] <= 0)
+    return History(numbers=rows, values=values, states=states, best_numbers=rows[counted],
+                   best_values=best_so_far(values[counted], goal.direction))
 
 
 # ---------------------------------------------------------------------------- slices

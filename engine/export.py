@@ -19,10 +19,12 @@ TAIL_COLUMNS = ("duration_s", "started", "worker", "error", "note")
 
 class Judged(NamedTuple):
     """How a study of several objectives or constraints judged its trials, for exports:
-    the objectives' metrics (in order) and each complete trial's Pareto rank by number."""
+    the objectives' metrics (in order), each complete trial's Pareto rank by number, and the
+    trial the user chose from the front (engine.chosen), if any."""
 
     metrics: list[str]
     ranks: dict[int, int]
+    chosen: int | None = None
 
 
 def judged_of(study: Any) -> Judged | None:
@@ -30,7 +32,9 @@ def judged_of(study: Any) -> Judged | None:
     study with several objectives or constraints; None otherwise (its export is as it was)."""
     if not study.spec.is_multi:
         return None
-    return Judged([g.metric for g in study.spec.goals], study.ranks())
+    chosen = study.chosen
+    return Judged([g.metric for g in study.spec.goals], study.ranks(),
+                  None if chosen is None else chosen.number)
 
 
 def scalar_metric_names(trials: Sequence[Trial]) -> list[str]:
@@ -48,13 +52,14 @@ def trial_rows(
 ) -> tuple[list[str], list[list]]:
     """Column names and rows; a parameter inactive in a trial is an empty cell. With
     ``judged``: a column per objective (``objective_<metric>``), ``feasible`` and
-    ``pareto_rank`` (0 for the front), empty for trials that did not complete."""
+    ``pareto_rank`` (0 for the front) and ``chosen`` (true for the trial the user chose),
+    empty for trials that did not complete."""
     metrics = scalar_metric_names(trials)
     taken = {*BASE_COLUMNS, *param_names, *TAIL_COLUMNS}
     # A metric named like a parameter (both "epochs") must not make two equal headers.
     metric_columns = [f"metric_{m}" if m in taken else m for m in metrics]
-    goal_columns = ([f"objective_{m}" for m in judged.metrics] + ["feasible", "pareto_rank"]
-                    if judged else [])
+    goal_columns = ([f"objective_{m}" for m in judged.metrics]
+                    + ["feasible", "pareto_rank", "chosen"] if judged else [])
     columns = [*BASE_COLUMNS, *goal_columns, *param_names, *metric_columns, *TAIL_COLUMNS]
     rows = []
     for t in trials:
@@ -72,8 +77,8 @@ def trial_rows(
 def _goal_cells(t: Trial, judged: Judged) -> list:
     rank = judged.ranks.get(t.number)
     if rank is None or not t.values:
-        return [""] * (len(judged.metrics) + 2)
-    return [*t.values, _blank(t.feasible), rank]
+        return [""] * (len(judged.metrics) + 3)
+    return [*t.values, _blank(t.feasible), rank, _blank(t.number == judged.chosen)]
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -140,14 +145,16 @@ def write_json(
 ) -> None:
     """Every trial in full (params, metrics, intermediate values, note), with the study's
     spec and, when it has one, the note on the study, to a file or an open text stream;
-    with ``judged``, each complete trial's objective values, feasibility and Pareto rank."""
+    with ``judged``, each complete trial's objective values, feasibility, Pareto rank and
+    whether it is the trial the user chose."""
     rows = [trial_to_dict(t) for t in trials]
     if judged:
         for t, row in zip(trials, rows):
             if t.number in judged.ranks and t.values:
                 row.update(objectives=dict(zip(judged.metrics, t.values)),
                            violation=t.violation, feasible=t.feasible,
-                           pareto_rank=judged.ranks[t.number])
+                           pareto_rank=judged.ranks[t.number],
+                           chosen=t.number == judged.chosen)
     payload: dict[str, Any] = {"study": study or {}}
     if study_note:
         payload["study_note"] = study_note

@@ -41,7 +41,13 @@ def front_lines(study: Study, top: int | None = None) -> list[str]:
     widths = [max(12, len(h)) for h in heads]
     lines.append("  " + "#".ljust(6) + " " + " ".join(
         h.rjust(w) for h, w in zip(heads, widths)) + "  params")
+    chosen = study.chosen
     for t in shown:
         cells = " ".join(format_value(v).rjust(w) for v, w in zip(t.values, widths))
-        lines.append(f"  #{t.number:<5} {cells}  {', '.join(format_params(t.params))}")
+        mark = "*" if chosen is not None and t.number == chosen.number else " "
+        lines.append(f" {mark}#{t.number:<5} {cells}  {', '.join(format_params(t.params))}")
+    if chosen is not None:
+        where = "on the front" if any(t.number == chosen.number for t in front) else \
+            "no longer on the front: another trial now beats it"
+        lines.append(f"Chosen: trial {chosen.number} (*), {where}.")
     return lines

@@ -167,7 +167,8 @@ class ParetoPlotData(NamedTuple):
     One entry per complete trial with objective values: its number, its two objective
     values (in their own units), whether it meets the constraints and whether it is on the
     front of all objectives. ``line_x``/``line_y`` trace the front of these two objectives
-    among feasible trials as a staircase (the edge of what they dominate).
+    among feasible trials as a staircase (the edge of what they dominate). ``values`` holds
+    every objective of those trials (one column each), e.g. to colour by a third one.
     """
 
     numbers: np.ndarray
@@ -177,6 +178,7 @@ class ParetoPlotData(NamedTuple):
     on_front: np.ndarray
     line_x: np.ndarray
     line_y: np.ndarray
+    values: np.ndarray
 
 
 def pareto_plot_data(trials: Sequence[Trial], goals: Sequence[Goal], x: int, y: int
@@ -198,4 +200,4 @@ def pareto_plot_data(trials: Sequence[Trial], goals: Sequence[Goal], x: int, y: 
         # Steps between consecutive points of the front (minimised: x up, y down).
         line_x = np.repeat(front[:, 0], 2)[1:] * sx
         line_y = np.repeat(front[:, 1], 2)[:-1] * sy
-    return ParetoPlotData(numbers, xs, ys, feasible, on_front, line_x, line_y)
+    return ParetoPlotData(numbers, xs, ys, feasible, on_front, line_x, line_y, values)

@@ -269,6 +269,18 @@ class StudyFile:
         row = self._query("SELECT value FROM meta WHERE key = 'notes'")
         return row[0][0] if row and isinstance(row[0][0], str) else ""
 
+    def chosen(self) -> int | None:
+        """The number of the trial the user chose from the front, if any (kept in ``meta``:
+        files of any version hold it without a schema step)."""
+        row = self._query("SELECT value FROM meta WHERE key = 'chosen'")
+        if not row:
+            return None
+        text = row[0][0]
+        if not isinstance(text, str) or not text.isdigit():
+            raise StudyFileError(f"{self.path}: the chosen trial is damaged: {_short(text)}: "
+                                 "expected a trial number")
+        return int(text)
+
     # --- writing ---------------------------------------------------------------------
 
     def write_note(self, number: int, text: str) -> None:
@@ -288,6 +300,14 @@ class StudyFile:
             self._write("INSERT OR REPLACE INTO meta (key, value) VALUES ('notes', ?)", [(text,)])
         else:
             self._write("DELETE FROM meta WHERE key = 'notes'", [()])
+
+    def write_chosen(self, number: int | None) -> None:
+        """Store the chosen trial's number (None: no trial is chosen)."""
+        if number is None:
+            self._write("DELETE FROM meta WHERE key = 'chosen'", [()])
+        else:
+            self._write("INSERT OR REPLACE INTO meta (key, value) VALUES ('chosen', ?)",
+                        [(str(int(number)),)])
 
     def write_trial(self, trial: Trial) -> None:
         self._write(

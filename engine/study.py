@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.best import competes, is_better
+from engine.chosen import choice_problem, loaded_choice
 from engine.goals import MissingMetric, objective_values, violation
 from engine.pruners.savings import Savings, SavingsTally
 from engine.samplers.base import Sampler
@@ -65,6 +66,7 @@ class Study:
         for t in trials or []:
             self._put(t)
             self._steps_used += t.intermediate[-1][0] if t.intermediate else 0
+        self._chosen = loaded_choice(file.chosen() if file is not None else None, self._trials)
         self._snapshot()
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
@@ -248,6 +250,30 @@ class Study:
                 self._best = trial
         self._emit("note", trial)
         return trial
+
+    @property
+    def chosen(self) -> Trial | None:
+        """The trial the user chose from the Pareto front (see :mod:`engine.chosen`)."""
+        with self._lock:
+            return None if self._chosen is None else self._trials[self._chosen]
+
+    def choose(self, number: int | None) -> Trial | None:
+        """Mark trial ``number`` of the Pareto front as the chosen one (saved at once;
+        None unmarks). Listeners get a ``"chosen"`` event for the trial newly chosen and for
+        the one it replaces. Raises ValueError naming the trial when it is not on the front."""
+        with self._lock:
+            if number is not None:
+                problem = choice_problem(number, self._trials, self._front.trials)
+                if problem:
+                    raise ValueError(f"trial = {number}: {problem}")
+            if self.file is not None:
+                self.file.write_chosen(number)
+            old, self._chosen = self._chosen, number
+            self._snapshot()
+            changed = [self._trials[n] for n in dict.fromkeys((old, number)) if n is not None]
+        for trial in changed:
+            self._emit("chosen", trial)
+        return self.chosen
 
     def tell(
         self,
@@ -441,8 +467,10 @@ class Study:
 
     def _snapshot(self) -> None:
         # Called under the lock after every change of the trials.
+        chosen = self._chosen
         self._summary = summarize(self.spec, self._counts, self._best, self.total,
-                                  self._savings, len(self._front))
+                                  self._savings, len(self._front),
+                                  None if chosen is None else self._trials[chosen])
 
     @property
     def total(self) -> int | None:

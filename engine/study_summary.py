@@ -26,10 +26,13 @@ class Summary(NamedTuple):
     savings_text: str = ""
     # Trials on the Pareto front, in a study of several objectives; None with one.
     front_size: int | None = None
+    # The trial the user chose from the front (engine.chosen), if any.
+    chosen: Trial | None = None
 
 
 def summarize(spec: StudySpec, counts: dict[TrialState, int], best: Trial | None,
-              total: int | None, savings: SavingsTally, front_size: int) -> Summary:
+              total: int | None, savings: SavingsTally, front_size: int,
+              chosen: Trial | None = None) -> Summary:
     """The Summary of a study with these counts (copied), best trial and total."""
     counts = dict(counts)
     running = counts[TrialState.RUNNING]
@@ -39,4 +42,4 @@ def summarize(spec: StudySpec, counts: dict[TrialState, int], best: Trial | None
     if counts[TrialState.PRUNED]:
         saved = savings.savings().text(step_unit(spec.objective))
     front = front_size if spec.is_multi and len(spec.goals) > 1 else None
-    return Summary(counts, finished, running, best, total, left, saved, front)
+    return Summary(counts, finished, running, best, total, left, saved, front, chosen)

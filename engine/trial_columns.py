@@ -143,8 +143,9 @@ class TrialColumns:
     :mod:`engine.states`; -1 for a number not seen yet), ``values`` (NaN without a value),
     ``started`` and ``finished`` (unix s, NaN when unknown), ``workers`` (-1 when unknown),
     ``n_steps`` (how many intermediate values), ``last_step`` (the last step reported, NaN
-    before any), ``params`` (n x len(axes): raw numbers or category indices, NaN where a
-    trial lacks the parameter; :meth:`column` also serves fixed parameters) and
+    before any), ``violation`` (how far outside the constraints, 0 within), ``params``
+    (n x len(axes): raw numbers or category indices, NaN where a trial lacks the parameter;
+    :meth:`column` also serves fixed parameters) and
     :meth:`metric` (scalar metrics as floats, NaN when absent or not a number).
     Buffers grow by doubling; :attr:`version` changes with every update, so that anything
     derived from the columns knows when to derive it again.
@@ -186,6 +187,7 @@ class TrialColumns:
             "workers": np.full(capacity, -1, dtype=np.int64),
             "n_steps": np.zeros(capacity, dtype=np.int64),
             "last_step": np.full(capacity, np.nan),
+            "violation": np.zeros(capacity),
             "params": np.full((capacity, len(self._all_params)), np.nan),
         }
         for name in self.metric_names:
@@ -232,6 +234,7 @@ class TrialColumns:
         b["workers"][i] = t.worker if t.worker is not None else -1
         b["n_steps"][i] = len(t.intermediate)
         b["last_step"][i] = t.intermediate[-1][0] if t.intermediate else np.nan
+        b["violation"][i] = t.violation
         row = b["params"][i]
         for j, p in enumerate(self._all_params):
             row[j] = self._encode(p, t.params.get(p.name))
@@ -254,6 +257,7 @@ class TrialColumns:
         b["n_steps"][rows] = [len(t.intermediate) for t in trials]
         b["last_step"][rows] = _floats(
             [t.intermediate[-1][0] if t.intermediate else None for t in trials])
+        b["violation"][rows] = [t.violation for t in trials]
         for j, p in enumerate(self._all_params):
             raw = [t.params.get(p.name) for t in trials]
             if isinstance(p, (FloatParam, IntParam)):
@@ -309,6 +313,11 @@ class TrialColumns:
     @property
     def last_step(self) -> np.ndarray:
         return self._buf["last_step"][: self.n]
+
+    @property
+    def violation(self) -> np.ndarray:
+        """How far each trial is outside the spec's constraints (0 when within them)."""
+        return self._buf["violation"][: self.n]
 
     @property
     def params(self) -> np.ndarray:

@@ -9,8 +9,9 @@ from PySide6.QtWidgets import QWidget
 from desktop.plots import _style as style
 from desktop.plots._base import NoValueStrip, ScatterItem, TrialPlotWidget, TrialScatterItem
 from desktop.plots._live_range import LiveExtent
+from desktop.plots.history_goals import HistoryGoals, chosen_entry
 from desktop.trial_feed import TrialFeed
-from engine.analysis import optimization_history
+from engine.analysis import goal_history, optimization_history
 from engine.states import STATE_LABEL
 
 
@@ -40,12 +41,26 @@ class HistoryPlotWidget(TrialPlotWidget):
         self.x_extent = LiveExtent()  # while a study runs, the x axis re-ranges in steps
         self.plot.addItem(self.x_extent)
         self.legend = style.add_legend(self.graphics)
+        # Several objectives: one at a time or the hypervolume (history_goals.py).
+        self.goals = HistoryGoals(self.plot, self)
+        self.goals.combo.currentIndexChanged.connect(self._on_goals_combo_changed)
         self._numbers = np.empty(0, dtype=np.int64)
         self._y = np.empty(0)
         self._clear()
 
+    def _on_goals_combo_changed(self, _index: int) -> None:
+        self.refresh()
+
     def _render(self) -> None:
-        h = optimization_history(self.columns, self.mask)
+        score = self.value_label.split(" (")[0]
+        self.goals.sync(self.feed.study, score)
+        if self.goals.showing_hypervolume:
+            self._render_hypervolume(score)
+            return
+        self.goals.clear_hypervolume()
+        goal = self.goals.goal
+        h = optimization_history(self.columns, self.mask) if goal is None else \
+            goal_history(self.columns, goal, self.mask)
         y = self.strip.place(h.values)
         if np.isfinite(h.values).any():
             self.plot.enableAutoRange(axis="y")
@@ -66,15 +81,43 @@ class HistoryPlotWidget(TrialPlotWidget):
         self.x_extent.follow(float(h.numbers[-1]) if h.numbers.size else None, self.live)
         if best.size:
             legend.append((style.LINE_GLYPH, style.BEST, "best so far"))
-        style.set_legend(self.legend, legend[::-1])  # best line and complete first
-        style.set_axis_label(self.plot, "left", self.value_label)
+        legend = legend[::-1]  # best line and complete first
+        style.set_legend(self.legend, legend)
+        style.set_axis_label(self.plot, "left", self.value_label if goal is None
+                             else self.goals.combo.currentText())
         self._numbers, self._y = h.numbers, y
         self.shown = h.numbers
         self._set_pick_points(h.numbers, y, h.numbers)
+        self._show_chosen(legend)
+
+    def _render_hypervolume(self, score: str) -> None:
+        for item in self.scatters.values():
+            item.clear_points()
+        self.best_line.setData([], [])
+        numbers, volumes, x, y = self.goals.hypervolume(self.columns)
+        self.goals.draw_hypervolume(numbers, volumes, x, y, score)
+        self.strip.place(volumes)
+        self.plot.enableAutoRange(axis="y")
+        legend = [(style.LINE_GLYPH, style.BEST, "hypervolume so far")] if numbers.size else []
+        style.set_legend(self.legend, legend)
+        style.set_axis_label(self.plot, "left", "Hypervolume (higher is better)")
+        self._numbers, self._y = numbers, volumes
+        self.shown = numbers
+        self._set_pick_points(numbers, volumes, numbers)
+        self._show_chosen(legend)
+
+    def _show_chosen(self, legend: list) -> None:
+        summary = self.feed.summary
+        chosen = summary.chosen if summary is not None and self.goals.active else None
+        if self.goals.show_chosen(None if chosen is None else chosen.number, self._numbers,
+                                  self._y):
+            style.set_legend(self.legend, [chosen_entry(chosen.number), *legend])
 
     def _clear(self) -> None:
         for item in self.scatters.values():
             item.clear_points()
+        self.goals.clear_hypervolume()
+        self.goals.chosen.setData([], [])
         self.best_line.setData([], [])
         self.x_extent.follow(None, live=False)
         self.selection.setData([], [])

@@ -398,8 +398,9 @@ class RunPanel(ClusterSection, QWidget):
         if summary.front_size is not None:
             # Several objectives: no single best; the front holds the trade-offs.
             n = summary.front_size
+            chosen = f"; chosen: trial {summary.chosen.number}" if summary.chosen else ""
             self.best_label.setText(f"Best so far: {n} trial{'s' if n != 1 else ''} on the "
-                                    "Pareto front" if n else "Best so far: –")
+                                    f"Pareto front{chosen}" if n else "Best so far: –")
         else:
             self.best_label.setText(
                 f"Best so far: {format_value(best.value)} (trial {best.number})" if best

@@ -14,7 +14,7 @@ from desktop.trials.columns import (
 )
 from desktop.trials.words import WordIndex
 from engine.formatting import format_number
-from engine.pareto import trial_ranks
+from engine.live_ranks import LiveRanks
 
 
 class CellKeys:
@@ -53,15 +53,22 @@ class CellKeys:
             self._key_cache[key] = keys
         return keys
 
-    def _update_ranks(self) -> bool:
-        """Recompute the Pareto ranks (a new trial can move any other trial's rank); True
-        when one changed."""
-        if self._study is None or not self._study.is_multi:
-            return False
-        ranks = np.asarray(trial_ranks(self._study.trials, self._study.spec.goals), float)
-        if np.array_equal(ranks, self._ranks, equal_nan=True):
-            return False
-        self._ranks = ranks
+    def _reset_ranks(self) -> None:
+        """Rank the study's trials at once (a study was opened or shown)."""
+        study = self._study
+        self._live_ranks = LiveRanks(study.spec.goals, study.trials) \
+            if study is not None and study.is_multi else None
+        self._ranks = self._live_ranks.ranks if self._live_ranks is not None else np.empty(0)
         self._key_cache.pop(RANK_COLUMN.key, None)
-        self._words = WordIndex()  # row texts hold ranks: searched anew when asked
-        return True
+
+    def _update_ranks(self, batch) -> np.ndarray:
+        """Rank the trials of a batch that completed; only the ranks they move change
+        (engine/live_ranks.py). Returns the numbers whose rank changed."""
+        if self._live_ranks is None:
+            return np.empty(0, dtype=np.int64)
+        moved = self._live_ranks.add(batch)
+        if moved.size:
+            self._ranks = self._live_ranks.ranks
+            self._key_cache.pop(RANK_COLUMN.key, None)
+            self._words = WordIndex()  # row texts hold ranks: searched anew when asked
+        return moved

@@ -118,6 +118,7 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._best = -1  # number of the best trial
         self._ranks = np.empty(0)  # Pareto rank by trial number (studies of several goals)
+        self._live_ranks = None  # keeps them as trials complete (engine/live_ranks.py)
         self._filter: TrialFilter | None = None
         self._match: np.ndarray | None = None  # trial number -> passes the filter
         self._words = WordIndex()
@@ -286,6 +287,10 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
         """The column rows are sorted by, or -1 (trial order)."""
         return -1 if self._sort_key is None else self.column_of(*self._sort_key)
 
+    def flush_feed(self) -> None:
+        """Show what changed in the study now (a user action), not at the feed's next tick."""
+        self._feed.flush()
+
     def resort(self) -> None:
         """Put rows in sort order now (big tables re-sort live updates once a second)."""
         self._resort_timer.stop()
@@ -295,8 +300,10 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
 
     def _best_number(self) -> int:
         if self._study is not None and self._study.is_multi:
-            # One objective under limits: its best trial that meets them; several: none.
-            best = self._study.summary().best_trial
+            # One objective under limits: its best trial that meets them; several: the
+            # trial the user chose from the front (desktop/chosen.py), if any.
+            summary = self._study.summary()
+            best = summary.chosen if summary.front_size is not None else summary.best_trial
             return best.number if best is not None else -1
         return self._store.best_row() if self._store is not None else -1
 
@@ -319,8 +326,7 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
         self._key_version = -1
         self._texts = self._text_functions()
         self._words = WordIndex()
-        self._ranks = np.empty(0)
-        self._update_ranks()
+        self._reset_ranks()
         self._best = self._best_number()
         # A parsed filter names the old study's columns and choices: views parse it again.
         self._filter = self._match = None
@@ -342,11 +348,12 @@ class TrialsModel(RowFilter, CellKeys, QAbstractTableModel):
         if self._store.n > old:
             self._append(old, self._store.n)
         self._emit_changed([i for i in changed.tolist() if self._row(i) >= 0])
-        # Ranks move only when a trial completes (a start or a report changes none).
-        if any(t.state is TrialState.COMPLETE for t in batch) and self._update_ranks():
+        # Ranks move only when a trial completes, and only those it beats (cell_keys.py).
+        moved = self._update_ranks(batch)
+        if moved.size:
             if self._filter is not None:
-                self._refilter(np.arange(self._n))  # "on the front" may take or drop rows
-            self._emit_changed([i for i in range(self._n) if self._row(i) >= 0])
+                self._refilter(moved)  # "on the front" may take or drop rows
+            self._emit_changed([i for i in moved.tolist() if self._row(i) >= 0])
         self._update_best()
         if self._sort_key is not None:
             if self._n < LIVE_RESORT_ROWS:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu
 
+from desktop.chosen import CHOOSE, UNCHOOSE, chosen_number, offers_choice, toggle_chosen, why_not
 from desktop.trials.code_snippet import python_code
 from desktop.trials.error_dialog import TrialErrorDialog
 from desktop.trials.model import NUMBER_ROLE
@@ -53,9 +54,30 @@ class RowActions:
         if trial.state is TrialState.FAILED:
             menu.addSeparator()
             menu.addAction("Show error…", lambda: self.show_error(number))
+        study = self.model.study
+        if offers_choice(study):
+            menu.addSeparator()
+            self._add_choice_action(menu, study, number)
         menu.addSeparator()
-        add_note_field(menu, self.model.study, trial)
+        add_note_field(menu, study, trial)
         return menu
+
+    def _add_choice_action(self, menu: QMenu, study, number: int) -> None:
+        # Several objectives: the trade-off the user keeps (desktop/chosen.py).
+        if chosen_number(study) == number:
+            action = menu.addAction(UNCHOOSE, lambda: self._toggle_chosen(number))
+            action.setEnabled(study.file is None or not study.file.readonly)
+            return
+        action = menu.addAction(CHOOSE, lambda: self._toggle_chosen(number))
+        why = why_not(study, number)
+        if why:
+            action.setEnabled(False)
+            action.setToolTip(why)
+            menu.setToolTipsVisible(True)
+
+    def _toggle_chosen(self, number: int) -> None:
+        toggle_chosen(self, self.model.study, number)
+        self.model.flush_feed()
 
     def _on_view_double_clicked(self, index: QModelIndex) -> None:
         trial = self.model.trial_at(self.proxy.mapToSource(index).row())

@@ -38,6 +38,9 @@ class ForeignFile:
     def study_note(self) -> str:
         return ""
 
+    def chosen(self) -> None:
+        return None  # Optuna keeps no chosen trial
+
     def close(self) -> None:
         """Nothing is held open: the storage was read once."""
 
@@ -54,7 +57,7 @@ class ForeignFile:
     def _refuse(self, *args: Any) -> None:
         raise StudyFileError(f"{self.path}: opened read-only; {self.readonly_reason}")
 
-    write_trial = write_intermediate = write_note = write_study_note = _refuse
+    write_trial = write_intermediate = write_note = write_study_note = write_chosen = _refuse
 
 
 def open_foreign_study(path: str | Path, name: str | None = None) -> Study:

@@ -202,3 +202,42 @@ def test_a_knobs_study_exported_to_optuna_reads_back_the_same(tmp_path):
     back = read_study(tmp_path / "o.db")
     assert [(t.number, t.state, t.value, t.params) for t in back.trials] == mine
     assert [p["name"] for p in back.params] == ["lr", "depth", "kind"]
+
+
+def test_a_study_of_several_objectives_exports_to_optuna_with_directions_and_limits(tmp_path):
+    optuna = pytest.importorskip("optuna")  # the optuna extra, also in the test extra
+    from engine.interop.optuna_export import export_to_optuna
+
+    spec = spec_from_dict({
+        "name": "mo", "objective": {"kind": "python", "path": "f.py", "function": "f"},
+        "params": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+        "objectives": [{"metric": "value", "direction": "maximize"},
+                       {"metric": "seconds", "direction": "minimize"}],
+        "constraints": [{"metric": "seconds", "max": 5}]})
+    study = Study.create(spec, tmp_path / "k.knobs")
+    # (accuracy, seconds): 0, 1, 2 on the front; 3 over the limit; 4 beaten; 5 failed.
+    for value, seconds in [(0.9, 1), (0.95, 2), (0.8, 0.5), (0.97, 6), (0.85, 2), (None, None)]:
+        t = study.ask()
+        if value is None:
+            study.tell(t.number, TrialState.FAILED, error="boom")
+        else:
+            study.tell(t.number, TrialState.COMPLETE, value=value,
+                       metrics={"seconds": seconds})
+    study.choose(1)
+    export_to_optuna(study, f"sqlite:///{tmp_path / 'o.db'}")
+    mine = {t.number for t in study.pareto_front}
+    study.close()
+
+    theirs = optuna.load_study(study_name="mo", storage=f"sqlite:///{tmp_path / 'o.db'}")
+    assert theirs.directions == [optuna.study.StudyDirection.MAXIMIZE,
+                                 optuna.study.StudyDirection.MINIMIZE]
+    assert theirs.metric_names == ["value", "seconds"]
+    trials = theirs.get_trials()
+    assert [t.values for t in trials[:5]] == [[0.9, 1.0], [0.95, 2.0], [0.8, 0.5], [0.97, 6.0],
+                                               [0.85, 2.0]]
+    assert trials[5].state == optuna.trial.TrialState.FAIL
+    assert trials[3].constraints == {"0": 1.0}  # one second over the limit: infeasible
+    assert trials[0].constraints == {"0": -4.0}
+    # Optuna finds the same front, leaving out the trial outside the limit.
+    assert {t.user_attrs["knobs_number"] for t in theirs.best_trials} == mine == {0, 1, 2}
+    assert theirs.user_attrs["knobs_chosen_trial"] == 1 and trials[1].user_attrs["knobs_chosen"]

@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from engine.samplers._bayes_rules import model_subset, push_apart, too_close
 from engine.samplers._discrete import NoRepeat
 from engine.samplers._pruned import pruned_as_complete
 from engine.samplers.base import Sampler
 from engine.samplers.sobol import SobolSampler
-from engine.space import SearchSpace
+from engine.space import FloatParam, SearchSpace
 from engine.surrogate import one_blas_thread as _one_blas_thread
 from engine.trial import Trial, TrialState
 
@@ -30,6 +31,8 @@ _ACQUISITIONS = ("log_ei", "ucb", "pi")
 # 50 at 1,000): hyperparameters settle as data grows, and a fit is the costly part.
 _ALWAYS_REFIT = 64
 _REFIT_GROWTH = 1.05
+# Past this many observations a refit only refines the last fit (see engine._gp.gp.fit).
+_CHEAP_REFIT = 200
 # Acquisition search: Sobol candidates, L-BFGS-B starts, perturbations of the best trials.
 _CANDIDATES = 1024
 _REFINE = 5
@@ -125,6 +128,7 @@ class BayesSampler(Sampler):
         self._features: dict[int, tuple[dict[str, Any], np.ndarray]] = {}
         self._theta: np.ndarray | None = None
         self._n_fitted = 0
+        self._warp_lambda: float | None = None
         self._multi: Any = None  # several objectives or constraints: samplers/_bayes_multi.py
 
     @property
@@ -161,30 +165,70 @@ class BayesSampler(Sampler):
                 ranked = self._multi.ranked(self, modelled, rng)
             else:
                 ranked = self._ranked(modelled, rng)
+            ranked = self._apart(ranked, trials, rng)
         candidates = (self.space.decode(u) for u in ranked)
         if self._no_repeat is None:
             return next(candidates)
         return self._no_repeat.choose(candidates, rng)
 
-    def _ranked(self, trials: Sequence[Trial], rng: np.random.Generator) -> np.ndarray:
-        """Unit-cube points, best acquisition first."""
-        from engine._gp import acquisition as acq_mod
+    def _model(self, trials: Sequence[Trial]
+               ) -> tuple[Any, list[Trial], np.ndarray, np.ndarray]:
+        """The GP of the finished trials (hyperparameters refitted on the schedule above),
+        the complete trials, their values to minimise, and which observations (complete
+        trials first, then failed ones) the GP holds, in order.
+
+        Past _bayes_rules.MODEL_POINTS observations it is conditioned on a subset of them
+        (subset of data: the best plus a random draw of the rest) and refits only refine
+        the last fit, so that no ask costs more than a fraction of a second however long
+        the study grows.
+        """
         from engine._gp import gp as gp_mod
-        from engine._gp.optimize import maximize
 
         enc = self._get_encoding()
         done, x, y = self._data(trials, self._feature_rows)
         n = len(y)
+        keep = model_subset(y, np.random.default_rng([self._entropy, len(trials), 3]))
+        mx, my = x[keep], y[keep]
         if self._theta is None or (n != self._n_fitted and (
                 n < _ALWAYS_REFIT or n >= self._n_fitted * _REFIT_GROWTH)):
             # Its own stream, so that whether this ask refits does not change the search.
             fit_rng = np.random.default_rng([self._entropy, len(trials), 2])
-            model = gp_mod.fit(x, y, enc.n_num, warm=self._theta, rng=fit_rng,
-                               n_random_starts=1 if n < 100 else 0, warped=True)
+            model = gp_mod.fit(mx, my, enc.n_num, warm=self._theta, rng=fit_rng,
+                               n_random_starts=1 if n < 100 else 0, warped=True,
+                               quantized=True, cheap=n > _CHEAP_REFIT)
             self._theta, self._n_fitted = model.theta, n
+            self._warp_lambda = model.warp_lambda
         else:
-            model = gp_mod.build(x, y, enc.n_num, self._theta, warped=True)
-        best = float(np.min(model.train_mean[: len(done)]))
+            model = gp_mod.build(mx, my, enc.n_num, self._theta, warped=True, quantized=True,
+                                 warp_lambda=self._warp_lambda)
+        return model, done, y[: len(done)], keep
+
+    def best_predicted(self, trials: Sequence[Trial]) -> Trial | None:
+        """The complete trial the model expects to be best: on a noisy objective, a
+        better estimate of the best configuration than the luckiest single score, and the
+        incumbent that expected improvement is measured from. ``None`` before the model
+        starts (under two complete trials); then the best complete trial by value."""
+        modelled = pruned_as_complete(trials, self.direction)
+        done = [t for t in modelled if _usable(t)]
+        if len(done) < 2 or self.space.dimension == 0:
+            return min(done, key=self._loss, default=None)
+        with _one_blas_thread():
+            model, done, _, keep = self._model(modelled)
+        complete = keep < len(done)
+        best = int(np.argmin(model.train_mean[complete]))
+        return done[int(keep[complete][best])]
+
+    def _loss(self, t: Trial) -> float:
+        return -float(t.value) if self.direction == "maximize" else float(t.value)
+
+    def _ranked(self, trials: Sequence[Trial], rng: np.random.Generator) -> np.ndarray:
+        """Unit-cube points, best acquisition first."""
+        from engine._gp import acquisition as acq_mod
+        from engine._gp.optimize import maximize
+
+        enc = self._get_encoding()
+        model, done, y_done, keep = self._model(trials)
+        best = float(np.min(model.train_mean[keep < len(done)]))
         pending = [t for t in trials if t.state is TrialState.RUNNING]
         if pending:
             # Kriging believer: the running trials are taken to score what the model expects,
@@ -201,10 +245,36 @@ class BayesSampler(Sampler):
             v, gm, gs = self._acq(acq_mod, mean, std, best)
             return v, gm[:, None] * dmean + gs[:, None] * dstd
 
-        extra = self._perturbed_best(done, y[: len(done)], rng)
+        extra = self._perturbed_best(done, y_done, rng)
         ranked, _ = maximize(acq, enc, rng, n_candidates=_CANDIDATES, n_refine=_REFINE,
                              extra=extra)
         return ranked
+
+    def _apart(self, ranked: np.ndarray, trials: Sequence[Trial],
+               rng: np.random.Generator) -> np.ndarray:
+        """``ranked`` without the points that repeat a tried or running trial; if all do,
+        the best moved just far enough away (a corner optimum is otherwise suggested again
+        and again, and parallel workers get twins)."""
+        enc = self._get_encoding()
+        tried = [t for t in trials if t.state is not TrialState.INTERRUPTED]
+        if not tried or not len(ranked):
+            return ranked
+        taken = self._feature_rows(tried)
+        continuous = self._continuous_columns()
+        close = too_close(enc.from_unit(ranked), taken, continuous)
+        if not close.all():
+            return ranked[~close]
+        cont_dims = enc.unit_dims[continuous[: enc.n_num]]
+        moved = push_apart(ranked[0], enc.from_unit, taken, continuous, cont_dims, rng)
+        return ranked if moved is None else moved[None, :]
+
+    def _continuous_columns(self) -> np.ndarray:
+        """Mask of the feature columns that are continuous floats (no step)."""
+        enc = self._get_encoding()
+        mask = np.zeros(enc.n_features, dtype=bool)
+        for j, p in enumerate(enc.numeric):
+            mask[j] = isinstance(p, FloatParam) and p.step is None
+        return mask
 
     def _acq(self, acq_mod: Any, mean: np.ndarray, std: np.ndarray, best: float):
         if self.acquisition == "ucb":

@@ -11,8 +11,9 @@ step; not because it failed, and its full-length value is unknown. The rule in f
 So early on the model learns from the many trials of a rung rather than from two or three
 complete ones (where "ignore pruned" is blind), and later from full-length values only,
 which pruned trials never had (where "pruned = worst" and the earlier rank rule,
-:func:`rank_rule`, put values that were never seen). benchmarks/pruning_vs_peers.py
-compares them; docs/benchmarks.md has the results and where the rule falls short.
+:func:`rank_rule`, put values that were never seen). :func:`stacked_ranks` keeps every
+trial, at its rank stacked by the step it reached. benchmarks/pruning_vs_peers.py compares
+them; docs/benchmarks.md has the results and where the rule falls short.
 """
 
 from __future__ import annotations

@@ -1,24 +1,35 @@
-"""Knobs' pruners against Optuna's on learning-curve problems, at equal compute.
+"""Knobs' pruners against Optuna's and scikit-learn's on learning-curve problems, at equal
+compute.
 
 Compute is counted in steps (epochs, iterations, percents of the rows): a run may spend a
 budget of ``multiple × max_steps`` steps, and the score of a run is the best *full-length*
 value (of a trial that ran all its steps) found within it. Reported, per task, the median
 over seeds at each budget, and (on the synthetic task, whose full-length value is known
 for every configuration) how often the configuration that would have been best among
-those tried was pruned.
+those tried was pruned; and, as the anytime curve's summary, the steps each method needs
+to reach the best that random search without pruning finds with the largest budget.
 
-    python -m benchmarks.pruning_vs_peers --quick          # smoke run, a minute
-    nice python -m benchmarks.pruning_vs_peers --jobs 2    # every method on every task
+    python -m benchmarks.pruning_vs_peers --quick          # smoke run, a few minutes
+    nice python -m benchmarks.pruning_vs_peers --jobs 2 --save runs.jsonl   # everything
+    python -m benchmarks.pruning_vs_peers --load runs.jsonl                 # its tables
     nice python -m benchmarks.pruning_vs_peers --focus rules --multiples 10,25 --jobs 2
 
-Tasks: crossing learning curves (synthetic), an MLP on digits by epochs, gradient boosting
-by iterations, an SVC by data fraction. Methods: Knobs random and bayes with no pruning,
-median, asha and hyperband; Optuna TPE with no pruning, MedianPruner,
-SuccessiveHalvingPruner and HyperbandPruner; and, for bayes with asha, the rules for pruned
-trials (``RULES``; ``--focus rules`` runs only those, beside random without pruning).
-Trials run one after another in this process, so compute is steps, not seconds. Optuna is
-skipped with a note when it is not installed. ``--save``/``--load``/``--skip`` keep runs
-in a JSON-lines file, so that a long benchmark can be run in parts.
+Tasks: crossing learning curves (synthetic, 27 steps); an MLP on digits by epochs (12);
+gradient boosting by iterations (27); an SVC by data fraction (fitted on 4, 12, 36 and 100%
+of the rows: each fraction is a fit of its own, so a trial costs the sum of the fractions
+it fitted, 152 for a full one, and without pruning only 100% is fitted); and the shipped
+command example (resources/examples/command.toml: train_mlp.py's 15 epochs) run *in this
+process* as a step function that imports the script's data, model and epoch, instead of
+one process per trial, so that its curve is the command's and compute is its epochs.
+
+Methods: Knobs random and bayes with no pruning, median, asha and hyperband (ASHA rungs
+from the task's first rung, eta 3); for bayes + asha also the other rules for pruned
+trials (``COMPARED_RULES``); Optuna TPE with NopPruner, MedianPruner,
+SuccessiveHalvingPruner and HyperbandPruner; scikit-learn's HalvingRandomSearchCV on the
+MLP, boosting and SVC tasks (sized ahead for each budget: one run per budget). Trials run
+one after another in each process, so compute is steps, not seconds. Optuna is skipped
+with a note when it is not installed. ``--save``/``--load``/``--skip`` keep runs in a
+JSON-lines file, so that a long benchmark can be run in parts.
 """
 
 from __future__ import annotations

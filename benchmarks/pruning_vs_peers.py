@@ -1,24 +1,35 @@
-"""Knobs' pruners against Optuna's on learning-curve problems, at equal compute.
+"""Knobs' pruners against Optuna's and scikit-learn's on learning-curve problems, at equal
+compute.
 
 Compute is counted in steps (epochs, iterations, percents of the rows): a run may spend a
 budget of ``multiple × max_steps`` steps, and the score of a run is the best *full-length*
 value (of a trial that ran all its steps) found within it. Reported, per task, the median
 over seeds at each budget, and (on the synthetic task, whose full-length value is known
 for every configuration) how often the configuration that would have been best among
-those tried was pruned.
+those tried was pruned; and, as the anytime curve's summary, the steps each method needs
+to reach the best that random search without pruning finds with the largest budget.
 
-    python -m benchmarks.pruning_vs_peers --quick          # smoke run, a minute
-    nice python -m benchmarks.pruning_vs_peers --jobs 2    # every method on every task
+    python -m benchmarks.pruning_vs_peers --quick          # smoke run, a few minutes
+    nice python -m benchmarks.pruning_vs_peers --jobs 2 --save runs.jsonl   # everything
+    python -m benchmarks.pruning_vs_peers --load runs.jsonl                 # its tables
     nice python -m benchmarks.pruning_vs_peers --focus rules --multiples 10,25 --jobs 2
 
-Tasks: crossing learning curves (synthetic), an MLP on digits by epochs, gradient boosting
-by iterations, an SVC by data fraction. Methods: Knobs random and bayes with no pruning,
-median, asha and hyperband; Optuna TPE with no pruning, MedianPruner,
-SuccessiveHalvingPruner and HyperbandPruner; and, for bayes with asha, the rules for pruned
-trials (``RULES``; ``--focus rules`` runs only those, beside random without pruning).
-Trials run one after another in this process, so compute is steps, not seconds. Optuna is
-skipped with a note when it is not installed. ``--save``/``--load``/``--skip`` keep runs
-in a JSON-lines file, so that a long benchmark can be run in parts.
+Tasks: crossing learning curves (synthetic, 27 steps); an MLP on digits by epochs (12);
+gradient boosting by iterations (27); an SVC by data fraction (fitted on 4, 12, 36 and 100%
+of the rows: each fraction is a fit of its own, so a trial costs the sum of the fractions
+it fitted, 152 for a full one, and without pruning only 100% is fitted); and the shipped
+command example (resources/examples/command.toml: train_mlp.py's 15 epochs) run *in this
+process* as a step function that imports the script's data, model and epoch, instead of
+one process per trial, so that its curve is the command's and compute is its epochs.
+
+Methods: Knobs random and bayes with no pruning, median, asha and hyperband (ASHA rungs
+from the task's first rung, eta 3); for bayes + asha also the other rules for pruned
+trials (``COMPARED_RULES``); Optuna TPE with NopPruner, MedianPruner,
+SuccessiveHalvingPruner and HyperbandPruner; scikit-learn's HalvingRandomSearchCV on the
+MLP, boosting and SVC tasks (sized ahead for each budget: one run per budget). Trials run
+one after another in each process, so compute is steps, not seconds. Optuna is skipped
+with a note when it is not installed. ``--save``/``--load``/``--skip`` keep runs in a
+JSON-lines file, so that a long benchmark can be run in parts.
 """
 
 from __future__ import annotations
@@ -41,7 +52,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.space import FloatParam, IntParam  # noqa: E402
+from engine.space import CategoricalParam, FloatParam, IntParam  # noqa: E402
 from engine.spec import StudySpec  # noqa: E402
 from engine.study import Study  # noqa: E402
 from engine.trial import TrialState  # noqa: E402
@@ -58,10 +69,24 @@ class Task:
     true_final: Callable[[dict], float] | None = None  # known full-length loss, if any
     every: tuple[int, ...] = ()  # the steps reported, if not 1..max_steps
     min_steps: int = 1  # ASHA's and Hyperband's first rung
+    # Each step is a fit of its own from scratch (data fraction): a trial costs the sum of
+    # its steps (4 + 12 + 36 + 100 = 152 for a full one), and without pruning only the last
+    # step is fitted (100), as Knobs does.
+    refits: bool = False
 
     @property
     def steps(self) -> tuple[int, ...]:
         return self.every or tuple(range(1, self.max_steps + 1))
+
+    def steps_under(self, pruner: str) -> tuple[int, ...]:
+        """The steps a trial reports under ``pruner``."""
+        return self.steps[-1:] if self.refits and pruner == "none" else self.steps
+
+    def cost(self, steps: tuple[int, ...], stopped: int | None) -> int:
+        """The steps a trial that reported ``steps`` and stopped at ``stopped`` ran."""
+        if not self.refits:
+            return stopped or self.max_steps
+        return sum(s for s in steps if stopped is None or s <= stopped)
 
 
 def _crossing_run(p: dict) -> Callable[[int], float]:
@@ -130,6 +155,49 @@ def _svc_run(p: dict) -> Callable[[int], float]:
     return step
 
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
+
+
+def _command_params() -> tuple:
+    from engine.spec import load_spec
+
+    return load_spec(EXAMPLES / "command.toml").params
+
+
+def _command_run(p: dict) -> Callable[[int], float]:
+    """The shipped command example (resources/examples/command.toml, train_mlp.py), run in
+    this process: the script's own data, model and epoch, imported from it rather than
+    started as a process per trial, so its curve is the one the command prints (1 −
+    validation accuracy here) and compute is counted in its epochs, not in seconds."""
+    import argparse
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_mlp", EXAMPLES / "train_mlp.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    xt, xv, yt, yv = _command_data(script)
+    args = argparse.Namespace(
+        learning_rate=p["learning_rate"], batch_size=int(p["batch_size"]),
+        hidden_units=int(p["hidden_units"]), layers=int(p["layers"]), alpha=p["alpha"],
+        solver=p["solver"], momentum=p.get("momentum", 0.9), seed=0)
+    model = script.build_model(args)
+
+    def step(_t: int) -> float:
+        script.train_one_epoch(model, xt, yt)
+        return 1.0 - model.score(xv, yv)
+
+    return step
+
+
+_COMMAND_DATA: dict = {}
+
+
+def _command_data(script) -> tuple:
+    if "data" not in _COMMAND_DATA:
+        _COMMAND_DATA["data"] = script.load_data(0)
+    return _COMMAND_DATA["data"]
+
+
 def _boosting_run(p: dict) -> Callable[[int], float]:
     from sklearn.datasets import load_breast_cancer
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -161,7 +229,9 @@ TASKS = {
         FloatParam("l2", 1e-6, 10.0, log=True)), 27, _boosting_run),
     "svc_fraction": Task("svc_fraction", (
         FloatParam("C", 1e-2, 1e3, log=True), FloatParam("gamma", 1e-4, 10.0, log=True)),
-        100, _svc_run, every=(4, 12, 36, 100), min_steps=4),
+        100, _svc_run, every=(4, 12, 36, 100), min_steps=4, refits=True),
+    # The command example's 15 epochs (its spec's --epochs 15).
+    "command": Task("command", _command_params(), 15, _command_run),
 }
 
 
@@ -175,6 +245,7 @@ class RunLog:
     steps: list[int]
     finals: list[float]
     truths: list[float]
+    budget: int | None = None  # a run sized for this budget ahead (HalvingRandomSearchCV)
 
 
 def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
@@ -191,7 +262,8 @@ def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
         trial = study.ask()
         curve = task.make_run(trial.params)
         stopped = None
-        for t in task.steps:
+        steps = task.steps_under(pruner)
+        for t in steps:
             value = curve(t)
             if study.report(trial.number, t, value):
                 stopped = t
@@ -200,7 +272,7 @@ def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
             study.tell(trial.number, TrialState.COMPLETE, value=value)
         else:
             study.tell(trial.number, TrialState.PRUNED)
-        _record(log, task, trial.params, stopped, value)
+        _record(log, task, trial.params, steps, stopped, value)
     return log
 
 
@@ -210,6 +282,7 @@ def _set_pruned_rule(rule: str) -> None:
 
     bayes.pruned_as_complete = {
         "bohb": _pruned.deepest_rung,
+        "stacked": _pruned.stacked_ranks,
         "deepest": lambda trials, direction: _pruned.deepest_rung(trials, direction,
                                                                   below="worst"),
         "rank": _pruned.rank_rule,
@@ -237,13 +310,18 @@ def run_optuna(task: Task, pruner: str, seed: int, budget: int) -> RunLog:
         trial = study.ask()
         params = {}
         for p in task.params:
+            if p.condition is not None and not p.condition.holds(params):
+                continue
             if isinstance(p, IntParam):
                 params[p.name] = trial.suggest_int(p.name, p.low, p.high, log=p.log)
+            elif isinstance(p, CategoricalParam):
+                params[p.name] = trial.suggest_categorical(p.name, list(p.choices))
             else:
                 params[p.name] = trial.suggest_float(p.name, p.low, p.high, log=p.log)
         curve = task.make_run(params)
         stopped = None
-        for t in task.steps:
+        steps = task.steps_under(pruner)
+        for t in steps:
             value = curve(t)
             trial.report(value, t)
             if trial.should_prune():
@@ -253,12 +331,110 @@ def run_optuna(task: Task, pruner: str, seed: int, budget: int) -> RunLog:
             study.tell(trial, value)
         else:
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        _record(log, task, params, stopped, value)
+        _record(log, task, params, steps, stopped, value)
     return log
 
 
-def _record(log: RunLog, task: Task, params: dict, stopped: int | None, value: float) -> None:
-    log.steps.append(stopped or task.max_steps)
+# HalvingRandomSearchCV where it applies: the resource, its ladder (min, factor, max),
+# what a fit at the top of the ladder costs in the task's steps, and the estimator.
+# Its ladder needs max // min to be a power of the factor: the SVC's last rung fits 1,323
+# of the 1,347 training rows (49 × 27), counted as full length at 98 steps; the MLP's
+# 12 epochs need a factor of 2 (3, 6, 12).
+def _halving_setup(task: Task) -> tuple:
+    from sklearn.datasets import load_breast_cancer, load_digits
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.svm import SVC
+
+    if task.name == "boosting":
+        x, y = load_breast_cancer(return_X_y=True)
+        split = train_test_split(x, y, test_size=0.3, stratify=y, random_state=0)
+        model = HistGradientBoostingClassifier(early_stopping=False, random_state=0)
+        return split, model, "max_iter", (1, 3, 27), "neg_log_loss", lambda r: r
+    x, y = load_digits(return_X_y=True)
+    split = train_test_split(x / 16.0, y, test_size=0.25, stratify=y, random_state=0)
+    if task.name == "mlp_digits":
+        return (split, MLPClassifier(random_state=0), "max_iter", (3, 2, 12), "accuracy",
+                lambda r: r)
+    n = len(split[0])
+    return (split, SVC(), "n_samples", (n // 27, 3, n), "accuracy",
+            lambda r: 100 * r / n)
+
+
+class _Draw:
+    """A Knobs parameter as a scipy-like distribution for ParameterSampler."""
+
+    def __init__(self, param, wrap=None):
+        self.param, self.wrap = param, wrap
+
+    def rvs(self, random_state=None):
+        p, rng = self.param, np.random.default_rng(random_state.randint(2**31))
+        lo, hi = (math.log(p.low), math.log(p.high)) if p.log else (p.low, p.high)
+        v = rng.uniform(lo, hi)
+        v = math.exp(v) if p.log else v
+        if isinstance(p, IntParam):
+            v = int(min(p.high, max(p.low, round(v))))
+        return self.wrap(v) if self.wrap else v
+
+
+HALVING_NAMES = {"boosting": {"lr": "learning_rate", "leaves": "max_leaf_nodes",
+                              "l2": "l2_regularization"},
+                 "mlp_digits": {"lr": "learning_rate_init", "alpha": "alpha",
+                                "units": "hidden_layer_sizes", "batch": "batch_size"},
+                 "svc_fraction": {"C": "C", "gamma": "gamma"}}
+
+
+def run_halving(task: Task, seed: int, budget: int) -> RunLog:
+    """One HalvingRandomSearchCV run as big as ``budget`` steps allow (it must be told its
+    size ahead, so each budget is a run of its own), on the held-out split the other
+    methods use (a PredefinedSplit: one fold)."""
+    import warnings
+
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingRandomSearchCV, PredefinedSplit
+
+    (xt, xv, yt, yv), model, resource, (low, factor, high), scoring, cost = \
+        _halving_setup(task)
+    rungs = []
+    while low * factor ** len(rungs) <= high:
+        rungs.append(low * factor ** len(rungs))
+
+    def spend(n0: int) -> float:
+        out, n = 0.0, n0
+        for r in rungs:
+            out, n = out + n * cost(r), math.ceil(n / factor)
+        return out
+
+    n0 = max(1, factor)
+    while spend(n0 + 1) <= budget:
+        n0 += 1
+    names = HALVING_NAMES[task.name]
+    space = {names[p.name]: _Draw(p, (lambda v: (v,)) if names[p.name] ==
+                                  "hidden_layer_sizes" else None) for p in task.params}
+    search = HalvingRandomSearchCV(
+        model, space, n_candidates=n0, factor=factor, resource=resource, min_resources=low,
+        max_resources=high, scoring=scoring, refit=False, random_state=seed,
+        cv=PredefinedSplit(np.r_[-np.ones(len(xt)), np.zeros(len(xv))]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(np.vstack([xt, xv]), np.concatenate([yt, yv]))
+    res = search.cv_results_
+    log = RunLog([], [], [], budget=budget)
+    top = rungs[-1]
+    for i in np.argsort(res["iter"], kind="stable"):
+        r = int(res["n_resources"][i])
+        score = float(res["mean_test_score"][i])
+        loss = -score if scoring == "neg_log_loss" else 1.0 - score
+        log.steps.append(round(cost(r)))
+        log.finals.append(loss if r == top else math.nan)
+        log.truths.append(math.nan)
+    return log
+
+
+def _record(log: RunLog, task: Task, params: dict, steps: tuple[int, ...],
+            stopped: int | None, value: float) -> None:
+    log.steps.append(task.cost(steps, stopped))
     log.finals.append(value if stopped is None else math.nan)
     log.truths.append(task.true_final(params) if task.true_final else math.nan)
 
@@ -284,23 +460,26 @@ def best_was_pruned(log: RunLog, budget: int) -> float:
 
 
 # Bayes' rules for pruned trials (first: Knobs'): the deepest rung enough trials reached,
-# leaving out those pruned before it (BOHB); the same with those at the worst value; the
-# earlier rank rule; and the two baselines.
-RULES = ("bohb", "deepest", "rank", "worst", "ignore")
+# leaving out those pruned before it (BOHB); every trial at the normal score of its rank,
+# stacked by the step it reached (a censored ordinal model); the deepest rung with those
+# pruned before it at the worst value; the earlier rank rule; and the two baselines.
+RULES = ("bohb", "stacked", "deepest", "rank", "worst", "ignore")
+COMPARED_RULES = ("bohb", "stacked", "worst", "ignore")  # what a full run compares
+PRUNERS = ("none", "median", "asha", "hyperband")
 
 
-def methods(task: str, with_optuna: bool, focus: str, rules: tuple[str, ...] = RULES
+def methods(task: str, with_optuna: bool, focus: str, rules: tuple[str, ...] = COMPARED_RULES
             ) -> list[tuple]:
     if focus == "rules":  # the rules for pruned trials, with the baselines they must beat
-        out = [("knobs", "random", "none", RULES[0])]
+        out = [("knobs", "random", "none", "")]
         return out + [("knobs", "bayes", "asha", r) for r in rules]
-    out = [("knobs", "random", p, RULES[0]) for p in ("none", "median", "asha", "hyperband")]
-    out += [("knobs", "bayes", "asha", RULES[0])]
-    if task == "crossing":  # the rules for pruned trials, where seeds are cheap
-        out += [("knobs", "bayes", "none", RULES[0])]
-        out += [("knobs", "bayes", "asha", r) for r in RULES[1:]]
+    out = [("knobs", "random", p, "") for p in PRUNERS]
+    out += [("knobs", "bayes", p, RULES[0] if p != "none" else "") for p in PRUNERS]
+    out += [("knobs", "bayes", "asha", r) for r in rules if r != RULES[0]]
     if with_optuna:
         out += [("optuna", "tpe", p, "") for p in ("none", "median", "sha", "hyperband")]
+    if task in HALVING_NAMES:
+        out += [("sklearn", "halving", "sha", "")]
     return out
 
 
@@ -311,30 +490,56 @@ def one(args: tuple) -> tuple:
     started = time.perf_counter()
     lib, sampler, pruner, rule = method
     if lib == "knobs":
-        log = run_knobs(task, sampler, pruner, seed, budget, rule)
-    else:
+        log = run_knobs(task, sampler, pruner, seed, budget, rule or RULES[0])
+    elif lib == "optuna":
         log = run_optuna(task, pruner, seed, budget)
+    else:
+        log = run_halving(task, seed, budget)
     return task_name, method, seed, log, time.perf_counter() - started
 
 
 def label(method: tuple) -> str:
     lib, sampler, pruner, rule = method
+    if lib == "sklearn":
+        return "sklearn HalvingRandomSearchCV"
     tail = f" (pruned: {rule})" if sampler == "bayes" and pruner != "none" else ""
     return f"{lib} {sampler} + {pruner}{tail}"
+
+
+def jobs_for(tasks: list[str], seeds: int, multiples: tuple[int, ...], with_optuna: bool,
+             focus: str, rules: tuple[str, ...]) -> list[tuple]:
+    """Seed by seed over the tasks, so that a run cut short still compares every method
+    on every task at the seeds it finished. HalvingRandomSearchCV is sized ahead: one run
+    per budget."""
+    jobs = []
+    for seed in range(seeds):
+        for task in tasks:
+            for m in methods(task, with_optuna, focus, rules):
+                sized = multiples if m[0] == "sklearn" else (max(multiples),)
+                jobs += [(task, m, seed, mult) for mult in sized]
+    return jobs
+
+
+def best_of(log: RunLog, budget: int) -> float:
+    """A run's best full-length loss within ``budget`` steps; for a run sized ahead, its
+    best if it was sized for this budget (nan for other runs: they are other cells)."""
+    if log.budget is None:
+        return best_at(log, budget)
+    return best_at(log, 10**12) if log.budget == budget else math.nan
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 seeds, synthetic task only")
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--tasks", default="crossing,mlp_digits,boosting,svc_fraction")
-    ap.add_argument("--real-seeds", type=int, default=2, help="seeds for the real tasks")
+    ap.add_argument("--tasks", default=",".join(TASKS),
+                    help="in this order, seed by seed")
     ap.add_argument("--multiples", default="10,25,50",
                     help="budgets, in full trials' steps; the last is each run's length")
     ap.add_argument("--focus", choices=("all", "rules"), default="all",
                     help="rules: only bayes' rules for pruned trials and their baselines")
-    ap.add_argument("--rules", default=",".join(r for r in RULES if r != "rank"),
-                    help="with --focus rules: the rules for pruned trials to run")
+    ap.add_argument("--rules", default=",".join(COMPARED_RULES),
+                    help="the rules for pruned trials to run (bayes + asha)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--save", help="append each finished run to this JSON-lines file")
     ap.add_argument("--load", help="print the tables of runs saved with --save (files "
@@ -352,56 +557,64 @@ def main(argv: list[str] | None = None) -> None:
         with_optuna = False
     tasks = ["crossing"] if args.quick else args.tasks.split(",")
     top = max(multiples)
-    results: dict[tuple, list] = {}
+    results: dict[tuple, list] = {}  # (task, method) -> [(seed, log, seconds)]
     started = time.perf_counter()
     if args.load:
         for row in _saved(args.load):
+            log = RunLog(row["steps"], row["finals"], row["truths"], row.get("budget"))
             results.setdefault((row["task"], tuple(row["method"])), []).append(
-                (RunLog(row["steps"], row["finals"], row["truths"]), row["seconds"]))
+                (row["seed"], log, row["seconds"]))
     else:
-        jobs = []  # seed by seed, so that a run cut short still compares every method
-        for seed in range(max(args.seeds, args.real_seeds)):
-            for task in tasks:
-                n_seeds = 2 if args.quick else (
-                    args.seeds if task == "crossing" else args.real_seeds)
-                if seed < n_seeds:
-                    jobs += [(task, m, seed, top)
-                             for m in methods(task, with_optuna, args.focus, rules)]
+        jobs = jobs_for(tasks, 2 if args.quick else args.seeds, multiples, with_optuna,
+                        args.focus, rules)
         if args.skip:
-            done = {(r["task"], tuple(r["method"]), r["seed"]) for r in _saved(args.skip)}
-            jobs = [j for j in jobs if j[:3] not in done]
+            done = {(r["task"], tuple(r["method"]), r["seed"],
+                     r.get("budget") or top * TASKS[r["task"]].max_steps)
+                    for r in _saved(args.skip)}
+            jobs = [j for j in jobs if (*j[:3], j[3] * TASKS[j[0]].max_steps) not in done]
         with ProcessPoolExecutor(args.jobs) as pool:
-            for done in as_completed([pool.submit(one, job) for job in jobs]):
+            futures = [pool.submit(one, job) for job in jobs]
+            for done in as_completed(futures):
                 task, method, seed, log, secs = done.result()
-                results.setdefault((task, method), []).append((log, secs))
+                results.setdefault((task, method), []).append((seed, log, secs))
                 print(f"  {task} {label(method)} seed {seed}: {secs:.0f} s", file=sys.stderr)
                 if args.save:
                     with open(args.save, "a") as f:
                         f.write(json.dumps({"task": task, "method": method, "seed": seed,
                                             "seconds": secs, **log.__dict__}) + "\n")
     for task in tasks:
-        full = TASKS[task].max_steps
-        listed = [m for m in methods(task, with_optuna, args.focus, rules)
-                  if (task, m) in results]
-        if not listed:
-            continue
-        seeds = min(len(results[(task, m)]) for m in listed)
-        print(f"\n### {task} ({full} steps a full trial; median best full-length loss over "
-              f"{seeds} seeds)\n")
-        print("| method | " + " | ".join(f"{m}× steps" for m in multiples)
-              + f" | best config pruned ({top}×) | trials ({top}×) | seconds |")
-        print("|---" * (len(multiples) + 4) + "|")
-        for method in listed:
-            runs = results[(task, method)]
-            cells = [np.nanmedian([best_at(log, m * full) for log, _ in runs]) for m in multiples]
-            pruned = np.nanmean([best_was_pruned(log, top * full) for log, _ in runs])
-            n_trials = np.median([len(log.steps) for log, _ in runs])
-            secs = np.median([s for _, s in runs])
-            print(f"| {label(method)} | " + " | ".join(f"{c:.4f}" for c in cells)
-                  + f" | {'n/a' if math.isnan(pruned) else f'{pruned:.0%}'} | {n_trials:.0f}"
-                  f" | {secs:.0f} |")
-        _anytime_target(task, results, listed, top)
+        _table(task, results, methods(task, with_optuna, args.focus, rules), multiples)
     print(f"\nTotal time {time.perf_counter() - started:.0f} s with {args.jobs} jobs.")
+
+
+def _table(task: str, results: dict, wanted: list[tuple], multiples: tuple[int, ...]) -> None:
+    full = TASKS[task].max_steps
+    top = max(multiples)
+    listed = [m for m in wanted if (task, m) in results]
+    if not listed:
+        return
+    print(f"\n### {task} ({full} steps a full trial; median over seeds of the best "
+          f"full-length loss within each budget)\n")
+    print("| method | seeds | " + " | ".join(f"{m}×" for m in multiples)
+          + f" | best config pruned ({top}×) | trials ({top}×) | seconds a run |")
+    print("|---" * (len(multiples) + 5) + "|")
+    for method in listed:
+        runs = results[(task, method)]
+        cells = []
+        for m in multiples:
+            values = [best_of(log, m * full) for _, log, _ in runs]
+            values = [v for v in values if not math.isnan(v)]
+            cells.append(f"{np.median(values):.4f}" if values else "–")
+        at_top = [log for _, log, _ in runs if log.budget in (None, top * full)]
+        pruned = np.nanmean([best_was_pruned(log, top * full) for log in at_top]
+                            ) if at_top else math.nan
+        n_trials = np.median([len(log.steps) for log in at_top]) if at_top else math.nan
+        secs = np.median([s for _, _, s in runs])
+        seeds = len({seed for seed, _, _ in runs})
+        print(f"| {label(method)} | {seeds} | " + " | ".join(cells)
+              + f" | {'n/a' if math.isnan(pruned) else f'{pruned:.0%}'} | {n_trials:.0f}"
+              f" | {secs:.0f} |")
+    _anytime_target(task, results, listed, top)
 
 
 def _saved(files: str) -> list[dict]:
@@ -410,24 +623,33 @@ def _saved(files: str) -> list[dict]:
 
 
 def _anytime_target(task: str, results: dict, listed: list[tuple], top: int) -> None:
-    """Steps each method needs to reach the no-pruning run's best after ``top`` trials."""
+    """Steps each method needs to reach, seed by seed, the best full-length loss of random
+    search without pruning after ``top`` full trials (for a method sized ahead, whether
+    its ``top``-sized run reached it)."""
     full = TASKS[task].max_steps
-    baseline = results.get((task, ("knobs", "random", "none", RULES[0])))
+    baseline = results.get((task, ("knobs", "random", "none", "")))
     if baseline is None:
         return
-    base = [best_at(log, top * full) for log, _ in baseline]
-    print(f"\nSteps to reach random + none's {top}-trial best (median over seeds; "
-          f"{top} trials = {top * full} steps):\n")
+    target = {seed: best_at(log, top * full) for seed, log, _ in baseline}
+    print(f"\nSteps to reach random + none's {top}-trial best, seed by seed (median over "
+          f"the seeds both ran; {top} trials = {top * full} steps; the anytime curve "
+          f"summary):\n")
     for method in listed:
         need = []
-        for (log, _), target in zip(results[(task, method)], base):
+        for seed, log, _ in results[(task, method)]:
+            if seed not in target or log.budget not in (None, top * full):
+                continue
             used = np.cumsum(log.steps)
             finals = np.array(log.finals)
-            hit = np.nonzero(~np.isnan(finals) & (finals <= target))[0]
+            hit = np.nonzero(~np.isnan(finals) & (finals <= target[seed]))[0]
             need.append(used[hit[0]] if hit.size else math.inf)
+        if not need:
+            continue
         med = float(np.median(need))
-        shown = f"not within {top}×" if math.isinf(med) else f"{med:.0f} ({med / (top * full):.0%})"
-        print(f"- {label(method)}: {shown}")
+        reached = sum(not math.isinf(n) for n in need)
+        shown = (f"not within {top}×" if math.isinf(med)
+                 else f"{med:.0f} ({med / (top * full):.0%})")
+        print(f"- {label(method)}: {shown}; reached on {reached} of {len(need)} seeds")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import numpy as np
 from engine.best import competes, is_better
 from engine.chosen import choice_problem, loaded_choice
 from engine.goals import MissingMetric, objective_values, violation
+from engine.pruners.fidelity import ROWS, step_unit
 from engine.pruners.savings import Savings, SavingsTally
 from engine.samplers.base import Sampler
 from engine.spec import StudySpec, spec_from_dict, spec_to_dict
@@ -62,7 +63,8 @@ class Study:
         self._counts = dict.fromkeys(TrialState, 0)
         self._best: Trial | None = None
         self._front = ParetoFront(spec.goals)
-        self._savings = SavingsTally()
+        # A data-fraction step is a fit of its own, so its cost is every step's rows.
+        self._savings = SavingsTally(refits=step_unit(spec.objective) == ROWS)
         for t in trials or []:
             self._put(t)
             self._steps_used += t.intermediate[-1][0] if t.intermediate else 0

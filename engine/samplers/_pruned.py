@@ -11,8 +11,9 @@ step; not because it failed, and its full-length value is unknown. The rule in f
 So early on the model learns from the many trials of a rung rather than from two or three
 complete ones (where "ignore pruned" is blind), and later from full-length values only,
 which pruned trials never had (where "pruned = worst" and the earlier rank rule,
-:func:`rank_rule`, put values that were never seen). benchmarks/pruning_vs_peers.py
-compares them; docs/benchmarks.md has the results and where the rule falls short.
+:func:`rank_rule`, put values that were never seen). :func:`stacked_ranks` keeps every
+trial, at its rank stacked by the step it reached. benchmarks/pruning_vs_peers.py compares
+them; docs/benchmarks.md has the results and where the rule falls short.
 """
 
 from __future__ import annotations
@@ -108,6 +109,40 @@ def deepest_rung(trials: Sequence[Trial], direction: str, min_points: int | None
         else:
             out.append(t)
     return out
+
+
+def stacked_ranks(trials: Sequence[Trial], direction: str) -> list[Trial]:
+    """``trials`` shown complete at their rank, every trial kept (a variant the benchmark
+    compares, like a censored ordinal model).
+
+    What pruning tells is an order, not values: a trial that went deeper beat, at some
+    rung, every trial pruned before it. So trials are stacked by the step they reached,
+    deepest first, and ordered by their value there within a step (complete trials by
+    their final value, at the top); each is modelled at the normal score of its rank, on
+    the scale of a standard normal, better ones lower when minimizing.
+    """
+    if not any(t.state is TrialState.PRUNED for t in trials):
+        return list(trials)
+    from scipy.stats import norm
+
+    sign = -1.0 if direction == "maximize" else 1.0
+    ranked = [t for t in trials if (t.state is TrialState.COMPLETE and t.value is not None
+                                    and np.isfinite(t.value))
+              or (t.state is TrialState.PRUNED and t.intermediate)]
+    if not ranked:
+        return list(trials)
+
+    def key(t: Trial) -> tuple[float, float]:
+        if t.state is TrialState.COMPLETE:
+            return (-np.inf, sign * float(t.value))
+        step, value = t.intermediate[-1]
+        return (-float(step), sign * float(value) if np.isfinite(value) else np.inf)
+
+    order = sorted(ranked, key=key)
+    scores = norm.ppf((np.arange(len(order)) + 0.5) / len(order))
+    value = {t.number: sign * float(z) for t, z in zip(order, scores)}
+    return [t.evolve(state=TrialState.COMPLETE, value=value[t.number])
+            if t.number in value else t for t in trials]
 
 
 def pruned_as_complete(trials: Sequence[Trial], direction: str) -> list[Trial]:

@@ -42,16 +42,18 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def main() -> None:
-    args = parse_args()
+def load_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Training and validation rows of the digits, scaled: x_train, x_val, y_train, y_val."""
     x, y = load_digits(return_X_y=True)
     x_train, x_val, y_train, y_val = train_test_split(
-        x, y, test_size=0.25, stratify=y, random_state=args.seed
+        x, y, test_size=0.25, stratify=y, random_state=seed
     )
     scaler = StandardScaler().fit(x_train)
-    x_train, x_val = scaler.transform(x_train), scaler.transform(x_val)
+    return scaler.transform(x_train), scaler.transform(x_val), y_train, y_val
 
-    model = MLPClassifier(
+
+def build_model(args: argparse.Namespace) -> MLPClassifier:
+    return MLPClassifier(
         hidden_layer_sizes=(args.hidden_units,) * args.layers,
         solver=args.solver,
         learning_rate_init=args.learning_rate,
@@ -60,13 +62,22 @@ def main() -> None:
         momentum=args.momentum,
         random_state=args.seed,
     )
-    classes = np.unique(y)
+
+
+def train_one_epoch(model: MLPClassifier, x_train: np.ndarray, y_train: np.ndarray) -> None:
+    with warnings.catch_warnings():
+        # One pass per call is the point here; sklearn warns it has not converged yet.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.partial_fit(x_train, y_train, classes=np.arange(10))
+
+
+def main() -> None:
+    args = parse_args()
+    x_train, x_val, y_train, y_val = load_data(args.seed)
+    model = build_model(args)
     started = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
-        with warnings.catch_warnings():
-            # One pass per call is the point here; sklearn warns it has not converged yet.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.partial_fit(x_train, y_train, classes=classes)
+        train_one_epoch(model, x_train, y_train)
         # flush: when stdout is a pipe, Python would otherwise hold lines back until the end.
         print(f"step={epoch} value={model.score(x_val, y_val):.4f}", flush=True)
 

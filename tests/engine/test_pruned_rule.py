@@ -10,6 +10,7 @@ from engine.samplers._pruned import (
     full_length_estimate,
     pruned_as_complete,
     rank_rule,
+    stacked_ranks,
 )
 from engine.space import FloatParam, SearchSpace
 from engine.trial import Trial, TrialState
@@ -99,6 +100,23 @@ def test_with_enough_complete_trials_pruned_ones_are_left_out():
     at_worst = deepest_rung(trials, "minimize", min_points=3, below="worst")
     assert all(t.state is TrialState.COMPLETE and t.value == 0.5 for t in at_worst[3:])
     assert deepest_rung(COMPLETE, "minimize") == COMPLETE
+
+
+def test_as_a_variant_trials_are_stacked_by_the_step_they_reached():
+    trials = [pruned_at_1(3, 0.1), *COMPLETE, pruned(4, 0.8), pruned(5, 0.7)]
+    seen = stacked_ranks(trials, "minimize")
+    assert all(t.state is TrialState.COMPLETE for t in seen)
+    by_number = {t.number: t.value for t in seen}
+    # Complete by final value, then those pruned at step 3 by their value there, then the
+    # one pruned at step 1, however good its value was there.
+    order = sorted(by_number, key=by_number.get)
+    assert order == [0, 1, 2, 5, 4, 3]
+    assert sum(by_number.values()) == pytest.approx(0.0)  # normal scores, centred
+    mirrored = stacked_ranks([t.evolve(value=None if t.value is None else -t.value,
+                                       intermediate=tuple((s, -v) for s, v in t.intermediate))
+                              for t in trials], "maximize")
+    assert [t.value for t in mirrored] == pytest.approx([-t.value for t in seen])
+    assert stacked_ranks(COMPLETE, "minimize") == COMPLETE
 
 
 def test_bayes_uses_the_deepest_rung_rule():

@@ -282,3 +282,20 @@ def test_data_fraction_savings_count_fits():
     from engine.pruners.savings import Savings
 
     assert Savings(460, 1000, 100).text(ROWS) == "4.6 of 10 trials' rows fitted; 54% saved"
+
+
+def test_data_fraction_savings_count_every_fraction_fitted():
+    """Each data fraction is a fit from scratch: a full trial on the 4/12/36/100 ladder
+    fits 152% of the rows, one stopped at 12% fitted 16%."""
+    from engine.pruners.savings import savings
+    from engine.trial import Trial
+
+    def trial(number, steps, state):
+        return Trial(number=number, params={}, state=state,
+                     intermediate=tuple((s, 0.5) for s in steps))
+
+    trials = [trial(0, (4, 12, 36, 100), TrialState.COMPLETE),
+              trial(1, (4, 12), TrialState.PRUNED), trial(2, (4,), TrialState.PRUNED)]
+    assert savings(trials, refits=True) == (152 + 16 + 4, 3 * 152, 152)
+    # Epochs go on from the one before: the last step is the work.
+    assert savings(trials) == (100 + 12 + 4, 300, 100)

@@ -339,7 +339,14 @@ def test_an_svc_study_with_asha_fits_growing_fractions_and_prunes(tmp_path):
     for t in pruned:
         assert t.metrics["stopped_at"] in (4, 12, 36)
         assert t.intermediate[-1][0] == t.metrics["stopped_at"]
-    assert "trials' rows fitted;" in study.summary().savings_text
+    # Each fraction is a fit of its own: a full trial fits 4 + 12 + 36 + 100 = 152% of
+    # the rows, a trial stopped at 36% fitted 52%; so are used and full counted.
+    fitted = sum(step for t in study.trials for step, _ in t.intermediate)
+    assert study.savings == (fitted, 152 * len(study.trials), 152)
+    saved = 1 - fitted / (152 * len(study.trials))
+    assert study.summary().savings_text == (
+        f"{fitted / 100:,.1f} of {152 * len(study.trials) / 100:,.0f} trials' rows fitted; "
+        f"{saved:.0%} saved")
     study.close()
 
 

@@ -37,7 +37,7 @@ class HistoryPlotWidget(TrialPlotWidget):
             self.plot.addItem(item)
         self.plot.addItem(self.best_line)
         self.plot.addItem(self.selection)
-        self.x_extent = LiveExtent()  # while a study runs, the x axis re-ranges in steps
+        self.x_extent = LiveExtent()  # while a study runs, the axes re-range in steps
         self.plot.addItem(self.x_extent)
         self.legend = style.add_legend(self.graphics)
         self._numbers = np.empty(0, dtype=np.int64)
@@ -46,7 +46,8 @@ class HistoryPlotWidget(TrialPlotWidget):
 
     def _render(self) -> None:
         h = optimization_history(self.columns, self.mask)
-        y = self.strip.place(h.values)
+        # While a study runs, the value axis moves only when a score leaves round bounds.
+        y = self.strip.place(h.values, self.x_extent.follow_values(h.values, self.live))
         if np.isfinite(h.values).any():
             self.plot.enableAutoRange(axis="y")
         else:
@@ -77,6 +78,7 @@ class HistoryPlotWidget(TrialPlotWidget):
             item.clear_points()
         self.best_line.setData([], [])
         self.x_extent.follow(None, live=False)
+        self.x_extent.follow_values(np.empty(0), live=False)
         self.selection.setData([], [])
         self.strip.clear()
         style.set_legend(self.legend, [])

@@ -62,8 +62,11 @@ def main() -> None:
     ticker = QTimer()
     ticker.setInterval(10)
 
+    at: list[float] = []  # when each tick came, in s since the run started
+
     def tick() -> None:
         gaps.append(clock.restart())
+        at.append(time.perf_counter() - started)
 
     ticker.timeout.connect(tick)
     started = time.perf_counter()
@@ -74,7 +77,7 @@ def main() -> None:
             ticker.stop()
             if profiler is not None:
                 profiler.disable()
-            report(window, gaps, elapsed, args)
+            report(window, gaps, at, elapsed, args)
             if profiler is not None:
                 profiler.dump_stats(args.profile)
                 pstats.Stats(args.profile).sort_stats("tottime").print_stats(15)
@@ -96,7 +99,7 @@ def main() -> None:
     app.exec()
 
 
-def report(window, gaps: list[float], elapsed: float, args) -> None:
+def report(window, gaps: list[float], at: list[float], elapsed: float, args) -> None:
     finished = window.study.n_finished
     late = [g - 10 for g in gaps[1:]]
     print(f"trials finished:        {finished} with {args.workers} workers in {elapsed:.1f} s "
@@ -108,6 +111,8 @@ def report(window, gaps: list[float], elapsed: float, args) -> None:
     print(f"longest stall:          {max(late):.1f} ms")
     stalled = sum(g for g in gaps[1:] if g - 10 > 100) / 1000
     print(f"late by over 100 ms:    {stalled:.1f} s of the run ({100 * stalled / elapsed:.0f}%)")
+    worst = sorted(zip(late, at[1:]), reverse=True)[:4]
+    print("longest stalls:         " + ", ".join(f"{g:.0f} ms at {t:.1f} s" for g, t in worst))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QLabel, QStackedLayout, QToolTip, QVBoxLayout, QWidget
 
 from desktop.plots import _style as style
@@ -34,8 +35,17 @@ NO_TRIALS = "No trials yet. They appear here as they run."
 # 50,000 lines takes a few hundred milliseconds.
 LIVE_FREE_TRIALS = 5_000
 LIVE_SECONDS_PER_TRIAL = 1 / 25_000
-# Points a scatter adds per event-loop turn (~20-100 ms of pyqtgraph's preparation).
-CHUNK_POINTS = 4_000
+# Points a scatter adds per event-loop turn (~10-25 ms of pyqtgraph's preparation on a
+# loaded machine; a turn of more holds the window up for longer than a tenth of a second).
+CHUNK_POINTS = 2_000
+# A scatter keeps its points in blocks of at most this many (the first in the item itself,
+# the others in child items): pyqtgraph's addPoints copies every point the item holds, so
+# adding to one item of 100,000 points cost ~30 ms a chunk, and growing with the study.
+BLOCK_POINTS = 10_000
+# A scatter of more points than this stamps its symbols whole pixels apart, without
+# smoothing: its first paint at 100,000 points takes ~55 ms instead of ~100 ms, and at
+# that density nobody sees the difference.
+SHARP_POINTS = 5_000
 MAX_LIVE_INTERVAL_S = 2.0
 
 
@@ -44,6 +54,23 @@ class ScatterItem(pg.ScatterPlotItem):
 
     def mouseClickEvent(self, ev):  # noqa: N802 - Qt override
         ev.ignore()
+
+
+class _BlockItem(ScatterItem):
+    """Points of a big TrialScatterItem beyond its first block (a child of it)."""
+
+    def informViewBoundsChanged(self):  # noqa: N802 - pyqtgraph override
+        pass  # the view ranges over the parent, which tells it (and only once it is whole)
+
+    def paint(self, painter, option, widget=None):
+        if self.parentItem().total > SHARP_POINTS and self._exportOpts is False:
+            _sharp(painter)
+        super().paint(painter, option, widget)
+
+
+def _sharp(painter: QPainter) -> None:
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
 
 
 class TrialScatterItem(ScatterItem):
@@ -61,6 +88,7 @@ class TrialScatterItem(ScatterItem):
         self._x = self._y = np.empty(0)
         self._shown_style: dict | None = None
         self._queue_x = self._queue_y = np.empty(0)  # points still to add
+        self._blocks: list[_BlockItem] = []  # the points beyond the first BLOCK_POINTS
         self._chunk_timer = QTimer(self)
         self._chunk_timer.setSingleShot(True)
         self._chunk_timer.timeout.connect(self._add_chunk)
@@ -81,10 +109,38 @@ class TrialScatterItem(ScatterItem):
         self._queue_x = self._queue_y = np.empty(0)
         self._chunk_timer.stop()
         self.setVisible(True)
+        self._drop_blocks()
         self.setData(x=x[:CHUNK_POINTS], y=y[:CHUNK_POINTS], **style)
         self._shown_style = style
         self._queue(x[CHUNK_POINTS:], y[CHUNK_POINTS:])
         self._numbers, self._x, self._y = numbers.copy(), x.copy(), y.copy()
+
+    @property
+    def total(self) -> int:
+        """Points drawn, in this item and its blocks."""
+        return len(self.data) + sum(len(b.data) for b in self._blocks)
+
+    def getData(self):  # noqa: N802 - pyqtgraph API
+        x, y = super().getData()
+        if not self._blocks:
+            return x, y
+        parts = [b.getData() for b in self._blocks]
+        return (np.concatenate([x, *(p[0] for p in parts)]),
+                np.concatenate([y, *(p[1] for p in parts)]))
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):  # noqa: N802 - pyqtgraph API
+        # The view ranges over the items added to it: the blocks count through this one.
+        bounds = [super().dataBounds(ax, frac, orthoRange)]
+        bounds += [b.dataBounds(ax, frac, orthoRange) for b in self._blocks]
+        bounds = [b for b in bounds if b is not None and b[0] is not None]
+        if not bounds:
+            return (None, None)
+        return (min(b[0] for b in bounds), max(b[1] for b in bounds))
+
+    def paint(self, painter, option, widget=None):
+        if self.total > SHARP_POINTS and self._exportOpts is False:
+            _sharp(painter)
+        super().paint(painter, option, widget)
 
     def informViewBoundsChanged(self):  # noqa: N802 - pyqtgraph override
         # While chunks arrive, the view does not re-range (and repaint) after each one.
@@ -114,17 +170,40 @@ class TrialScatterItem(ScatterItem):
         x, y = self._queue_x[:CHUNK_POINTS], self._queue_y[:CHUNK_POINTS]
         self._queue_x, self._queue_y = self._queue_x[CHUNK_POINTS:], self._queue_y[CHUNK_POINTS:]
         if x.size:
-            self.addPoints(x=x, y=y, **(self._shown_style or {}))
+            self._append(x, y)
         if self._queue_x.size:
             self._chunk_timer.start(0)
         elif not self.isVisible():
             self.setVisible(True)
             self.informViewBoundsChanged()
 
+    def _append(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Add points to the last block, or to a new one when it is full."""
+        style = self._shown_style or {}
+        last = self._blocks[-1] if self._blocks else self
+        if len(last.data) + x.size <= BLOCK_POINTS:
+            last.addPoints(x=x, y=y, **style)
+            if last is not self:
+                self.informViewBoundsChanged()
+            return
+        block = _BlockItem()
+        block.setParentItem(self)
+        block.setData(x=x, y=y, **style)
+        self._blocks.append(block)
+        self.informViewBoundsChanged()
+
+    def _drop_blocks(self) -> None:
+        for block in self._blocks:
+            block.setParentItem(None)
+            if block.scene() is not None:
+                block.scene().removeItem(block)
+        self._blocks = []
+
     def clear_points(self) -> None:
         self._queue_x = self._queue_y = np.empty(0)
         self._chunk_timer.stop()
         self.setVisible(True)
+        self._drop_blocks()
         self.setData([], [])
         self._numbers = np.empty(0, dtype=np.int64)
         self._x = self._y = np.empty(0)
@@ -388,12 +467,14 @@ def _message_widget() -> QLabel:
     return label
 
 
-def no_value_position(values: np.ndarray) -> tuple[float, float]:
-    """Where trials without a score go: ``(strip_y, separator_y)`` under the finite values."""
+def no_value_position(values: np.ndarray, bounds: tuple[float, float] | None = None
+                      ) -> tuple[float, float]:
+    """Where trials without a score go: ``(strip_y, separator_y)`` under the finite values
+    (or under ``bounds``, the range a live plot keeps them in)."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return 0.0, 0.5
-    lo, hi = float(finite.min()), float(finite.max())
+    lo, hi = bounds or (float(finite.min()), float(finite.max()))
     span = hi - lo if hi > lo else max(abs(hi), 1.0)
     return lo - 0.12 * span, lo - 0.06 * span
 
@@ -411,10 +492,12 @@ class NoValueStrip:
         self.axis = plot.getAxis("left")
         self.clear()
 
-    def place(self, values: np.ndarray) -> np.ndarray:
-        """The y of each trial: its value, or the strip when it has none."""
+    def place(self, values: np.ndarray, bounds: tuple[float, float] | None = None
+              ) -> np.ndarray:
+        """The y of each trial: its value, or the strip when it has none (placed under
+        ``bounds`` when given)."""
         has_value = np.isfinite(values)
-        strip_y, separator_y = no_value_position(values)
+        strip_y, separator_y = no_value_position(values, bounds)
         needed = bool(has_value.any() and not has_value.all())
         self.line.setPos(separator_y)
         self.line.setVisible(needed)

@@ -130,7 +130,10 @@ def set_title(plot: pg.PlotItem, title: str) -> None:
 
 
 def set_axis_label(plot: pg.PlotItem, side: str, text: str) -> None:
-    plot.setLabel(side, text, color=TEXT, **{"font-size": "10pt"})
+    # Setting a label, even the same one, makes pyqtgraph lay the axis and its grid out
+    # again: on every live batch that was most of the value axis' repaint.
+    if plot.getAxis(side).labelText != text:
+        plot.setLabel(side, text, color=TEXT, **{"font-size": "10pt"})
 
 
 def add_legend(graphics: pg.GraphicsLayoutWidget) -> pg.LabelItem:

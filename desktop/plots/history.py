@@ -38,7 +38,7 @@ class HistoryPlotWidget(TrialPlotWidget):
             self.plot.addItem(item)
         self.plot.addItem(self.best_line)
         self.plot.addItem(self.selection)
-        self.x_extent = LiveExtent()  # while a study runs, the x axis re-ranges in steps
+        self.x_extent = LiveExtent()  # while a study runs, the axes re-range in steps
         self.plot.addItem(self.x_extent)
         self.legend = style.add_legend(self.graphics)
         # Several objectives: one at a time or the hypervolume (history_goals.py).
@@ -61,7 +61,8 @@ class HistoryPlotWidget(TrialPlotWidget):
         goal = self.goals.goal
         h = optimization_history(self.columns, self.mask) if goal is None else \
             goal_history(self.columns, goal, self.mask)
-        y = self.strip.place(h.values)
+        # While a study runs, the value axis moves only when a score leaves round bounds.
+        y = self.strip.place(h.values, self.x_extent.follow_values(h.values, self.live))
         if np.isfinite(h.values).any():
             self.plot.enableAutoRange(axis="y")
         else:
@@ -96,7 +97,9 @@ class HistoryPlotWidget(TrialPlotWidget):
         self.best_line.setData([], [])
         numbers, volumes, x, y = self.goals.hypervolume(self.columns)
         self.goals.draw_hypervolume(numbers, volumes, x, y, score)
-        self.strip.place(volumes)
+        # The live axes follow the volumes here, as they follow the scores in _render.
+        self.strip.place(volumes, self.x_extent.follow_values(volumes, self.live))
+        self.x_extent.follow(float(numbers[-1]) if numbers.size else None, self.live)
         self.plot.enableAutoRange(axis="y")
         legend = [(style.LINE_GLYPH, style.BEST, "hypervolume so far")] if numbers.size else []
         style.set_legend(self.legend, legend)
@@ -120,6 +123,7 @@ class HistoryPlotWidget(TrialPlotWidget):
         self.goals.chosen.setData([], [])
         self.best_line.setData([], [])
         self.x_extent.follow(None, live=False)
+        self.x_extent.follow_values(np.empty(0), live=False)
         self.selection.setData([], [])
         self.strip.clear()
         style.set_legend(self.legend, [])

@@ -377,3 +377,24 @@ def test_a_long_timeline_draws_few_rectangles_and_still_picks_each_trial(qtbot, 
     i = int(np.flatnonzero(tl.numbers == target)[0])
     middle = (starts[i] + ends[i]) / 2
     assert timeline.pick(QPointF(middle, float(tl.lanes[i]))) == target
+
+
+def test_a_scatter_of_many_trials_draws_every_one_and_the_view_holds_them_all(qtbot, panel,
+                                                                               feed):
+    from desktop.plots._base import BLOCK_POINTS
+
+    n = 2 * BLOCK_POINTS + 500  # more points than one block holds: kept in several
+    trials = [Trial(number=i, params={"lr": 0.01, "layers": 1 + i % 4, "solver": "adam"},
+                    state=C, value=float(i % 97), started_at=1000.0 + i,
+                    finished_at=1001.0 + i, worker=0) for i in range(n)]
+    feed.set_study(Study(make_spec(n), trials=trials))
+    history = panel.show_plot("history")
+    complete = history.scatters[C]
+    qtbot.waitUntil(lambda: history.shown.size == n and complete.pending == 0
+                    and complete.isVisible(), timeout=20_000)
+    x, y = complete.getData()
+    assert sorted(x.tolist()) == list(range(n))  # every trial, once
+    assert dict(zip(x.tolist(), y.tolist()))[n - 1] == float((n - 1) % 97)
+    history.graphics.grab()
+    (x_low, x_high), (y_low, y_high) = history.plot.vb.viewRange()
+    assert x_low <= 0 and x_high >= n - 1 and y_low <= 0 and y_high >= 96

@@ -189,3 +189,16 @@ def test_words_in_a_big_table_are_found_off_the_gui_thread_and_the_last_typed_wi
     shown = {table.proxy.index(r, kernel).data() for r in range(0, table.proxy.rowCount(), 97)}
     assert shown == {"linear"}
     assert table.count_label.text() == f"{total // 2} of {total} trials"
+
+
+def test_a_big_tables_columns_fit_their_texts_after_it_is_shown(qtbot, feed):
+    from desktop.trials import view as view_module
+
+    feed.set_study(big_study(view_module._FIT_LATER_ROWS + 10))
+    table = table_for(qtbot, feed)
+    font = QFontMetrics(table.view.font())
+    started = table.model.column_of("started")
+    texts = [table.proxy.index(r, started).data() for r in range(0, table.proxy.rowCount(), 501)]
+    need = max(font.horizontalAdvance(t) for t in texts) + 8
+    # Fitted a few columns per event-loop turn: the table is shown first.
+    qtbot.waitUntil(lambda: table.view.columnWidth(started) >= need, timeout=5_000)

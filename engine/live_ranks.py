@@ -34,10 +34,12 @@ class LiveRanks:
     def __init__(self, goals: Sequence[Goal], trials: Sequence[Trial | None] = ()):
         self.goals = tuple(goals)
         self._signs = np.array([g.sign for g in self.goals])
-        self.ranks = np.full(0, np.nan)
+        self._ranks = np.full(0, np.nan)  # by trial number, with room to grow
+        self._n = 0
         self._points = np.empty((0, len(self.goals)))  # feasible, minimised
         self._good = np.empty(0, dtype=np.int64)  # their trial numbers
         self._good_rank = np.empty(0, dtype=np.int64)
+        self._k = 0  # feasible points held (the arrays above have room for more)
         self._bad = np.empty(0, dtype=np.int64)  # infeasible trial numbers
         self._bad_v = np.empty(0)
         self._levels = np.empty(0)  # distinct violations, ascending
@@ -59,26 +61,34 @@ class LiveRanks:
         ranks = trial_ranks(ranked, self.goals).astype(int)
         numbers = np.array([t.number for t in trials], dtype=np.int64)
         self._grow(int(numbers.max()) + 1)
-        self.ranks[numbers] = ranks
+        self._ranks[numbers] = ranks
         feasible = np.array([t.feasible for t in trials])
         self._good, self._good_rank = numbers[feasible], ranks[feasible]
+        self._k = int(feasible.sum())
         self._points = self._signs * np.array([self._values(t) for t in ranked],
                                               dtype=float)[feasible]
         self._bad = numbers[~feasible]
         self._bad_v = np.array([t.violation for t in trials], dtype=float)[~feasible]
         self._levels = np.unique(self._bad_v)
 
+    @property
+    def ranks(self) -> np.ndarray:
+        """Rank by trial number, up to the highest number ranked (NaN: not complete)."""
+        return self._ranks[: self._n]
+
     def _grow(self, n: int) -> None:
-        if n > self.ranks.size:
-            self.ranks = np.concatenate([self.ranks, np.full(n - self.ranks.size, np.nan)])
+        if n > self._ranks.size:  # doubling: no copy of every rank per trial
+            more = max(n, 2 * self._ranks.size) - self._ranks.size
+            self._ranks = np.concatenate([self._ranks, np.full(more, np.nan)])
+        self._n = max(self._n, n)
 
     def add(self, trials: Iterable[Trial]) -> np.ndarray:
         """Rank the newly complete ones among ``trials`` (others are skipped); returns the
         numbers whose rank changed (the new ones included), ascending."""
         changed: set[int] = set()
         for t in trials:
-            if not self._counts(t) or (t.number < self.ranks.size
-                                       and self.ranks[t.number] == self.ranks[t.number]):
+            if not self._counts(t) or (t.number < self._n
+                                       and self._ranks[t.number] == self._ranks[t.number]):
                 continue
             self._grow(t.number + 1)
             if t.feasible:
@@ -92,30 +102,54 @@ class LiveRanks:
         return np.array(sorted(changed), dtype=np.int64)
 
     def _add_feasible(self, number: int, p: np.ndarray) -> set[int]:
-        pts = self._points
-        beats_p = np.all(pts <= p, axis=1) & np.any(pts < p, axis=1)
-        mine = int(self._good_rank[beats_p].max()) + 1 if beats_p.any() else 0
-        below = np.flatnonzero(np.all(p <= pts, axis=1) & np.any(p < pts, axis=1))
+        k = self._k
+        pts, rank = self._points[:k], self._good_rank[:k]
+        beats_p, beaten = _dominance(pts, p)
+        mine = int(rank[beats_p].max()) + 1 if beats_p.any() else 0
+        below = np.flatnonzero(beaten)
         changed = {number}
-        if below.size:
+        # Every point p beats is also beaten by p's dominators, so it ranks >= mine; none
+        # moves unless one of them shares p's rank (then chains through p grow).
+        if below.size and int(rank[below].min()) == mine:
             within = pareto_ranks(pts[below])
-            new = np.maximum(self._good_rank[below], mine + 1 + within)
-            moved = new != self._good_rank[below]
-            self._good_rank[below] = new
-            self.ranks[self._good[below[moved]]] = new[moved]
-            changed |= set(self._good[below[moved]].tolist())
-        self._points = np.vstack([pts, p])
-        self._good = np.append(self._good, number)
-        self._good_rank = np.append(self._good_rank, mine)
-        self.ranks[number] = mine
+            new = np.maximum(rank[below], mine + 1 + within)
+            moved = new != rank[below]
+            rank[below] = new
+            numbers = self._good[below[moved]]
+            self._ranks[numbers] = new[moved]
+            changed |= set(numbers.tolist())
+        if k == len(self._points):  # room doubles: no copy of every point per trial
+            grow = max(k, 64)
+            self._points = np.vstack([self._points, np.empty((grow, p.size))])
+            self._good = np.concatenate([self._good, np.empty(grow, dtype=np.int64)])
+            self._good_rank = np.concatenate([self._good_rank,
+                                              np.empty(grow, dtype=np.int64)])
+        self._points[k], self._good[k], self._good_rank[k] = p, number, mine
+        self._k = k + 1
+        self._ranks[number] = mine
         return changed
 
     def _rank_infeasible(self) -> set[int]:
         if not self._bad.size:
             return set()
-        fronts = int(self._good_rank.max()) + 1 if self._good_rank.size else 0
+        fronts = int(self._good_rank[: self._k].max()) + 1 if self._k else 0
         new = fronts + np.searchsorted(self._levels, self._bad_v)
-        old = self.ranks[self._bad]
+        old = self._ranks[self._bad]
         moved = new != old  # NaN (new trials) counts as moved
-        self.ranks[self._bad[moved]] = new[moved]
+        self._ranks[self._bad[moved]] = new[moved]
         return set(self._bad[moved].tolist())
+
+
+def _dominance(pts: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(which points dominate ``p``, which ``p`` dominates), a column at a time: with a
+    handful of objectives that is several times faster than reducing along rows."""
+    le = ge = None
+    lt = gt = None
+    for j in range(p.size):
+        col = pts[:, j]
+        a, b, c, d = col <= p[j], col >= p[j], col < p[j], col > p[j]
+        le = a if le is None else le & a
+        ge = b if ge is None else ge & b
+        lt = c if lt is None else lt | c
+        gt = d if gt is None else gt | d
+    return le & lt, ge & gt

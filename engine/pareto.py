@@ -7,6 +7,7 @@ study, the sampler, the CLI, the plots and the benchmark all share these.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -71,7 +72,10 @@ def pareto_ranks(points: np.ndarray, violation: np.ndarray | None = None) -> np.
     ranks = np.full(len(p), -1, dtype=int)
     remaining = np.flatnonzero(v <= 0)
     r = 0
-    if p.shape[1] > 2 and remaining.size <= _MATRIX_LIMIT:
+    if p.shape[1] == 2 and remaining.size:
+        r = _ranks_2d(p[remaining], ranks, remaining)
+        remaining = remaining[:0]
+    elif p.shape[1] > 2 and remaining.size <= _MATRIX_LIMIT:
         r = _ranks_by_counts(p[remaining], ranks, remaining)
         remaining = remaining[:0]
     while remaining.size:
@@ -98,6 +102,25 @@ def trial_ranks(trials: Sequence[Trial], goals: Sequence[Goal]) -> np.ndarray:
         violation = np.array([trials[i].violation for i in rows], dtype=float)
         out[rows] = pareto_ranks(points, violation)
     return out
+
+
+def _ranks_2d(p: np.ndarray, ranks: np.ndarray, where: np.ndarray) -> int:
+    """Two objectives in O(n log n): in order of the first objective, a point joins the
+    first front whose last point (the lowest second objective so far) is above it, as in
+    Jensen's sort. Equal points share a rank, so only distinct points are sorted. Writes
+    ``ranks[where]``; returns the fronts made."""
+    unique, back = np.unique(p, axis=0, return_inverse=True)  # sorted by x, then y
+    tails: list[float] = []
+    level = np.empty(len(unique), dtype=int)
+    for i, y in enumerate(unique[:, 1].tolist()):
+        k = bisect.bisect_right(tails, y)
+        if k == len(tails):
+            tails.append(y)
+        else:
+            tails[k] = y
+        level[i] = k
+    ranks[where] = level[back.ravel()]
+    return len(tails)
 
 
 _MATRIX_LIMIT = 4000  # points up to which the n x n dominance matrix is held (16 MB)

@@ -189,7 +189,8 @@ class ParetoPlotWidget(TrialPlotWidget):
                       ("\u25cf", colour, f"beaten ({int(rest.sum())})")]
         else:
             legend = [("\u25ef", FRONT_COLOUR, f"on the front, ringed ({n_front})"),
-                      ("\u25cf", colour, f"beaten ({int(rest.sum())}), coloured by "
+                      ("\u25cf", _MAP.map(0.5, mode="qcolor").name(),
+                       f"beaten ({int(rest.sum())}), coloured by "
                        f"{self.colour_combo.currentText().split(',')[0]}")]
         if grey.any():
             legend.append(("\u25cf", INFEASIBLE_COLOUR, f"outside the limits ({int(grey.sum())})"))

@@ -87,6 +87,15 @@ class BayesSampler(Sampler):
     deepest rung enough trials reached, leaving out those pruned before it). Interrupted
     trials are ignored.
 
+    Around the model (engine/samplers/_bayes_rules.py): no suggestion repeats a finished
+    or running trial (closer than 1e-4, or 1e-3 to a running one, in the continuous unit
+    coordinates); quantized values (ties, as accuracy gives) keep a noise floor of their
+    rounding and EI counts only improvements past half a step; a categorical choice tried
+    fewer than ceil(sqrt(n / k)) times gets the next trial, with random other values; past
+    400 observations the model holds the best 120 and a random draw of the rest, and past
+    200 a refit only refines the last fit, so an ask stays a fraction of a second.
+    :meth:`best_predicted` is the trial EI measures improvement from.
+
     With a seed the suggestions depend only on the history of asks (the model's last fit
     warm-starts the next). In a purely discrete space no configuration is suggested twice.
     """

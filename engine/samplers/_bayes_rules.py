@@ -1,9 +1,10 @@
 """Rules the bayes sampler applies around its GP: which trials the model is conditioned on
 when there are many, how far a suggestion must stay from every trial already tried or
-running, and when a categorical choice must get a trial. (Quantized values are recognised in :func:`engine._gp.gp.quantum`.)
+running, and when a categorical choice must get a trial. (Quantized values are recognised
+in :func:`engine._gp.gp.quantum`.)
 
 Each rule is general (it reads only the trials, never the problem) and is documented in
-docs/samplers.md; the numbers below were checked with benchmarks/bayes_rules.py and
+docs/python-api.md; the numbers below were checked with benchmarks/bayes_rules.py and
 benchmarks/bayes_ask_cost.py.
 """
 

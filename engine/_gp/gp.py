@@ -319,15 +319,16 @@ def fit(
     q the step between levels: the variance of rounding to a grid of step q. Ties then
     read as one level measured several times, not as a surface pinned flat through them.
 
-    With ``cheap`` and a ``warm`` start, only the warm start is refined, on at most 200
-    points and for at most 30 iterations: hyperparameters move little once many trials
-    are in, and a full refit of hundreds of points costs seconds.
+    With ``cheap``, the fit uses at most 200 points and one start: the ``warm`` one for at
+    most 30 iterations, or without it the prior's mode for at most 60. Hyperparameters move
+    little once many trials are in, and a full fit of 300 points costs seconds.
     """
     y, shift, scale, lmbda = _standardize(np.asarray(y_raw, dtype=float), warped)
     noise_floor = _quantized_floor(y) if quantized else 0.0
-    cheap = cheap and warm is not None and len(warm) == x.shape[1] + 2
+    has_warm = warm is not None and len(warm) == x.shape[1] + 2
     if cheap:
-        max_points, maxiter, n_random_starts = min(max_points, 200), min(maxiter, 30), 0
+        max_points, n_random_starts = min(max_points, 200), 0
+        maxiter = min(maxiter, 30 if has_warm else 60)
     n, d = x.shape
     fit_x, fit_y = x, y
     if n > max_points:
@@ -340,9 +341,9 @@ def fit(
     box = bounds(d, noise_floor)
     lo, hi = np.array(box).T
     starts = []
-    if warm is not None and len(warm) == d + 2:
+    if has_warm:
         starts.append(np.clip(warm, lo, hi))
-    if not cheap:
+    if not (cheap and has_warm):
         starts.append(np.clip(prior_mode(d), lo, hi))
     for _ in range(n_random_starts):
         draw = prior_mode(d)

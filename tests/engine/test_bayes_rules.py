@@ -9,7 +9,13 @@ import numpy as np
 
 from engine._gp import gp
 from engine.samplers import BayesSampler, RandomSampler
-from engine.samplers._bayes_rules import MIN_SEPARATION, MODEL_POINTS, model_subset
+from engine.samplers._bayes_rules import (
+    MIN_SEPARATION,
+    MODEL_POINTS,
+    RUNNING_SEPARATION,
+    model_subset,
+    starved_choice,
+)
 from engine.space import CategoricalParam, FloatParam, SearchSpace
 from engine.trial import Trial, TrialState
 
@@ -57,7 +63,7 @@ def _history():
 
 def test_a_point_next_to_a_finished_trial_is_moved_away():
     trials = _history()
-    near = SQUARE.encode(trials[3].params) + 2e-4
+    near = SQUARE.encode(trials[3].params) + 2e-5
     params = _sampler_proposing(near).ask(trials)
     gap = np.linalg.norm(SQUARE.encode(params) - SQUARE.encode(trials[3].params))
     assert MIN_SEPARATION <= gap < 0.1  # moved away, but only just
@@ -68,7 +74,7 @@ def test_a_point_next_to_a_running_trial_is_moved_away():
     trials.append(Trial(len(trials), {"x": 0.3, "y": 0.7}, RUNNING))
     params = _sampler_proposing(np.array([0.3 + 3e-4, 0.7])).ask(trials)
     gap = np.hypot(params["x"] - 0.3, params["y"] - 0.7)
-    assert MIN_SEPARATION <= gap < 0.1
+    assert RUNNING_SEPARATION <= gap < 0.1
 
 
 def test_a_point_in_a_corner_moves_into_the_cube():
@@ -94,7 +100,36 @@ def test_parallel_workers_never_get_twins():
     trials = list(history)
     for _ in range(6):  # six workers ask before any finishes; the optimum is a corner
         trials.append(Trial(len(trials), sampler.ask(trials), RUNNING))
+    assert _min_gap(SQUARE, trials[12:]) >= RUNNING_SEPARATION * (1 - 1e-9)
     assert _min_gap(SQUARE, trials) >= MIN_SEPARATION * (1 - 1e-9)
+
+
+# ------------------------------------------------------------------ categories
+
+
+def test_a_rarely_tried_choice_is_named_until_it_has_its_share():
+    # Feature rows: one number, then a categorical of 4 choices (-1: inactive).
+    rows = np.array([[0.5, c] for c in [0] * 20 + [1] * 10 + [2] * 6 + [3] * 1 + [-1] * 9])
+    # 37 active trials, 4 choices: each needs ceil(sqrt(37 / 4)) = 4; choice 3 has 1.
+    assert starved_choice(rows, 1, [4]) == (1, 3)
+    rows = np.vstack([rows, [[0.5, 3]] * 3])
+    assert starved_choice(rows, 1, [4]) is None
+
+
+def test_a_choice_whose_one_trial_was_bad_is_tried_again_before_it_is_written_off():
+    space = SearchSpace.of(CategoricalParam("c", ("a", "b", "c", "d")),
+                           FloatParam("x", 0.0, 1.0), FloatParam("y", 0.0, 1.0))
+    rng = np.random.default_rng(0)
+    trials = [Trial(i, {"c": "abc"[i % 3], "x": float(rng.random()), "y": float(rng.random())},
+                    COMPLETE, float(rng.random())) for i in range(30)]
+    trials.append(Trial(30, {"c": "d", "x": 0.5, "y": 0.5}, COMPLETE, 10.0))
+    sampler = BayesSampler(space, seed=0)
+    # 31 trials, 4 choices: each needs ceil(sqrt(31 / 4)) = 3 before the model decides.
+    for _ in range(2):
+        params = sampler.ask(trials)
+        assert params["c"] == "d"
+        trials.append(Trial(len(trials), params, COMPLETE, 10.0))
+    assert sampler.ask(trials)["c"] != "d"
 
 
 # ------------------------------------------------------------------ long studies

@@ -264,12 +264,17 @@ def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
         stopped = None
         steps = task.steps_under(pruner)
         for t in steps:
-            value = curve(t)
+            value = _step(curve, t)
+            if value is None:  # diverged: the trial fails there, as the command would
+                stopped = t
+                break
             if study.report(trial.number, t, value):
                 stopped = t
                 break
         if stopped is None:
             study.tell(trial.number, TrialState.COMPLETE, value=value)
+        elif value is None:
+            study.tell(trial.number, TrialState.FAILED, error="diverged")
         else:
             study.tell(trial.number, TrialState.PRUNED)
         _record(log, task, trial.params, steps, stopped, value)
@@ -322,13 +327,18 @@ def run_optuna(task: Task, pruner: str, seed: int, budget: int) -> RunLog:
         stopped = None
         steps = task.steps_under(pruner)
         for t in steps:
-            value = curve(t)
+            value = _step(curve, t)
+            if value is None:
+                stopped = t
+                break
             trial.report(value, t)
             if trial.should_prune():
                 stopped = t
                 break
         if stopped is None:
             study.tell(trial, value)
+        elif value is None:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
         else:
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         _record(log, task, params, steps, stopped, value)
@@ -432,10 +442,21 @@ def run_halving(task: Task, seed: int, budget: int) -> RunLog:
     return log
 
 
+def _step(curve: Callable[[int], float], t: int) -> float | None:
+    """The loss at step ``t``, or None when training diverged (scikit-learn's MLP raises
+    ValueError on non-finite weights; the command example's script then exits failed)."""
+    try:
+        return curve(t)
+    except ValueError as exc:
+        if "non-finite" not in str(exc):
+            raise
+        return None
+
+
 def _record(log: RunLog, task: Task, params: dict, steps: tuple[int, ...],
-            stopped: int | None, value: float) -> None:
+            stopped: int | None, value: float | None) -> None:
     log.steps.append(task.cost(steps, stopped))
-    log.finals.append(value if stopped is None else math.nan)
+    log.finals.append(value if stopped is None and value is not None else math.nan)
     log.truths.append(task.true_final(params) if task.true_final else math.nan)
 
 

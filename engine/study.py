@@ -23,7 +23,7 @@ from engine.best import competes, is_better
 from engine.chosen import choice_problem, loaded_choice
 from engine.goals import MissingMetric, objective_values, violation
 from engine.pruners.fidelity import ROWS, step_unit
-from engine.pruners.savings import Savings, SavingsTally
+from engine.pruners.savings import Savings, SavingsTally, work
 from engine.samplers.base import Sampler
 from engine.spec import StudySpec, spec_from_dict, spec_to_dict
 from engine.storage import StudyFile, StudyFileError, check_note
@@ -64,10 +64,11 @@ class Study:
         self._best: Trial | None = None
         self._front = ParetoFront(spec.goals)
         # A data-fraction step is a fit of its own, so its cost is every step's rows.
-        self._savings = SavingsTally(refits=step_unit(spec.objective) == ROWS)
+        self._refits = step_unit(spec.objective) == ROWS
+        self._savings = SavingsTally(self._refits)
         for t in trials or []:
             self._put(t)
-            self._steps_used += t.intermediate[-1][0] if t.intermediate else 0
+            self._steps_used += work(t, self._refits)
         self._chosen = loaded_choice(file.chosen() if file is not None else None, self._trials)
         self._snapshot()
         self._lock = threading.RLock()
@@ -212,10 +213,9 @@ class Study:
         listeners get a ``"followed"`` event for each."""
         with self._lock:
             for t in trials:
-                self._steps_used += (t.intermediate[-1][0] if t.intermediate else 0) - (
-                    self._trials[t.number].intermediate[-1][0]
-                    if t.number < len(self._trials) and self._trials[t.number].intermediate
-                    else 0)
+                self._steps_used += work(t, self._refits) - (
+                    work(self._trials[t.number], self._refits)
+                    if t.number < len(self._trials) else 0)
                 self._put(t)
             self._snapshot()
         for t in trials:
@@ -349,10 +349,9 @@ class Study:
                     self._stops[number] = (reason, int(step))
                 return reason
             steps = dict(current.intermediate)
-            last = current.intermediate[-1][0] if current.intermediate else 0
-            self._steps_used += max(0, int(step) - last)
             steps[int(step)] = float(value)
             trial = current.evolve(intermediate=tuple(sorted(steps.items())))
+            self._steps_used += work(trial, self._refits) - work(current, self._refits)
             if self.file is not None:
                 self.file.write_intermediate(number, int(step), float(value))
             self._trials[number] = trial
@@ -488,7 +487,8 @@ class Study:
 
     @property
     def steps_used(self) -> int:
-        """Steps (epochs) the trials have reported, summed: what ``budget.steps`` counts."""
+        """Steps (epochs) the trials ran, summed (see savings.work: every data fraction
+        fitted counts): what ``budget.steps`` counts."""
         return self._steps_used
 
     def budget_spent(self) -> bool:

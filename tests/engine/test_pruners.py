@@ -299,3 +299,23 @@ def test_data_fraction_savings_count_every_fraction_fitted():
     assert savings(trials, refits=True) == (152 + 16 + 4, 3 * 152, 152)
     # Epochs go on from the one before: the last step is the work.
     assert savings(trials) == (100 + 12 + 4, 300, 100)
+
+
+def test_a_step_budget_counts_every_data_fraction_fitted():
+    from engine.space import FloatParam
+    from engine.spec import StudySpec
+    from engine.study import Study
+
+    spec = StudySpec(name="s", params=(FloatParam("C", 0.1, 10.0),), sampler="random",
+                     objective={"kind": "sklearn", "model": "svc", "dataset": "digits"},
+                     pruner="asha", pruner_options={"min_steps": 4}, seed=0, steps=160)
+    study = Study(spec)
+    trial = study.ask()
+    for step in (4, 12, 36, 100):
+        study.report(trial.number, step, 0.9)
+    study.tell(trial.number, TrialState.COMPLETE, value=0.9)
+    assert study.steps_used == 152 and not study.budget_spent()
+    second = study.ask()
+    study.report(second.number, 4, 0.5)
+    study.report(second.number, 12, 0.5)
+    assert study.steps_used == 168 and study.budget_spent()

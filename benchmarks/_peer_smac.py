@@ -15,6 +15,7 @@ import logging
 import math
 import tempfile
 import time
+import warnings
 from typing import Any
 
 from benchmarks._peers import Run, active
@@ -107,6 +108,14 @@ def _value(v: float) -> float:
     return v if math.isfinite(v) else 1e300
 
 
+def _ask(smac: Any) -> Any:
+    with warnings.catch_warnings():
+        # numpy's "mean of empty slice" when a conditional parameter is inactive in every
+        # configuration of a batch: SMAC handles the NaN, the warning only floods the log.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return smac.ask()
+
+
 def run(problem: Problem, seed: int, budget: int) -> Run:
     from smac.runhistory import TrialValue
 
@@ -115,7 +124,7 @@ def run(problem: Problem, seed: int, budget: int) -> Run:
         smac = _facade(problem, seed, budget, folder)
         for _ in range(budget):
             start = time.perf_counter()
-            info = smac.ask()
+            info = _ask(smac)
             seconds = time.perf_counter() - start
             params = decode(problem, info.config)
             value = problem.func(params)
@@ -138,7 +147,7 @@ def ask_times(problem: Problem, history: list[tuple[dict, float]], n_asks: int) 
                       save=False)
         for _ in range(n_asks):
             start = time.perf_counter()
-            info = smac.ask()
+            info = _ask(smac)
             out.append(time.perf_counter() - start)
             value = problem.func(decode(problem, info.config))
             smac.tell(info, TrialValue(cost=_value(value)), save=False)

@@ -1,12 +1,16 @@
 """Every optimizer of benchmarks/bayes_vs_peers.py behind two calls.
 
-- ``run(problem, seed, budget) -> (values, ask_seconds)``: the objective's values in trial
-  order, and the time the optimizer spent choosing each trial (its overhead per trial);
+- ``run(problem, seed, budget) -> Run``: the objective's values and the configurations in
+  trial order, the time the optimizer spent choosing each trial (its overhead per trial),
+  and, for an optimizer that exposes one, its best *predicted* configuration at each of
+  ``CHECKPOINTS`` (what its model expects to be best, not the luckiest value);
 - ``ask_times(problem, history, n_asks) -> seconds``: the overhead of the next ``n_asks``
   trials after a history of (params, value) pairs was given to the optimizer.
 
 Knobs drives its study through the documented ask/tell API (docs/python-api.md). Peers are
 imported lazily: one that is not installed is reported by :func:`available` and skipped.
+HEBO runs in an environment of its own (benchmarks/_peer_hebo.py says why); SMAC3 in this
+one (benchmarks/_peer_smac.py).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import importlib
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,18 +30,39 @@ from engine.spec import StudySpec
 from engine.study import Study
 from engine.trial import Trial, TrialState
 
-Values = tuple[list[float], list[float]]
+CHECKPOINTS = (25, 50, 100)
+
+
+@dataclass
+class Run:
+    """One optimizer's run: per trial its value, params and ask time; ``predicted`` maps a
+    checkpoint (trials done) to the configuration the optimizer's model expects best."""
+
+    values: list[float] = field(default_factory=list)
+    ask_s: list[float] = field(default_factory=list)
+    params: list[dict[str, Any]] = field(default_factory=list)
+    predicted: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, params: dict[str, Any], value: float, seconds: float) -> None:
+        self.params.append(dict(params))
+        self.values.append(float(value))
+        self.ask_s.append(seconds)
+
 
 # Optimizer name -> the module it needs (None: only Knobs itself).
 NEEDS: dict[str, str | None] = {
     "knobs-random": None, "knobs-sobol": None, "knobs-bayes": None,
     "optuna-tpe": "optuna", "optuna-tpe-indep": "optuna", "optuna-gp": "torch",
-    "skopt-gp": "skopt", "hyperopt-tpe": "hyperopt",
+    "skopt-gp": "skopt", "hyperopt-tpe": "hyperopt", "hebo": "hebo", "smac": "smac",
 }
 
 
 def available(name: str) -> str | None:
     """None when the optimizer can run, else why not (a missing package)."""
+    if name == "hebo":
+        from benchmarks import _peer_hebo
+
+        return _peer_hebo.available()
     module = NEEDS[name]
     for mod in (["optuna", module] if name == "optuna-gp" else [module]):
         if mod is None:
@@ -48,7 +74,7 @@ def available(name: str) -> str | None:
     return None
 
 
-def _active(params: tuple[Param, ...], values: dict[str, Any]) -> dict[str, Any]:
+def active(params: tuple[Param, ...], values: dict[str, Any]) -> dict[str, Any]:
     """``values`` reduced to the parameters whose conditions hold (parents first)."""
     space = SearchSpace(params)
     return {p.name: values[p.name] for p in space.active(values) if p.name in values}
@@ -58,24 +84,32 @@ def _active(params: tuple[Param, ...], values: dict[str, Any]) -> dict[str, Any]
 
 
 def _knobs_spec(problem: Problem, sampler: str, seed: int, trials: int | None) -> StudySpec:
+    # The objective is run here, not by the study: the spec's objective is only a label.
     return StudySpec(name=problem.name, params=problem.params, sampler=sampler, seed=seed,
                      objective={"kind": "python", "path": "benchmarks/_problems.py",
-                                "function": problem.func.__name__},
+                                "function": problem.name},
                      trials=trials)
 
 
-def knobs_run(sampler: str) -> Callable[[Problem, int, int], Values]:
-    def run(problem: Problem, seed: int, budget: int) -> Values:
+def knobs_run(sampler: str) -> Callable[[Problem, int, int], Run]:
+    def run(problem: Problem, seed: int, budget: int) -> Run:
         study = Study.create(_knobs_spec(problem, sampler, seed, budget))
-        values, seconds = [], []
+        out = Run()
         while True:
             start = time.perf_counter()
             trial = study.ask()
-            seconds.append(time.perf_counter() - start)
+            seconds = time.perf_counter() - start
             if trial is None:
-                return values, seconds[:-1]
-            values.append(problem.func(trial.params))
-            study.tell(trial.number, TrialState.COMPLETE, value=values[-1])
+                return out
+            value = problem.func(trial.params)
+            study.tell(trial.number, TrialState.COMPLETE, value=value)
+            out.add(trial.params, value, seconds)
+            # The bayes sampler names the trial its model expects best (noisy scores).
+            predict = getattr(study.sampler, "best_predicted", None)
+            if predict is not None and len(out.values) in CHECKPOINTS:
+                best = predict(study.trials)
+                if best is not None:
+                    out.predicted[len(out.values)] = dict(best.params)
     return run
 
 
@@ -136,19 +170,20 @@ def _optuna_suggest(trial: Any, params: tuple[Param, ...]) -> dict[str, Any]:
 
 
 def optuna_run(name: str):
-    def run(problem: Problem, seed: int, budget: int) -> Values:
+    def run(problem: Problem, seed: int, budget: int) -> Run:
         import optuna
 
         study = optuna.create_study(sampler=_optuna_sampler(name, seed))
-        values, seconds = [], []
+        out = Run()
         for _ in range(budget):
             start = time.perf_counter()
             trial = study.ask()
             params = _optuna_suggest(trial, problem.params)
-            seconds.append(time.perf_counter() - start)
-            values.append(problem.func(params))
-            study.tell(trial, values[-1])
-        return values, seconds
+            seconds = time.perf_counter() - start
+            value = problem.func(params)
+            study.tell(trial, value)
+            out.add(params, value, seconds)
+        return out
     return run
 
 
@@ -215,7 +250,7 @@ def _skopt_params(problem: Problem, kept: list[Param], x: list[Any]) -> dict[str
         if isinstance(p, FixedParam):
             values[p.name] = p.value
     # skopt has no conditions: it draws every parameter; the inactive ones are dropped.
-    return _active(problem.params, values)
+    return active(problem.params, values)
 
 
 def _skopt_optimizer(dims: list[Any], seed: int) -> Any:
@@ -235,18 +270,27 @@ def _skopt_optimizer(dims: list[Any], seed: int) -> Any:
                      acq_func_kwargs={"xi": 0.01, "kappa": 1.96})
 
 
-def skopt_run(problem: Problem, seed: int, budget: int) -> Values:
+def skopt_run(problem: Problem, seed: int, budget: int) -> Run:
+    from skopt.utils import expected_minimum
+
     kept, dims = _skopt_dimensions(problem.params)
     opt = _skopt_optimizer(dims, seed)
-    values, seconds = [], []
+    out = Run()
     start = time.perf_counter()
     for _ in range(budget):
         x = opt.ask()
-        seconds.append(time.perf_counter() - start)
-        values.append(problem.func(_skopt_params(problem, kept, x)))
+        seconds = time.perf_counter() - start
+        params = _skopt_params(problem, kept, x)
+        value = problem.func(params)
         start = time.perf_counter()
-        opt.tell(x, values[-1])  # skopt fits its model and picks the next point here
-    return values, seconds
+        result = opt.tell(x, value)  # skopt fits its model and picks the next point here
+        out.add(params, value, seconds)
+        if len(out.values) in CHECKPOINTS and opt.models:
+            # skopt's documented incumbent for noisy objectives: the model's minimum.
+            x_min, _ = expected_minimum(result, n_random_starts=5, random_state=seed)
+            out.predicted[len(out.values)] = _skopt_params(problem, kept, x_min)
+            start = time.perf_counter()  # that search is not part of the next ask
+    return out
 
 
 def skopt_ask_times(problem: Problem, history: list[tuple[dict, float]], n_asks: int):
@@ -326,44 +370,64 @@ def _hyperopt_params(problem: Problem, drawn: dict[str, Any]) -> dict[str, Any]:
             if p.step is not None:
                 k = round((flat[p.name] - p.low) / p.step)
                 flat[p.name] = round(p.low + k * p.step, 12)
-    return _active(problem.params, flat)
+    return active(problem.params, flat)
 
 
-def _hyperopt_timed(problem: Problem, seed: int, budget: int,
-                    history: list[tuple[dict, float]] | None = None) -> Values:
+def hyperopt_run(problem: Problem, seed: int, budget: int) -> Run:
     from hyperopt import Trials, fmin, tpe
 
-    values, seconds = [], []
+    out = Run()
     last = [time.perf_counter()]
 
     def objective(drawn: dict[str, Any]) -> float:
-        seconds.append(time.perf_counter() - last[0])
-        values.append(problem.func(_hyperopt_params(problem, drawn)))
+        seconds = time.perf_counter() - last[0]
+        params = _hyperopt_params(problem, drawn)
+        out.add(params, problem.func(params), seconds)
         last[0] = time.perf_counter()
-        return values[-1]
+        return out.values[-1]
 
     fmin(objective, _hyperopt_space(problem.params), algo=tpe.suggest, max_evals=budget,
          trials=Trials(), rstate=np.random.default_rng(seed), show_progressbar=False)
-    return values, seconds
-
-
-def hyperopt_run(problem: Problem, seed: int, budget: int) -> Values:
-    return _hyperopt_timed(problem, seed, budget)
+    return out
 
 
 def hyperopt_ask_times(problem: Problem, history: list[tuple[dict, float]], n_asks: int):
     # Hyperopt takes no outside history: run it to len(history) + n_asks trials on the
     # problem itself and keep the overhead of the last n_asks.
-    _, seconds = _hyperopt_timed(problem, 0, len(history) + n_asks)
-    return seconds[-n_asks:]
+    return hyperopt_run(problem, 0, len(history) + n_asks).ask_s[-n_asks:]
 
 
-RUNS: dict[str, Callable[[Problem, int, int], Values]] = {
+def _hebo_run(problem: Problem, seed: int, budget: int) -> Run:
+    from benchmarks import _peer_hebo
+
+    return _peer_hebo.run(problem, seed, budget)
+
+
+def _hebo_ask_times(problem: Problem, history: list[tuple[dict, float]], n_asks: int):
+    from benchmarks import _peer_hebo
+
+    return _peer_hebo.ask_times(problem, history, n_asks)
+
+
+def _smac_run(problem: Problem, seed: int, budget: int) -> Run:
+    from benchmarks import _peer_smac
+
+    return _peer_smac.run(problem, seed, budget)
+
+
+def _smac_ask_times(problem: Problem, history: list[tuple[dict, float]], n_asks: int):
+    from benchmarks import _peer_smac
+
+    return _peer_smac.ask_times(problem, history, n_asks)
+
+
+RUNS: dict[str, Callable[[Problem, int, int], Run]] = {
     "knobs-random": knobs_run("random"), "knobs-sobol": knobs_run("sobol"),
     "knobs-bayes": knobs_run("bayes"),
     "optuna-tpe": optuna_run("optuna-tpe"),
     "optuna-tpe-indep": optuna_run("optuna-tpe-indep"),
     "optuna-gp": optuna_run("optuna-gp"), "skopt-gp": skopt_run, "hyperopt-tpe": hyperopt_run,
+    "hebo": _hebo_run, "smac": _smac_run,
 }
 ASK_TIMES: dict[str, Callable[..., list[float]]] = {
     "knobs-random": knobs_ask_times("random"), "knobs-sobol": knobs_ask_times("sobol"),
@@ -371,5 +435,5 @@ ASK_TIMES: dict[str, Callable[..., list[float]]] = {
     "optuna-tpe": optuna_ask_times("optuna-tpe"),
     "optuna-tpe-indep": optuna_ask_times("optuna-tpe-indep"),
     "optuna-gp": optuna_ask_times("optuna-gp"), "skopt-gp": skopt_ask_times,
-    "hyperopt-tpe": hyperopt_ask_times,
+    "hyperopt-tpe": hyperopt_ask_times, "hebo": _hebo_ask_times, "smac": _smac_ask_times,
 }

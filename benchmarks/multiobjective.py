@@ -284,11 +284,11 @@ def table(records: list[dict], probs: dict[str, MOProblem], checkpoints: list[in
             true_hv = hypervolume(fronts, np.array(prob.reference)) if len(fronts) else 1.0
             how = "all runs' best front"
         out.append(f"\n{pname}: reference point {prob.reference}, hypervolume of the "
-                   f"{how} {true_hv:.4f}; median over {len(rows[0][1])} seeds "
+                   f"{how} {true_hv:.4f}; median over the seeds run "
                    "(ratio to that front)")
-        head = "| optimizer | " + " | ".join(f"HV @ {n}" for n in checkpoints) + \
+        head = "| optimizer | seeds | " + " | ".join(f"HV @ {n}" for n in checkpoints) + \
             " | ask ms |"
-        out += [head, "|" + "---|" * (len(checkpoints) + 2)]
+        out += [head, "|" + "---|" * (len(checkpoints) + 3)]
         for o, rs in rows:
             cells = []
             for n in checkpoints:
@@ -296,7 +296,7 @@ def table(records: list[dict], probs: dict[str, MOProblem], checkpoints: list[in
                 med = float(np.median(values))
                 cells.append(f"{med:.4f} ({med / true_hv:.0%})")
             ask = float(np.median([r["ask_ms"] for r in rs]))
-            out.append(f"| {o} | " + " | ".join(cells) + f" | {ask:.1f} |")
+            out.append(f"| {o} | {len(rs)} | " + " | ".join(cells) + f" | {ask:.1f} |")
     return "\n".join(out)
 
 

@@ -124,7 +124,7 @@ class HistoryGoals:
             self._trace = HypervolumeTrace(self._goals, self._study.spec.constraints)
             self._columns = columns
         trace = self._trace
-        trace.update(columns.trials[: columns.n])
+        trace.update(columns.trials)  # the same growing list: only new trials are read
         numbers, volumes = trace.numbers, trace.volumes
         if numbers.size == 0:
             return numbers, volumes, np.empty(0), np.empty(0)

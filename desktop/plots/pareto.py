@@ -94,6 +94,10 @@ class ParetoPlotWidget(TrialPlotWidget):
         self.colour_bar.setVisible(False)
         self.data: ParetoPlotData | None = None
         self._chosen_number: int | None = None
+        # The view frames the trials within the limits (far-off ones outside them would
+        # squeeze the front into a corner) until the user pans or zooms.
+        self._frame_feasible = True
+        self.plot.vb.sigRangeChangedManually.connect(self._on_view_range_changed_manually)
         self._show_axis_choice(False)
 
     # --- axes ----------------------------------------------------------------------------
@@ -118,6 +122,7 @@ class ParetoPlotWidget(TrialPlotWidget):
         if goals == self._goals:
             return
         self._goals = goals
+        self._frame_feasible = True
         titles = [goal_title(g, self.value_label.split(" (")[0]) for g in goals]
         for combo, index in ((self.x_combo, 0), (self.y_combo, 1), (self.colour_combo, 2)):
             combo.blockSignals(True)
@@ -180,6 +185,8 @@ class ParetoPlotWidget(TrialPlotWidget):
                                pen=style.pen(FRONT_COLOUR, 2.0),
                                brush=[coloured[i] for i in np.flatnonzero(d.on_front)])
         self.line.setData(d.line_x, d.line_y)
+        if self._frame_feasible:
+            self._frame(d)
         self._show_chosen(d)
         style.set_axis_label(self.plot, "bottom", self.x_combo.currentText())
         style.set_axis_label(self.plot, "left", self.y_combo.currentText())
@@ -199,6 +206,18 @@ class ParetoPlotWidget(TrialPlotWidget):
         style.set_legend(self.legend, legend)
         self.shown = d.numbers
         self._set_pick_points(d.x, d.y, d.numbers)
+
+    def _frame(self, d: ParetoPlotData) -> None:
+        keep = d.feasible if d.feasible.any() else np.ones(d.numbers.size, dtype=bool)
+        x, y = d.x[keep], d.y[keep]
+        if x.size < 2 or x.min() == x.max() or y.min() == y.max():
+            self.plot.enableAutoRange()
+            return
+        self.plot.setRange(xRange=(float(x.min()), float(x.max())),
+                           yRange=(float(y.min()), float(y.max())), padding=0.08)
+
+    def _on_view_range_changed_manually(self, *_args) -> None:
+        self._frame_feasible = False
 
     def _colour_brushes(self, d: ParetoPlotData) -> list | None:
         """A brush per point from the objective in colour (None with two objectives);

@@ -182,3 +182,23 @@ def test_a_new_trial_changes_only_the_ranks_it_moves_in_the_table(window, feed, 
     # Repainted: the new trial and the trials whose rank moved (0, 4, and 3 outside the
     # limit, which ranks after one more front); not trials 1 and 2.
     assert sorted(set(touched)) == [0, 3, 4, 5]
+
+
+def test_the_pareto_view_frames_the_trials_within_the_limits_until_the_user_zooms(
+        window, feed, qtbot):
+    plots, _ = window
+    study = make_study(results=[(0.90, 1.0), (0.95, 2.0), (0.80, 0.5), (0.30, 45.0)])
+    feed.set_study(study)
+    plot = plots.show_plot("pareto")
+    (x0, x1), (y0, y1) = plot.plot.vb.viewRange()
+    # The 45 s trial outside the limit would squeeze the front into a corner: left out.
+    assert y1 < 3.0 and x0 > 0.7 and "outside the limits (1)" in plot.legend.text
+    # Once the user zooms, new trials do not move the view.
+    plot.plot.vb.scaleBy((4.0, 4.0))
+    plot.plot.vb.sigRangeChangedManually.emit([True, True])
+    zoomed = plot.plot.vb.viewRange()
+    t = study.ask()
+    study.tell(t.number, TrialState.COMPLETE, value=0.99, metrics={"fit_time": 0.1})
+    feed.flush()
+    qtbot.waitUntil(lambda: plot.data is not None and t.number in plot.data.numbers)
+    assert plot.plot.vb.viewRange() == zoomed

@@ -398,3 +398,20 @@ def test_a_scatter_of_many_trials_draws_every_one_and_the_view_holds_them_all(qt
     history.graphics.grab()
     (x_low, x_high), (y_low, y_high) = history.plot.vb.viewRange()
     assert x_low <= 0 and x_high >= n - 1 and y_low <= 0 and y_high >= 96
+
+
+def test_big_scatters_of_several_states_are_all_drawn_in_full(qtbot, panel, feed):
+    from desktop.plots._base import CHUNK_POINTS
+
+    # Both clouds are too big for one event-loop turn: their chunks take turns.
+    n = 8 * CHUNK_POINTS
+    trials = [Trial(number=i, params={"lr": 0.01, "layers": 1, "solver": "adam"},
+                    state=F if i % 2 else C, value=None if i % 2 else float(i % 50),
+                    started_at=1000.0 + i, finished_at=1001.0 + i, worker=0) for i in range(n)]
+    feed.set_study(Study(make_spec(n), trials=trials))
+    history = panel.show_plot("history")
+    complete, failed = history.scatters[C], history.scatters[F]
+    qtbot.waitUntil(lambda: all(s.pending == 0 and s.isVisible() for s in (complete, failed))
+                    and history.shown.size == n, timeout=20_000)
+    assert sorted(complete.getData()[0].tolist()) == list(range(0, n, 2))
+    assert sorted(failed.getData()[0].tolist()) == list(range(1, n, 2))

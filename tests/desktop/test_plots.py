@@ -102,6 +102,10 @@ def test_history_shows_each_value_the_best_line_and_failed_trials_at_the_bottom(
     assert np.all(np.diff(y) <= 0) and y[-1] == pytest.approx(min(values))
     assert set(np.round(y, 12)) == set(np.round(expected, 12))
     assert x[-1] == study.trials[-1].number  # carried to the newest trial
+    # Read at any complete trial, the line gives the best value up to that trial.
+    numbers = [t.number for t in study.trials if t.state is C]
+    at = np.searchsorted(x, numbers, side="right") - 1
+    assert y[at] == pytest.approx(expected)
 
 
 def test_new_trials_appear_after_the_feed_flushes(qtbot, panel, feed):

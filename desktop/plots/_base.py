@@ -76,18 +76,23 @@ def _sharp(painter: QPainter) -> None:
 
 
 class _ChunkPump:
-    """Adds one chunk of one waiting scatter per event-loop turn.
+    """Adds one chunk of one waiting scatter per event-loop turn, and shows the scatters
+    it filled all at once when none is left waiting.
 
     Each scatter with its own zero-time timer would add its chunk in the same turn as the
     others (the History plot has a scatter per trial state, the Slice plot one per
-    parameter too), so the turn's work grew with the number of scatters.
+    parameter too), so the turn's work grew with the number of scatters; and each scatter
+    shown as soon as it was full re-ranged and repainted the plot once more.
     """
 
     def __init__(self):
         self.waiting: list[TrialScatterItem] = []
+        self.filled: list[TrialScatterItem] = []  # shown when nothing is waiting
         self.timer: QTimer | None = None
 
     def add(self, item: TrialScatterItem) -> None:
+        if item in self.filled:
+            self.filled.remove(item)
         if item not in self.waiting:
             self.waiting.append(item)
         if self.timer is None or not shiboken6.isValid(self.timer):
@@ -99,8 +104,9 @@ class _ChunkPump:
             self.timer.start(0)
 
     def drop(self, item: TrialScatterItem) -> None:
-        if item in self.waiting:
-            self.waiting.remove(item)
+        for items in (self.waiting, self.filled):
+            if item in items:
+                items.remove(item)
 
     def _next(self) -> None:
         while self.waiting:
@@ -110,10 +116,15 @@ class _ChunkPump:
                 continue
             item._add_chunk()
             if item.pending == 0:
-                self.waiting.pop(0)
+                self.filled.append(self.waiting.pop(0))
             break
         if self.waiting:
             self.timer.start(0)
+            return
+        filled, self.filled = self.filled, []
+        for item in filled:
+            if shiboken6.isValid(item):
+                item._reveal()
 
 
 _pump = _ChunkPump()
@@ -214,9 +225,10 @@ class TrialScatterItem(ScatterItem):
         self._queue_x, self._queue_y = self._queue_x[CHUNK_POINTS:], self._queue_y[CHUNK_POINTS:]
         if x.size:
             self._append(x, y)
-        if self._queue_x.size == 0 and not self.isVisible():
-            self.setVisible(True)
-            self.informViewBoundsChanged()
+
+    def _reveal(self) -> None:
+        self.setVisible(True)
+        self.informViewBoundsChanged()
 
     def _append(self, x: np.ndarray, y: np.ndarray) -> None:
         """Add points to the last block, or to a new one when it is full."""

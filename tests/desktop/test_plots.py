@@ -412,10 +412,21 @@ def test_big_scatters_of_several_states_are_all_drawn_in_full(qtbot, panel, feed
     trials = [Trial(number=i, params={"lr": 0.01, "layers": 1, "solver": "adam"},
                     state=F if i % 2 else C, value=None if i % 2 else float(i % 50),
                     started_at=1000.0 + i, finished_at=1001.0 + i, worker=0) for i in range(n)]
-    feed.set_study(Study(make_spec(n), trials=trials))
     history = panel.show_plot("history")
     complete, failed = history.scatters[C], history.scatters[F]
+    # Each cloud appears whole, and both at once: the plot is not re-ranged and redrawn
+    # for one cloud and then again for the other.
+    shown_while_filling = []
+
+    def shown(scatter) -> None:
+        if scatter.isVisible() and scatter.total > 2 * CHUNK_POINTS:
+            shown_while_filling.append(bool(complete.pending or failed.pending))
+
+    for scatter in (complete, failed):
+        scatter.visibleChanged.connect(lambda s=scatter: shown(s))
+    feed.set_study(Study(make_spec(n), trials=trials))
     qtbot.waitUntil(lambda: all(s.pending == 0 and s.isVisible() for s in (complete, failed))
                     and history.shown.size == n, timeout=20_000)
+    assert shown_while_filling and not any(shown_while_filling)
     assert sorted(complete.getData()[0].tolist()) == list(range(0, n, 2))
     assert sorted(failed.getData()[0].tolist()) == list(range(1, n, 2))

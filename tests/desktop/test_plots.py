@@ -430,3 +430,21 @@ def test_big_scatters_of_several_states_are_all_drawn_in_full(qtbot, panel, feed
     assert shown_while_filling and not any(shown_while_filling)
     assert sorted(complete.getData()[0].tolist()) == list(range(0, n, 2))
     assert sorted(failed.getData()[0].tolist()) == list(range(1, n, 2))
+
+
+def test_while_trials_stream_only_the_plot_on_screen_redraws(qtbot, panel, feed):
+    study = Study(make_spec(40))
+    feed.set_study(study)
+    run(study, 10)
+    timeline = panel.show_plot("timeline")
+    history = panel.show_plot("history")
+    qtbot.waitUntil(lambda: history.shown.size == 10)
+    timeline_drawn = timeline.last_refresh
+    for _ in range(3):
+        run(study, 5)
+        feed.flush()
+        qtbot.waitUntil(lambda: history.shown.size == study.n_finished)
+    # The hidden tab did no work for these batches; it catches up when it is opened.
+    assert timeline.last_refresh == timeline_drawn and timeline.is_stale
+    panel.show_plot("timeline")
+    qtbot.waitUntil(lambda: timeline.shown.size == 25)

@@ -63,10 +63,17 @@ def main() -> None:
     ticker.setInterval(10)
 
     at: list[float] = []  # when each tick came, in s since the run started
+    # The GUI thread's own CPU time between ticks: what a stall costs before the machine's
+    # load stretches it (a turn of 10 ms of CPU can take 100 ms of wall time at load 10).
+    cpu: list[float] = []
+    cpu_at = [time.thread_time()]
 
     def tick() -> None:
         gaps.append(clock.restart())
         at.append(time.perf_counter() - started)
+        now = time.thread_time()
+        cpu.append((now - cpu_at[0]) * 1000)
+        cpu_at[0] = now
 
     ticker.timeout.connect(tick)
     started = time.perf_counter()
@@ -77,7 +84,7 @@ def main() -> None:
             ticker.stop()
             if profiler is not None:
                 profiler.disable()
-            report(window, gaps, at, elapsed, args)
+            report(window, gaps, at, cpu, elapsed, args)
             if profiler is not None:
                 profiler.dump_stats(args.profile)
                 pstats.Stats(args.profile).sort_stats("tottime").print_stats(15)
@@ -99,7 +106,8 @@ def main() -> None:
     app.exec()
 
 
-def report(window, gaps: list[float], at: list[float], elapsed: float, args) -> None:
+def report(window, gaps: list[float], at: list[float], cpu: list[float], elapsed: float,
+           args) -> None:
     finished = window.study.n_finished
     late = [g - 10 for g in gaps[1:]]
     print(f"trials finished:        {finished} with {args.workers} workers in {elapsed:.1f} s "
@@ -113,6 +121,10 @@ def report(window, gaps: list[float], at: list[float], elapsed: float, args) -> 
     print(f"late by over 100 ms:    {stalled:.1f} s of the run ({100 * stalled / elapsed:.0f}%)")
     worst = sorted(zip(late, at[1:]), reverse=True)[:4]
     print("longest stalls:         " + ", ".join(f"{g:.0f} ms at {t:.1f} s" for g, t in worst))
+    busy = sorted(cpu[1:])
+    print(f"GUI CPU between ticks:  median {statistics.median(busy):.1f} ms, "
+          f"95th pct {busy[int(0.95 * len(busy))]:.1f} ms, most {busy[-1]:.1f} ms")
+    print(f"load average (1 min):   {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

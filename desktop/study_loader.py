@@ -19,6 +19,7 @@ from typing import NamedTuple
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QProgressBar, QStatusBar
 
+from desktop import gui_thread_gc
 from desktop.background import run_in_background
 from engine import session
 from engine.study import Study
@@ -91,6 +92,8 @@ class StudyLoader(QObject):
             return generation, path, result
 
         self._show_busy(f"Opening {path.name}\u2026")
+        # Resumed when the result arrives, after the study's objects are frozen.
+        gui_thread_gc.postpone()
         self._threads[generation] = run_in_background(
             work, self._on_done, name="knobs-open-study", on_dropped=_release)
 
@@ -120,6 +123,12 @@ class StudyLoader(QObject):
                 self._status_bar.showMessage(text)
 
     def _on_done(self, answer: tuple[int, Path, object]) -> None:
+        try:
+            self._deliver(answer)
+        finally:
+            gui_thread_gc.resume()
+
+    def _deliver(self, answer: tuple[int, Path, object]) -> None:
         generation, path, result = answer
         self._threads.pop(generation, None)
         if generation == self._generation:
@@ -139,6 +148,7 @@ class StudyLoader(QObject):
 
 def _release(answer: tuple[int, Path, object]) -> None:
     """A study read for a window closed meanwhile: its file is closed, its lease given up."""
+    gui_thread_gc.resume()
     result = answer[2]
     if isinstance(result, LoadedStudy):
         result.study.close()

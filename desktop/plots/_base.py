@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QLabel, QStackedLayout, QToolTip, QVBoxLayout, QWidget
 
@@ -35,9 +36,10 @@ NO_TRIALS = "No trials yet. They appear here as they run."
 # 50,000 lines takes a few hundred milliseconds.
 LIVE_FREE_TRIALS = 5_000
 LIVE_SECONDS_PER_TRIAL = 1 / 25_000
-# Points a scatter adds per event-loop turn (~10-25 ms of pyqtgraph's preparation on a
-# loaded machine; a turn of more holds the window up for longer than a tenth of a second).
-CHUNK_POINTS = 2_000
+# Points added per event-loop turn, over all scatters (pyqtgraph prepares each point in
+# Python, ~5 ms a thousand; a turn of more is stretched past a tenth of a second on a
+# loaded machine).
+CHUNK_POINTS = 1_000
 # A scatter keeps its points in blocks of at most this many (the first in the item itself,
 # the others in child items): pyqtgraph's addPoints copies every point the item holds, so
 # adding to one item of 100,000 points cost ~30 ms a chunk, and growing with the study.
@@ -73,6 +75,61 @@ def _sharp(painter: QPainter) -> None:
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
 
 
+class _ChunkPump:
+    """Adds one chunk of one waiting scatter per event-loop turn, and shows the scatters
+    it filled all at once when none is left waiting.
+
+    Each scatter with its own zero-time timer would add its chunk in the same turn as the
+    others (the History plot has a scatter per trial state, the Slice plot one per
+    parameter too), so the turn's work grew with the number of scatters; and each scatter
+    shown as soon as it was full re-ranged and repainted the plot once more.
+    """
+
+    def __init__(self):
+        self.waiting: list[TrialScatterItem] = []
+        self.filled: list[TrialScatterItem] = []  # shown when nothing is waiting
+        self.timer: QTimer | None = None
+
+    def add(self, item: TrialScatterItem) -> None:
+        if item in self.filled:
+            self.filled.remove(item)
+        if item not in self.waiting:
+            self.waiting.append(item)
+        if self.timer is None or not shiboken6.isValid(self.timer):
+            # Owned by the application: the timer goes with it, never after it.
+            self.timer = QTimer(QCoreApplication.instance())
+            self.timer.setSingleShot(True)
+            self.timer.timeout.connect(self._next)
+        if not self.timer.isActive():
+            self.timer.start(0)
+
+    def drop(self, item: TrialScatterItem) -> None:
+        for items in (self.waiting, self.filled):
+            if item in items:
+                items.remove(item)
+
+    def _next(self) -> None:
+        while self.waiting:
+            item = self.waiting[0]
+            if not shiboken6.isValid(item) or item.pending == 0:
+                self.waiting.pop(0)  # its plot was closed, or it was cleared
+                continue
+            item._add_chunk()
+            if item.pending == 0:
+                self.filled.append(self.waiting.pop(0))
+            break
+        if self.waiting:
+            self.timer.start(0)
+            return
+        filled, self.filled = self.filled, []
+        for item in filled:
+            if shiboken6.isValid(item):
+                item._reveal()
+
+
+_pump = _ChunkPump()
+
+
 class TrialScatterItem(ScatterItem):
     """Points keyed by trial number: a refresh that only adds trials only adds their points.
 
@@ -89,9 +146,6 @@ class TrialScatterItem(ScatterItem):
         self._shown_style: dict | None = None
         self._queue_x = self._queue_y = np.empty(0)  # points still to add
         self._blocks: list[_BlockItem] = []  # the points beyond the first BLOCK_POINTS
-        self._chunk_timer = QTimer(self)
-        self._chunk_timer.setSingleShot(True)
-        self._chunk_timer.timeout.connect(self._add_chunk)
 
     def show_points(self, numbers: np.ndarray, x: np.ndarray, y: np.ndarray, style: dict) -> None:
         """Show these trials (``numbers`` ascending) at (x, y) drawn with ``style``."""
@@ -107,7 +161,7 @@ class TrialScatterItem(ScatterItem):
                 self._numbers, self._x, self._y = numbers.copy(), x.copy(), y.copy()
                 return
         self._queue_x = self._queue_y = np.empty(0)
-        self._chunk_timer.stop()
+        _pump.drop(self)
         self.setVisible(True)
         self._drop_blocks()
         self.setData(x=x[:CHUNK_POINTS], y=y[:CHUNK_POINTS], **style)
@@ -158,24 +212,23 @@ class TrialScatterItem(ScatterItem):
             return
         self._queue_x = np.concatenate([self._queue_x, x])
         self._queue_y = np.concatenate([self._queue_y, y])
-        if self._queue_x.size <= CHUNK_POINTS and not self._chunk_timer.isActive():
+        if self._queue_x.size <= CHUNK_POINTS and self not in _pump.waiting:
             self._add_chunk()  # a live batch: drawn at once
         else:
             # Hidden until complete: repainting a growing cloud after every chunk would
             # cost more than preparing it.
             self.setVisible(False)
-            self._chunk_timer.start(0)
+            _pump.add(self)
 
     def _add_chunk(self) -> None:
         x, y = self._queue_x[:CHUNK_POINTS], self._queue_y[:CHUNK_POINTS]
         self._queue_x, self._queue_y = self._queue_x[CHUNK_POINTS:], self._queue_y[CHUNK_POINTS:]
         if x.size:
             self._append(x, y)
-        if self._queue_x.size:
-            self._chunk_timer.start(0)
-        elif not self.isVisible():
-            self.setVisible(True)
-            self.informViewBoundsChanged()
+
+    def _reveal(self) -> None:
+        self.setVisible(True)
+        self.informViewBoundsChanged()
 
     def _append(self, x: np.ndarray, y: np.ndarray) -> None:
         """Add points to the last block, or to a new one when it is full."""
@@ -201,7 +254,7 @@ class TrialScatterItem(ScatterItem):
 
     def clear_points(self) -> None:
         self._queue_x = self._queue_y = np.empty(0)
-        self._chunk_timer.stop()
+        _pump.drop(self)
         self.setVisible(True)
         self._drop_blocks()
         self.setData([], [])

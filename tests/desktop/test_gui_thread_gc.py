@@ -38,3 +38,22 @@ def test_cycles_are_freed_on_the_gui_thread_only(qtbot):
     assert freed_on == [threading.main_thread()]
     kept.clear()
     assert gc.isenabled() is False
+
+
+def test_no_collection_on_the_gui_thread_while_a_study_is_read(qtbot):
+    from desktop import gui_thread_gc
+
+    collect_on_gui_thread()
+    freed = []
+    gui_thread_gc.postpone()  # as the study loader does while a file is read
+    try:
+        obj = _Cyclic()
+        weakref.finalize(obj, lambda: freed.append(True))
+        del obj
+        made = [[i] for i in range(50_000)]  # far past the collection thresholds
+        gui_thread_gc._collector.check()
+        assert freed == []  # left for later: no pause in the middle of the read
+    finally:
+        gui_thread_gc.resume()
+    qtbot.waitUntil(lambda: bool(freed), timeout=5_000)  # collected once the read is over
+    made.clear()

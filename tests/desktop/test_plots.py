@@ -102,6 +102,10 @@ def test_history_shows_each_value_the_best_line_and_failed_trials_at_the_bottom(
     assert np.all(np.diff(y) <= 0) and y[-1] == pytest.approx(min(values))
     assert set(np.round(y, 12)) == set(np.round(expected, 12))
     assert x[-1] == study.trials[-1].number  # carried to the newest trial
+    # Read at any complete trial, the line gives the best value up to that trial.
+    numbers = [t.number for t in study.trials if t.state is C]
+    at = np.searchsorted(x, numbers, side="right") - 1
+    assert y[at] == pytest.approx(expected)
 
 
 def test_new_trials_appear_after_the_feed_flushes(qtbot, panel, feed):
@@ -398,3 +402,49 @@ def test_a_scatter_of_many_trials_draws_every_one_and_the_view_holds_them_all(qt
     history.graphics.grab()
     (x_low, x_high), (y_low, y_high) = history.plot.vb.viewRange()
     assert x_low <= 0 and x_high >= n - 1 and y_low <= 0 and y_high >= 96
+
+
+def test_big_scatters_of_several_states_are_all_drawn_in_full(qtbot, panel, feed):
+    from desktop.plots._base import CHUNK_POINTS
+
+    # Both clouds are too big for one event-loop turn: their chunks take turns.
+    n = 8 * CHUNK_POINTS
+    trials = [Trial(number=i, params={"lr": 0.01, "layers": 1, "solver": "adam"},
+                    state=F if i % 2 else C, value=None if i % 2 else float(i % 50),
+                    started_at=1000.0 + i, finished_at=1001.0 + i, worker=0) for i in range(n)]
+    history = panel.show_plot("history")
+    complete, failed = history.scatters[C], history.scatters[F]
+    # Each cloud appears whole, and both at once: the plot is not re-ranged and redrawn
+    # for one cloud and then again for the other.
+    shown_while_filling = []
+
+    def shown(scatter) -> None:
+        if scatter.isVisible() and scatter.total > 2 * CHUNK_POINTS:
+            shown_while_filling.append(bool(complete.pending or failed.pending))
+
+    for scatter in (complete, failed):
+        scatter.visibleChanged.connect(lambda s=scatter: shown(s))
+    feed.set_study(Study(make_spec(n), trials=trials))
+    qtbot.waitUntil(lambda: all(s.pending == 0 and s.isVisible() for s in (complete, failed))
+                    and history.shown.size == n, timeout=20_000)
+    assert shown_while_filling and not any(shown_while_filling)
+    assert sorted(complete.getData()[0].tolist()) == list(range(0, n, 2))
+    assert sorted(failed.getData()[0].tolist()) == list(range(1, n, 2))
+
+
+def test_while_trials_stream_only_the_plot_on_screen_redraws(qtbot, panel, feed):
+    study = Study(make_spec(40))
+    feed.set_study(study)
+    run(study, 10)
+    timeline = panel.show_plot("timeline")
+    history = panel.show_plot("history")
+    qtbot.waitUntil(lambda: history.shown.size == 10)
+    timeline_drawn = timeline.last_refresh
+    for _ in range(3):
+        run(study, 5)
+        feed.flush()
+        qtbot.waitUntil(lambda: history.shown.size == study.n_finished)
+    # The hidden tab did no work for these batches; it catches up when it is opened.
+    assert timeline.last_refresh == timeline_drawn and timeline.is_stale
+    panel.show_plot("timeline")
+    qtbot.waitUntil(lambda: timeline.shown.size == 25)

@@ -200,5 +200,5 @@ def test_a_big_tables_columns_fit_their_texts_after_it_is_shown(qtbot, feed):
     started = table.model.column_of("started")
     texts = [table.proxy.index(r, started).data() for r in range(0, table.proxy.rowCount(), 501)]
     need = max(font.horizontalAdvance(t) for t in texts) + 8
-    # Fitted a few columns per event-loop turn: the table is shown first.
+    # Fitted a column per event-loop turn: the table is shown first.
     qtbot.waitUntil(lambda: table.view.columnWidth(started) >= need, timeout=5_000)

@@ -612,7 +612,8 @@ def main(argv: list[str] | None = None) -> None:
                                             "seconds": secs, **log.__dict__}) + "\n")
     for task in tasks:
         _table(task, results, methods(task, with_optuna, args.focus, rules), multiples)
-    print(f"\nTotal time {time.perf_counter() - started:.0f} s with {args.jobs} jobs.")
+    if not args.load:
+        print(f"\nTotal time {time.perf_counter() - started:.0f} s with {args.jobs} jobs.")
 
 
 def _table(task: str, results: dict, wanted: list[tuple], multiples: tuple[int, ...]) -> None:
@@ -621,11 +622,18 @@ def _table(task: str, results: dict, wanted: list[tuple], multiples: tuple[int, 
     listed = [m for m in wanted if (task, m) in results]
     if not listed:
         return
-    print(f"\n### {task} ({full} steps a full trial; median over seeds of the best "
-          f"full-length loss within each budget)\n")
-    print("| method | seeds | " + " | ".join(f"{m}×" for m in multiples)
+    # Only the seeds every method finished, so that each row is measured on the same ones.
+    common = set.intersection(*({seed for seed, _, _ in results[(task, m)]} for m in listed))
+    results = {key: [r for r in runs if r[0] in common] for key, runs in results.items()
+               if key[0] == task}
+    print(f"\n### {task} ({full} steps a full trial; median over seeds "
+          f"{', '.join(map(str, sorted(common))) or 'none'} of the best full-length loss "
+          f"within each budget)\n")
+    if not common:
+        return
+    print("| method | " + " | ".join(f"{m}×" for m in multiples)
           + f" | best config pruned ({top}×) | trials ({top}×) | seconds a run |")
-    print("|---" * (len(multiples) + 5) + "|")
+    print("|---" * (len(multiples) + 4) + "|")
     for method in listed:
         runs = results[(task, method)]
         cells = []
@@ -638,8 +646,7 @@ def _table(task: str, results: dict, wanted: list[tuple], multiples: tuple[int, 
                             ) if at_top else math.nan
         n_trials = np.median([len(log.steps) for log in at_top]) if at_top else math.nan
         secs = np.median([s for _, _, s in runs])
-        seeds = len({seed for seed, _, _ in runs})
-        print(f"| {label(method)} | {seeds} | " + " | ".join(cells)
+        print(f"| {label(method)} | " + " | ".join(cells)
               + f" | {'n/a' if math.isnan(pruned) else f'{pruned:.0%}'} | {n_trials:.0f}"
               f" | {secs:.0f} |")
     _anytime_target(task, results, listed, top)

@@ -40,7 +40,8 @@ ESTIMATE_FROM = 2_000  # the last trials the estimate of a next run is made from
 METHODS = {
     "bayes": ("Bayesian optimization",
               "Learns from finished trials which settings look promising and tries those "
-              "next. The best choice when each trial takes a while."),
+              "next. The best choice when each trial takes a while. Past 400 trials it "
+              "models a sample of them, so each pick stays fast."),
     "sobol": ("Quasi-random (Sobol)",
               "Like random, but spread evenly, so fewer trials cover the space. "
               "A good first look at a new problem."),

@@ -42,40 +42,66 @@ LS_PRIOR_WEIGHT = 0.2
 # so noise-free objectives are interpolated, yet a noisy score (cross-validation) can
 # still claim its share.
 NOISE_RATE = 30.0
+# Values are taken as quantized (see quantum) when at most this share of them are
+# distinct, with at least QUANTIZED_MIN values.
+QUANTIZED_DISTINCT = 0.7
+QUANTIZED_MIN = 10
 # Diagonal jitter tried in turn when a Cholesky factorisation fails.
 _JITTERS = (0.0, 1e-9, 1e-7, 1e-5, 1e-3)
 
 
-def warp(y: np.ndarray) -> np.ndarray:
-    """A Yeo-Johnson power transform of ``y`` with the likelihood-optimal exponent.
+def warp(y: np.ndarray, lmbda: float | None = None) -> np.ndarray:
+    """A Yeo-Johnson power transform of ``y`` with the likelihood-optimal exponent (or
+    the exponent ``lmbda``, see :func:`warp_with`).
 
     It is monotonic, so the best trial stays the best, and it makes skewed values (a few
     huge losses among many small ones, as from Rosenbrock or a diverging training run) look
     Gaussian, so that the GP resolves the differences among good values instead of spending
     its variance on the bad ones (as in HEBO, Cowen-Rivers et al. 2022).
     """
+    return warp_with(y, lmbda)[0]
+
+
+def warp_with(y: np.ndarray, lmbda: float | None = None) -> tuple[np.ndarray, float | None]:
+    """:func:`warp` and the exponent it used (``None`` when it left ``y`` as it was).
+
+    Finding the exponent costs ~0.1 s on a few hundred values (scipy's likelihood is slow
+    per call); a sampler estimates it when it refits and passes it back between refits.
+    """
     from scipy.stats import yeojohnson
 
     spread = float(np.ptp(y))
     if len(y) < 5 or not spread > 0 or not math.isfinite(spread):
-        return y
+        return y, None
     # Scaled by the range before the std: squaring deviations below ~1e-162 underflows to
     # a zero std, and dividing by it gave infinities that Yeo-Johnson rejects.
     z = (y - y.mean()) / spread
-    transformed, _ = yeojohnson(z / z.std())
-    return transformed if np.all(np.isfinite(transformed)) else y
+    z = z / z.std()
+    if lmbda is None:
+        transformed, lmbda = yeojohnson(z)
+    else:
+        transformed = yeojohnson(z, lmbda)
+    if not np.all(np.isfinite(transformed)):
+        return y, None
+    return transformed, float(lmbda)
 
 
 def standardize(y: np.ndarray, warped: bool = False) -> tuple[np.ndarray, float, float]:
     """``(y - shift) / scale`` with the shift and scale (of the warped values, when
     ``warped``); a constant y keeps scale 1."""
+    y, shift, scale, _ = _standardize(y, warped)
+    return y, shift, scale
+
+
+def _standardize(y: np.ndarray, warped: bool, lmbda: float | None = None
+                 ) -> tuple[np.ndarray, float, float, float | None]:
     if warped:
-        y = warp(y)
+        y, lmbda = warp_with(y, lmbda)
     shift = float(np.mean(y)) if len(y) else 0.0
     scale = float(np.std(y)) if len(y) > 1 else 1.0
     if not scale > 1e-12 * max(1.0, abs(shift)):
         scale = 1.0
-    return (y - shift) / scale, shift, scale
+    return (y - shift) / scale, shift, scale, lmbda
 
 
 def sq_dist(a: np.ndarray, b: np.ndarray, n_num: int, ls: np.ndarray) -> np.ndarray:
@@ -131,12 +157,17 @@ class GP:
     theta: np.ndarray
     shift: float = 0.0
     scale: float = 1.0
+    # The least noise variance (standardised units) the model admits whatever ``theta``
+    # says: the rounding of quantized values (see :func:`fit`).
+    noise_floor: float = 0.0
+    # The Yeo-Johnson exponent of a warped model (None: not warped).
+    warp_lambda: float | None = None
 
     def __post_init__(self) -> None:
         d = self.x.shape[1]
         self.ls = np.exp(self.theta[:d])
         self.signal = float(np.exp(self.theta[d]))
-        self.noise = float(np.exp(self.theta[d + 1]))
+        self.noise = max(float(np.exp(self.theta[d + 1])), self.noise_floor)
         kf, _ = matern52(sq_dist(self.x, self.x, self.n_num, self.ls), self.signal)
         kf[np.diag_indices_from(kf)] += self.noise
         self.chol = _cholesky(kf)
@@ -185,7 +216,7 @@ class GP:
     def with_points(self, xp: np.ndarray, yp: np.ndarray) -> GP:
         """The same model (hyperparameters and scaling) conditioned on more points."""
         return GP(np.vstack([self.x, xp]), np.concatenate([self.y, yp]), self.n_num,
-                  self.theta, self.shift, self.scale)
+                  self.theta, self.shift, self.scale, self.noise_floor, self.warp_lambda)
 
 
 # ---------------------------------------------------------------------------- fitting
@@ -250,8 +281,11 @@ class _Objective:
         return nll - lp, grad - lp_grad
 
 
-def bounds(d: int) -> list[tuple[float, float]]:
-    return [LOG_LS_BOUNDS] * d + [LOG_SIGNAL_BOUNDS, LOG_NOISE_BOUNDS]
+def bounds(d: int, noise_floor: float = 0.0) -> list[tuple[float, float]]:
+    lo, hi = LOG_NOISE_BOUNDS
+    if noise_floor > 0.0:
+        lo = min(max(lo, math.log(noise_floor)), hi)
+    return [LOG_LS_BOUNDS] * d + [LOG_SIGNAL_BOUNDS, (lo, hi)]
 
 
 def prior_mode(d: int) -> np.ndarray:
@@ -269,6 +303,8 @@ def fit(
     max_points: int = 300,
     maxiter: int = 200,
     warped: bool = False,
+    quantized: bool = False,
+    cheap: bool = False,
 ) -> GP:
     """Fit the hyperparameters to ``(x, y_raw)`` and return the GP conditioned on all of it.
 
@@ -277,8 +313,22 @@ def fit(
     ``max_points`` points the hyperparameters are fitted on a subset (the best tenth plus
     random others): the fit costs O(n^3) per step, the posterior only once. With ``warped``
     the model is of :func:`warp` of the values (and :meth:`GP.to_raw` does not apply).
+
+    With ``quantized``, values that take a few levels (see
+    :func:`engine.samplers._bayes_rules.quantum`) get a noise variance of at least q^2 / 12,
+    q the step between levels: the variance of rounding to a grid of step q. Ties then
+    read as one level measured several times, not as a surface pinned flat through them.
+
+    With ``cheap``, the fit uses at most 200 points and one start: the ``warm`` one for at
+    most 30 iterations, or without it the prior's mode for at most 60. Hyperparameters move
+    little once many trials are in, and a full fit of 300 points costs seconds.
     """
-    y, shift, scale = standardize(np.asarray(y_raw, dtype=float), warped)
+    y, shift, scale, lmbda = _standardize(np.asarray(y_raw, dtype=float), warped)
+    noise_floor = _quantized_floor(y) if quantized else 0.0
+    has_warm = warm is not None and len(warm) == x.shape[1] + 2
+    if cheap:
+        max_points, n_random_starts = min(max_points, 200), 0
+        maxiter = min(maxiter, 30 if has_warm else 60)
     n, d = x.shape
     fit_x, fit_y = x, y
     if n > max_points:
@@ -288,12 +338,13 @@ def fit(
         keep = np.sort(np.concatenate([best, rest]))
         fit_x, fit_y = x[keep], y[keep]
     objective = _Objective(fit_x, fit_y, n_num)
-    box = bounds(d)
+    box = bounds(d, noise_floor)
     lo, hi = np.array(box).T
     starts = []
-    if warm is not None and len(warm) == d + 2:
+    if has_warm:
         starts.append(np.clip(warm, lo, hi))
-    starts.append(prior_mode(d))
+    if not (cheap and has_warm):
+        starts.append(np.clip(prior_mode(d), lo, hi))
     for _ in range(n_random_starts):
         draw = prior_mode(d)
         draw[:d] += 0.7 * rng.standard_normal(d)
@@ -306,11 +357,43 @@ def fit(
                        options={"maxiter": maxiter})
         if np.isfinite(res.fun) and res.fun < best_loss:
             best_theta, best_loss = res.x, float(res.fun)
-    return GP(x, y, n_num, np.asarray(best_theta, dtype=float), shift, scale)
+    return GP(x, y, n_num, np.asarray(best_theta, dtype=float), shift, scale, noise_floor,
+              lmbda)
 
 
 def build(x: np.ndarray, y_raw: np.ndarray, n_num: int, theta: np.ndarray,
-          warped: bool = False) -> GP:
-    """The GP with given hyperparameters conditioned on ``(x, y_raw)``, without fitting."""
-    y, shift, scale = standardize(np.asarray(y_raw, dtype=float), warped)
-    return GP(x, y, n_num, np.asarray(theta, dtype=float), shift, scale)
+          warped: bool = False, quantized: bool = False,
+          warp_lambda: float | None = None) -> GP:
+    """The GP with given hyperparameters conditioned on ``(x, y_raw)``, without fitting
+    (warped with the exponent ``warp_lambda`` when given, else the optimal one)."""
+    y, shift, scale, lmbda = _standardize(np.asarray(y_raw, dtype=float), warped, warp_lambda)
+    noise_floor = _quantized_floor(y) if quantized else 0.0
+    return GP(x, y, n_num, np.asarray(theta, dtype=float), shift, scale, noise_floor, lmbda)
+
+
+def quantum(z: np.ndarray) -> float:
+    """The step between the levels of quantized values ``z`` (the median gap between
+    neighbouring distinct values), or 0 when the values are not quantized.
+
+    Accuracy on a few hundred validation rows takes a few dozen values and many trials tie
+    exactly; a model that interpolates them takes the rounding for signal (its noise
+    collapses, so expected improvement is flat on a plateau and spikes between tied
+    points). Values count as quantized when at most QUANTIZED_DISTINCT of them are
+    distinct, leaving out the worst level, where failed trials are put.
+    """
+    z = np.asarray(z, dtype=float)
+    z = z[np.isfinite(z)]
+    if len(z) < QUANTIZED_MIN:
+        return 0.0
+    z = z[z < z.max()]
+    levels = np.unique(z)
+    if len(z) < QUANTIZED_MIN or len(levels) < 2 or len(levels) > QUANTIZED_DISTINCT * len(z):
+        return 0.0
+    return float(np.median(np.diff(levels)))
+
+
+def _quantized_floor(y: np.ndarray) -> float:
+    """q^2 / 12 for standardised values quantized with step q, else 0 (capped at a
+    tenth of the output variance, so a coarse score still leaves the model a signal)."""
+    q = quantum(y)
+    return min(q * q / 12.0, 0.1)

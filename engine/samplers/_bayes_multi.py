@@ -21,7 +21,8 @@ spread out as with one objective. Failed trials score the worst scalarisation se
 left out of the constraint models; a pruned trial's main score is the full-length estimate
 of samplers/_pruned.py, and an objective it never reported counts as the worst seen.
 Cost per ask: one GP for the objectives plus one per constraint, each refitted on the
-same schedule as for one objective.
+same schedule as for one objective (past 200 trials a refit only refines the last fit). The
+models hold every trial: unlike one objective, no subset past 400 trials yet.
 """
 
 from __future__ import annotations
@@ -80,14 +81,15 @@ class MultiGoal:
     def _model(self, key: int, sampler: Any, x: np.ndarray, y: np.ndarray, n_trials: int,
                warped: bool):
         from engine._gp import gp as gp_mod
-        from engine.samplers.bayes import _ALWAYS_REFIT, _REFIT_GROWTH
+        from engine.samplers.bayes import _ALWAYS_REFIT, _CHEAP_REFIT, _REFIT_GROWTH
 
         n, theta, last = len(y), self._theta.get(key), self._n_fitted.get(key, 0)
         n_num = sampler._get_encoding().n_num
         if theta is None or (n != last and (n < _ALWAYS_REFIT or n >= last * _REFIT_GROWTH)):
             fit_rng = np.random.default_rng([sampler._entropy, n_trials, 2, key])
             model = gp_mod.fit(x, y, n_num, warm=theta, rng=fit_rng,
-                               n_random_starts=1 if n < 100 else 0, warped=warped)
+                               n_random_starts=1 if n < 100 else 0, warped=warped,
+                               cheap=n > _CHEAP_REFIT)
             self._theta[key], self._n_fitted[key] = model.theta, n
             return model
         return gp_mod.build(x, y, n_num, theta, warped=warped)

@@ -117,6 +117,7 @@ def _ask(smac: Any) -> Any:
 
 
 def run(problem: Problem, seed: int, budget: int) -> Run:
+    from smac.main.exceptions import ConfigurationSpaceExhaustedException
     from smac.runhistory import TrialValue
 
     out = Run()
@@ -124,7 +125,13 @@ def run(problem: Problem, seed: int, budget: int) -> Run:
         smac = _facade(problem, seed, budget, folder)
         for _ in range(budget):
             start = time.perf_counter()
-            info = _ask(smac)
+            try:
+                info = _ask(smac)
+            except ConfigurationSpaceExhaustedException:
+                # Deterministic SMAC never repeats a configuration: on a small discrete space
+                # (k nearest neighbours: 100 configurations) it can run out before the budget.
+                out.exhausted = True
+                break
             seconds = time.perf_counter() - start
             params = decode(problem, info.config)
             value = problem.func(params)

@@ -42,6 +42,9 @@ class Run:
     ask_s: list[float] = field(default_factory=list)
     params: list[dict[str, Any]] = field(default_factory=list)
     predicted: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The optimizer stopped before the budget: it has nothing left to propose, so its best
+    # stands at every later checkpoint.
+    exhausted: bool = False
 
     def add(self, params: dict[str, Any], value: float, seconds: float) -> None:
         self.params.append(dict(params))

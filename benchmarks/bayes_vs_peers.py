@@ -75,7 +75,7 @@ def _setup_worker() -> None:
         pass
 
 
-def _rescored(problem: Problem, run: _peers.Run) -> dict[str, dict[str, float]]:
+def _rescored(problem: Problem, run: _peers.Run, budget: int) -> dict[str, dict[str, float]]:
     """At each checkpoint, the rescored value of the best observed configuration and of the
     best predicted one (when the optimizer names one)."""
     out: dict[str, dict[str, float]] = {"observed": {}, "predicted": {}}
@@ -90,7 +90,7 @@ def _rescored(problem: Problem, run: _peers.Run) -> dict[str, dict[str, float]]:
         return cache[key]
 
     for k in CHECKPOINTS:
-        if len(run.values) >= k:
+        if len(run.values) >= k or (run.exhausted and k <= budget):
             best = int(np.argmin(run.values[:k]))
             out["observed"][str(k)] = score(run.params[best])
         if k in run.predicted:
@@ -106,7 +106,7 @@ def _regret_job(job: tuple[str, str, int, int]) -> list[dict]:
     wall = time.perf_counter() - start
     return [{"kind": "regret", "problem": problem_name, "optimizer": optimizer, "seed": seed,
              "budget": budget, "values": run.values, "ask_s": run.ask_s, "wall_s": wall,
-             "rescored": _rescored(problem, run)}]
+             "exhausted": run.exhausted, "rescored": _rescored(problem, run, budget)}]
 
 
 def _history(problem: Problem, n: int) -> list[tuple[dict, float]]:
@@ -222,7 +222,8 @@ def _medians(rows: list[dict], problem: Problem, optimizer: str) -> list[float]:
     cells = []
     for k in CHECKPOINTS:
         got = [min(r["values"][:k]) - (problem.optimum or 0.0)
-               for r in mine if len(r["values"]) >= k]
+               for r in mine
+               if len(r["values"]) >= k or (r.get("exhausted") and k <= r["budget"])]
         cells.append(float(np.median(got)) if got else float("nan"))
     return cells
 

@@ -138,7 +138,9 @@ class DaskExecutor:
             # A scheduler that stopped answering would hold each call until its timeout.
             if client.status == "running" and self._broken is None:
                 try:
-                    client.run(close_slots, self.run_id)
+                    # Bounded too: a scheduler may stop just as the run ends well.
+                    client.run(close_slots, self.run_id,
+                               callback_timeout=self.scheduler_timeout_s)
                 except Exception:  # noqa: BLE001 - a worker that is gone has nothing to close
                     logging.getLogger(__name__).debug("closing trial processes", exc_info=True)
             try:

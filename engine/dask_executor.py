@@ -138,7 +138,9 @@ class DaskExecutor:
             # A scheduler that stopped answering would hold each call until its timeout.
             if client.status == "running" and self._broken is None:
                 try:
-                    client.run(close_slots, self.run_id)
+                    # Bounded too: a scheduler may stop just as the run ends well.
+                    client.run(close_slots, self.run_id,
+                               callback_timeout=self.scheduler_timeout_s)
                 except Exception:  # noqa: BLE001 - a worker that is gone has nothing to close
                     logging.getLogger(__name__).debug("closing trial processes", exc_info=True)
             try:
@@ -216,17 +218,40 @@ class DaskExecutor:
                     return
                 why = ("did not answer within" if isinstance(exc, TIMEOUTS)
                        else f"failed ({type(exc).__name__}) within")
-                self._broken = (f"the Dask scheduler at {self.scheduler_address} {why} "
-                                f"{self.scheduler_timeout_s:g} s; the study stopped")
+                self._break(f"the Dask scheduler at {self.scheduler_address} {why} "
+                            f"{self.scheduler_timeout_s:g} s; the study stopped")
                 return
             running = [w for w in info.get("workers", {}).values()
                        if w.get("status", "running") == "running"]
             if running:
                 workers_seen = time.monotonic()
             elif time.monotonic() - workers_seen > self.no_workers_s:
-                self._broken = (f"the Dask cluster at {self.scheduler_address} has had no "
-                                f"worker for {self.no_workers_s:g} s; the study stopped")
+                self._break(f"the Dask cluster at {self.scheduler_address} has had no "
+                            f"worker for {self.no_workers_s:g} s; the study stopped")
                 return
+
+    def _break(self, why: str) -> None:
+        with self._lock:
+            if self._broken is None:  # the first reason found stands
+                self._broken = why
+
+    def _ask(self, client: Any, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``call`` (a coroutine function of the client) on the client's loop, bounded as
+        the watchdog's own question is: a scheduler that stops answering between two
+        heartbeats must not hold a run-loop thread beyond the watchdog's limit.
+
+        Raises ``ExecutorError`` with the watchdog's reason when there is no answer in time.
+        """
+        try:
+            return client.sync(call, *args, callback_timeout=self.scheduler_timeout_s,
+                               **kwargs)
+        except TIMEOUTS:
+            raise self._no_answer() from None
+
+    def _no_answer(self) -> ExecutorError:
+        self._break(f"the Dask scheduler at {self.scheduler_address} did not answer "
+                    f"within {self.scheduler_timeout_s:g} s; the study stopped")
+        return ExecutorError(self._broken)
 
     def _on_event(self, event: tuple[float, list]) -> None:
         # Called on the client's event loop thread: hand the message to its trial's slot.
@@ -289,7 +314,7 @@ class DaskSlot:
                                error=f"could not send the trial to the Dask cluster: {exc}")
             # Wakes _follow as soon as the task ends, rather than at its next poll.
             future.add_done_callback(lambda _: inbox.put(None))
-            answers = _Answers(client, key)
+            answers = _Answers(ex, client, key)
             try:
                 return self._follow(future, key, inbox, timeout_s,
                                     _Attempts(report, answers.send), cancel)
@@ -334,12 +359,20 @@ class DaskSlot:
             raise ExecutorError(f"the Dask scheduler at {self._executor.scheduler_address} "
                                 "dropped the trial; the study stopped")
         if future.status == "error":
-            exc = future.exception()
+            try:
+                exc = future.exception(timeout=self._executor.scheduler_timeout_s)
+            except TIMEOUTS:
+                raise self._executor._no_answer() from None
             if type(exc).__name__ == "KilledWorker":
                 return Outcome(TrialState.FAILED, error=_died(attempts.workers))
             return Outcome(TrialState.FAILED, error=_task_error(exc))
         try:
-            data = future.result(timeout=_LATE_S)
+            # Fetched through the scheduler: bounded by the watchdog's limit, and a
+            # scheduler that does not answer stops the run (ExecutorError), the trial
+            # interrupted rather than failed.
+            data = future.result(timeout=self._executor.scheduler_timeout_s)
+        except TIMEOUTS:
+            raise self._executor._no_answer() from None
         except Exception as exc:  # noqa: BLE001 - e.g. the worker holding it just died
             # A result that is not plain msgpack data (a pickle) is refused here, unloaded.
             return Outcome(TrialState.FAILED, error=f"could not fetch the result: {exc}")
@@ -361,19 +394,22 @@ class DaskSlot:
         if client is None or client.status != "running" or future.done() \
                 or self._executor._broken is not None:
             return
-        from distributed import Event
-
-        event = Event(cancel_event_name(key), client=client)
+        # The task's distributed.Event, set and cleared through the scheduler's handlers
+        # (what Event.set does) so that each call is bounded by the watchdog's limit.
+        ex, name = self._executor, cancel_event_name(key)
         try:
-            event.set()
+            ex._ask(client, client.scheduler.event_set, name=name)
             deadline = time.monotonic() + (_STOP_WAIT_S if wait and attempts.workers else 0)
             while not future.done() and time.monotonic() < deadline:
                 time.sleep(_POLL_S)
             if future.done():
-                event.clear()  # else it stays set, for a task that starts late
+                # else it stays set, for a task that starts late
+                ex._ask(client, client.scheduler.event_clear, name=name)
             future.cancel()
+        except ExecutorError:
+            raise
         except Exception:  # noqa: BLE001 - a scheduler that is gone runs nothing
-            pass
+            logging.getLogger(__name__).debug("stopping a trial's task", exc_info=True)
 
 
 class _Attempts:
@@ -422,31 +458,37 @@ class _Attempts:
 
 class _Answers:
     """The app's side of the answers to a trial's reports (stop or go), one Dask Queue per
-    attempt (``engine._dask_task.answers_name``)."""
+    attempt (``engine._dask_task.answers_name``).
 
-    def __init__(self, client: Any, key: str):
+    The queues are reached through the scheduler's queue handlers, as ``distributed.Queue``
+    does, but each call bounded by the watchdog's limit: a ``Queue`` waits for the
+    scheduler without end when it is made and on each ``put``, so a scheduler stopped
+    just after a report would hold the run loop for good.
+    """
+
+    def __init__(self, executor: DaskExecutor, client: Any, key: str):
+        self._executor = executor
         self._client = client
         self._key = key
-        self._queues: dict[str, Any] = {}
+        self._queues: list[str] = []
 
     def send(self, attempt: str, index: int, reason: str | None) -> None:
-        from distributed import Queue
-
-        queue = self._queues.get(attempt)
-        if queue is None:
-            queue = self._queues[attempt] = Queue(answers_name(self._key, attempt),
-                                                  client=self._client)
+        ex, client, name = self._executor, self._client, answers_name(self._key, attempt)
         try:
-            queue.put([index, reason or ""])
-        except (OSError, *TIMEOUTS) as exc:
-            # A scheduler that is gone: the trial goes on unjudged after its wait, and the
-            # run loop learns of the loss from the trial's future.
+            if name not in self._queues:
+                ex._ask(client, client.scheduler.queue_create, name=name, maxsize=0)
+                self._queues.append(name)
+            ex._ask(client, client.scheduler.queue_put, name=name, data=[index, reason or ""])
+        except OSError as exc:
+            # A connection that is gone: the trial goes on unjudged after its wait, and the
+            # run loop learns of the loss from the client's status.
             logging.getLogger(__name__).debug("answering a report: %s", exc)
 
     def close(self) -> None:
-        for answers in self._queues.values():
+        # What Queue.close sends: a message on the client's stream, which never waits.
+        for name in self._queues:
             if self._client.status == "running":
-                answers.close()
+                self._client._send_to_scheduler({"op": "queue_release", "name": name})
 
 
 # --- helpers -------------------------------------------------------------------------

@@ -87,6 +87,46 @@ def test_a_cluster_without_any_worker_ends_the_run_and_resume_completes(tmp_path
             _resume_to_the_end(path, address, budget=12, kept=finished)
 
 
+def test_a_scheduler_that_stops_while_a_report_is_answered_ends_the_run(tmp_path):
+    # The unlucky moment, made certain: the scheduler stops just after a trial's report
+    # reached the app and before the app's answer (go on, or stop) is sent. Every call the
+    # run loop makes to the cluster must be bounded like the watchdog's own question.
+    curve = PythonFunctionObjective(CLUSTER, "learning_curve")
+    spec_ = StudySpec(name="hangs", params=(FloatParam("x", 0.0, 1.0),),
+                      objective={"kind": "python", "path": CLUSTER,
+                                 "function": "learning_curve"},
+                      sampler="random", seed=1, workers=1, trials=6)
+    with _cluster(tmp_path) as (address, scheduler, _):
+        study = Study.create(spec_, tmp_path / "s.knobs")
+        executor = DaskExecutor(address, **QUICK)
+        store_report = study.report
+
+        def report(number: int, step: int, value: float) -> str | None:
+            reason = store_report(number, step, value)
+            if number == 1 and step == 1:
+                os.kill(scheduler.pid, signal.SIGSTOP)
+            return reason
+
+        study.report = report
+        runner = Runner(study, curve, executor=executor)
+        try:
+            runner.start()
+            ended = runner.wait(timeout=60)  # a hang, not a speed: the limit is 3.5 s
+        finally:
+            os.kill(scheduler.pid, signal.SIGCONT)
+            runner.wait()
+            executor.close()
+        try:
+            assert ended, "the run did not end after the scheduler stopped"
+            assert str(runner.outcome.error) == (f"the Dask scheduler at {address} did not "
+                                                 "answer within 3 s; the study stopped")
+            counts = study.counts()
+            assert counts[TrialState.COMPLETE] == 1 and counts[TrialState.INTERRUPTED] == 1
+            assert counts[TrialState.RUNNING] == 0
+        finally:
+            study.close()
+
+
 def test_the_cli_says_why_in_one_line_and_exits_1_when_the_scheduler_stops(tmp_path):
     # The documented defaults: a heartbeat every 2 s, an answer within 15 s.
     spec_path = write_python_spec(

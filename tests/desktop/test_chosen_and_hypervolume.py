@@ -1,4 +1,4 @@
-"""Several objectives in the window, continued: marking the chosen trial (Pareto plot and
+"""Several objectives in the views, continued: marking the chosen trial (Pareto plot and
 table), the History plot's objective and hypervolume views, colour for a third objective."""
 
 import numpy as np
@@ -23,7 +23,8 @@ def feed(qtbot):
 
 
 @pytest.fixture
-def window(qtbot, feed):
+def views(qtbot, feed):
+    """The plots and the trials table on one feed, shown."""
     plots, table = PlotsWidget(feed), TrialsTableWidget(feed)
     for w in (plots, table):
         qtbot.addWidget(w)
@@ -45,9 +46,9 @@ def row_is_bold(table, number):
     return font is not None and font.bold()
 
 
-def test_a_trial_picked_in_the_pareto_plot_is_marked_chosen_everywhere(window, feed, qtbot,
+def test_a_trial_picked_in_the_pareto_plot_is_marked_chosen_everywhere(views, feed, qtbot,
                                                                        tmp_path):
-    plots, table = window
+    plots, table = views
     study = make_study()
     path = tmp_path / "s.knobs"
     saved = Study.create(study.spec, path)
@@ -79,8 +80,8 @@ def test_a_trial_picked_in_the_pareto_plot_is_marked_chosen_everywhere(window, f
     assert Study.open(path, readonly=True).chosen.number == 1  # kept in the study file
 
 
-def test_the_table_menu_marks_a_trial_of_the_front_and_unmarks_it(window, feed, qtbot):
-    plots, table = window
+def test_the_table_menu_marks_a_trial_of_the_front_and_unmarks_it(views, feed, qtbot):
+    plots, table = views
     study = make_study()
     feed.set_study(study)
     menu = table.row_menu(4)
@@ -99,16 +100,16 @@ def test_the_table_menu_marks_a_trial_of_the_front_and_unmarks_it(window, feed, 
     qtbot.waitUntil(lambda: not row_is_bold(table, 2))
 
 
-def test_a_study_of_one_objective_offers_no_choice(window, feed):
-    plots, table = window
+def test_a_study_of_one_objective_offers_no_choice(views, feed):
+    plots, table = views
     feed.set_study(make_study(objectives=False))
     assert all(a.text() != CHOOSE for a in table.row_menu(0).actions())
     history = plots.show_plot("history")
     assert not history.goals.combo.isVisible()
 
 
-def test_the_history_shows_one_objective_at_a_time_or_the_hypervolume(window, feed, qtbot):
-    plots, _ = window
+def test_the_history_shows_one_objective_at_a_time_or_the_hypervolume(views, feed, qtbot):
+    plots, _ = views
     study = make_study()
     feed.set_study(study)
     history = plots.show_plot("history")
@@ -143,8 +144,8 @@ def test_the_history_shows_one_objective_at_a_time_or_the_hypervolume(window, fe
     assert x[-1] == 13 and y[-1] > y[0]
 
 
-def test_a_third_objective_is_shown_in_colour_with_a_colour_bar(window, feed):
-    plots, _ = window
+def test_a_third_objective_is_shown_in_colour_with_a_colour_bar(views, feed):
+    plots, _ = views
     feed.set_study(make_study(extra_goal=True))
     plot = plots.show_plot("pareto")
     assert plot.colour_combo.isVisible() and plot.colour_axis() == 2
@@ -160,8 +161,8 @@ def test_a_third_objective_is_shown_in_colour_with_a_colour_bar(window, feed):
         plot.colour_bar.getAxis("left").labelText
 
 
-def test_a_new_trial_changes_only_the_ranks_it_moves_in_the_table(window, feed, qtbot):
-    _, table = window
+def test_a_new_trial_changes_only_the_ranks_it_moves_in_the_table(views, feed, qtbot):
+    _, table = views
     study = make_study()
     feed.set_study(study)
     model, rank = table.model, table.model.column_of("rank")
@@ -185,8 +186,8 @@ def test_a_new_trial_changes_only_the_ranks_it_moves_in_the_table(window, feed, 
 
 
 def test_the_pareto_view_frames_the_trials_within_the_limits_until_the_user_zooms(
-        window, feed, qtbot):
-    plots, _ = window
+        views, feed, qtbot):
+    plots, _ = views
     study = make_study(results=[(0.90, 1.0), (0.95, 2.0), (0.80, 0.5), (0.30, 45.0)])
     feed.set_study(study)
     plot = plots.show_plot("pareto")

@@ -1,4 +1,4 @@
-"""Several objectives in the window: the Pareto plot, the table's rank and front filter,
+"""Several objectives in the views: the Pareto plot, the table's rank and front filter,
 "Best so far", and objectives and limits chosen in the objective panel."""
 
 import pytest
@@ -42,7 +42,8 @@ def feed(qtbot):
 
 
 @pytest.fixture
-def window(qtbot, feed):
+def views(qtbot, feed):
+    """The plots and the trials table on one feed, shown."""
     plots, table = PlotsWidget(feed), TrialsTableWidget(feed)
     for w in (plots, table):
         qtbot.addWidget(w)
@@ -51,8 +52,8 @@ def window(qtbot, feed):
     return plots, table
 
 
-def test_the_plot_draws_the_front_greys_trials_outside_the_limits(window, feed):
-    plots, _ = window
+def test_the_plot_draws_the_front_greys_trials_outside_the_limits(views, feed):
+    plots, _ = views
     feed.set_study(make_study())
     assert plots.tabs.isTabVisible(plots.tabs.indexOf(plots.plots["pareto"]))
     plot = plots.show_plot("pareto")
@@ -68,8 +69,8 @@ def test_the_plot_draws_the_front_greys_trials_outside_the_limits(window, feed):
     assert "on the front (3)" in plot.legend.text and "outside the limits (1)" in plot.legend.text
 
 
-def test_one_objective_hides_the_tab(window, feed):
-    plots, _ = window
+def test_one_objective_hides_the_tab(views, feed):
+    plots, _ = views
     feed.set_study(make_study(objectives=False))
     assert not plots.tabs.isTabVisible(plots.tabs.indexOf(plots.plots["pareto"]))
     plot = plots.plots["pareto"]
@@ -77,8 +78,8 @@ def test_one_objective_hides_the_tab(window, feed):
     assert plot.showing_message and plot.message.text() == ONE_OBJECTIVE
 
 
-def test_clicking_a_point_selects_the_row_and_a_row_rings_the_point(window, feed, qtbot):
-    plots, table = window
+def test_clicking_a_point_selects_the_row_and_a_row_rings_the_point(views, feed, qtbot):
+    plots, table = views
     feed.set_study(make_study())
     plot = plots.show_plot("pareto")
     qtbot.wait(20)  # the view applies its auto-range lazily, in the event loop
@@ -97,8 +98,8 @@ def test_clicking_a_point_selects_the_row_and_a_row_rings_the_point(window, feed
     assert list(zip(*plot.selection.getData())) == [(0.8, 0.5)]
 
 
-def test_three_objectives_show_a_chosen_pair(window, feed):
-    plots, _ = window
+def test_three_objectives_show_a_chosen_pair(views, feed):
+    plots, _ = views
     feed.set_study(make_study(extra_goal=True))
     plot = plots.show_plot("pareto")
     assert plot.x_combo.isVisible() and plot.x_combo.count() == 3
@@ -108,8 +109,8 @@ def test_three_objectives_show_a_chosen_pair(window, feed):
     assert set(y) <= {10.0, 11.0, 12.0, 14.0}
 
 
-def test_the_table_ranks_trials_and_filters_to_the_front(window, feed, qtbot):
-    _, table = window
+def test_the_table_ranks_trials_and_filters_to_the_front(views, feed, qtbot):
+    _, table = views
     study = make_study()
     feed.set_study(study)
     rank = table.model.column_of("rank")
@@ -128,10 +129,10 @@ def test_the_table_ranks_trials_and_filters_to_the_front(window, feed, qtbot):
                                    for r in range(table.proxy.rowCount())) == ["1", "2", "5"])
 
 
-def test_the_table_exports_objectives_feasibility_and_rank(window, feed, tmp_path):
+def test_the_table_exports_objectives_feasibility_and_rank(views, feed, tmp_path):
     import csv
 
-    _, table = window
+    _, table = views
     feed.set_study(make_study())
     assert table.export(tmp_path / "t.csv", "csv") == 5
     rows = {r["number"]: r for r in csv.DictReader(open(tmp_path / "t.csv"))}

@@ -382,8 +382,14 @@ class TrialPlotWidget(QWidget):
         return self._last_refresh + interval - time.monotonic()
 
     def _on_live_timer_timeout(self) -> None:
-        if self._stale and self.isVisible():
-            self.refresh()
+        if not (self._stale and self.isVisible()):
+            return
+        # Qt's default (coarse) timers may fire up to 5% early: wait out the rest.
+        wait = self._live_wait()
+        if wait > 0:
+            self._live_timer.start(int(wait * 1000) + 1)
+            return
+        self.refresh()
 
     def refresh(self) -> None:
         """Redraw from the current table now, visible or not."""

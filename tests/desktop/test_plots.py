@@ -1,7 +1,6 @@
 """The live plots as a user sees them: a study built in memory, fed through a TrialFeed."""
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -321,14 +320,12 @@ def test_six_thousand_trials_render_in_every_plot_and_redraw_live_less_often(qtb
         ))
     study = Study(make_spec(6_000), trials=trials)
     feed.set_study(study)
-    start = time.perf_counter()
     for key in ("history", "slice", "parallel", "learning", "timeline"):
         plot = panel.show_plot(key)
         assert plot.shown.size > 0, key
         plot.graphics.grab()  # paint it
     assert panel.plots["history"].shown.size == 6_000
     assert panel.plots["learning"].shown.size == 600
-    assert time.perf_counter() - start < 10
 
     history = panel.show_plot("history")
     history.refresh()

@@ -48,7 +48,10 @@ def configspace(params: tuple[Param, ...], seed: int) -> Any:
             continue
         parent = by_name.get(p.condition.parent)
         if not isinstance(parent, CategoricalParam):
-            raise NotImplementedError("SMAC adapter: only categorical parents")
+            # ConfigSpace conditions here are "parent in choices"; the benchmark's
+            # problems condition only on categories.
+            raise ValueError(f"{p.name}: SMAC3 is given conditions on a categorical parent "
+                             f"only; {p.condition.parent} is not one")
         allowed = [str(parent.choices.index(v)) for v in p.condition.values]
         cs.add(InCondition(cs[p.name], cs[parent.name], allowed))
     return cs

@@ -62,10 +62,13 @@ class _BlockItem(ScatterItem):
     """Points of a big TrialScatterItem beyond its first block (a child of it)."""
 
     def informViewBoundsChanged(self):  # noqa: N802 - pyqtgraph override
-        pass  # the view ranges over the parent, which tells it (and only once it is whole)
+        pass  # the view ranges over the parent, which told it the whole cloud's extent
 
     def paint(self, painter, option, widget=None):
-        if self.parentItem().total > SHARP_POINTS and self._exportOpts is False:
+        parent = self.parentItem()
+        if parent.filling:
+            return
+        if parent.total > SHARP_POINTS and self._exportOpts is False:
             _sharp(painter)
         super().paint(painter, option, widget)
 
@@ -149,6 +152,8 @@ class TrialScatterItem(ScatterItem):
         self._shown_style: dict | None = None
         self._queue_x = self._queue_y = np.empty(0)  # points still to add
         self._blocks: list[_BlockItem] = []  # the points beyond the first BLOCK_POINTS
+        self._queue_bounds: tuple[tuple[float, float] | None, ...] = (None, None)
+        self._filling = False  # a big cloud is being added: painted once whole
 
     def show_points(self, numbers: np.ndarray, x: np.ndarray, y: np.ndarray, style: dict) -> None:
         """Show these trials (``numbers`` ascending) at (x, y) drawn with ``style``."""
@@ -164,8 +169,8 @@ class TrialScatterItem(ScatterItem):
                 self._numbers, self._x, self._y = numbers.copy(), x.copy(), y.copy()
                 return
         self._queue_x = self._queue_y = np.empty(0)
+        self._filling = False
         _pump.drop(self)
-        self.setVisible(True)
         self._drop_blocks()
         # Every point goes through the queue: a cloud of more than a chunk is hidden until
         # whole, so preparing its first chunk here only lengthened this turn (the History
@@ -190,14 +195,21 @@ class TrialScatterItem(ScatterItem):
 
     def dataBounds(self, ax, frac=1.0, orthoRange=None):  # noqa: N802 - pyqtgraph API
         # The view ranges over the items added to it: the blocks count through this one.
+        # So do the points still queued: the view takes its final range when a big cloud
+        # starts filling, and its axes and grid are drawn once, not again when it appears.
         bounds = [super().dataBounds(ax, frac, orthoRange)]
         bounds += [b.dataBounds(ax, frac, orthoRange) for b in self._blocks]
+        if self._filling:
+            bounds.append(self._queue_bounds[ax] if orthoRange is None else
+                          _extent(self._queue_x, self._queue_y, ax, orthoRange))
         bounds = [b for b in bounds if b is not None and b[0] is not None]
         if not bounds:
             return (None, None)
         return (min(b[0] for b in bounds), max(b[1] for b in bounds))
 
     def paint(self, painter, option, widget=None):
+        if self._filling:
+            return  # it appears whole (see _queue)
         if self.total > SHARP_POINTS and self._exportOpts is False:
             _sharp(painter)
         super().paint(painter, option, widget)
@@ -205,8 +217,13 @@ class TrialScatterItem(ScatterItem):
     def informViewBoundsChanged(self):  # noqa: N802 - pyqtgraph override
         # While chunks arrive, the view does not re-range (and repaint) after each one.
         # (pyqtgraph calls this from __init__ too, before there is a queue.)
-        if getattr(self, "_queue_x", np.empty(0)).size == 0:
+        if not getattr(self, "_filling", False):
             super().informViewBoundsChanged()
+
+    @property
+    def filling(self) -> bool:
+        """A big cloud is being added, a chunk per turn: nothing of it is painted yet."""
+        return self._filling
 
     @property
     def pending(self) -> int:
@@ -220,11 +237,15 @@ class TrialScatterItem(ScatterItem):
         self._queue_y = np.concatenate([self._queue_y, y])
         if self._queue_x.size <= CHUNK_POINTS and self not in _pump.waiting:
             self._add_chunk()  # a live batch: drawn at once
-        else:
-            # Hidden until complete: repainting a growing cloud after every chunk would
-            # cost more than preparing it.
-            self.setVisible(False)
-            _pump.add(self)
+            return
+        # Not painted until complete (repainting a growing cloud after every chunk would
+        # cost more than preparing it), but the view ranges over it from now on.
+        self._queue_bounds = tuple(_extent(self._queue_x, self._queue_y, ax)
+                                   for ax in (0, 1))
+        self.prepareGeometryChange()
+        super().informViewBoundsChanged()
+        self._filling = True
+        _pump.add(self)
 
     def _add_chunk(self) -> None:
         x, y = self._queue_x[:CHUNK_POINTS], self._queue_y[:CHUNK_POINTS]
@@ -233,8 +254,9 @@ class TrialScatterItem(ScatterItem):
             self._append(x, y)
 
     def _reveal(self) -> None:
-        self.setVisible(True)
-        self.informViewBoundsChanged()
+        # The view already ranges over these points (see _queue): only they are painted.
+        self._filling = False
+        self.update()
 
     def _append(self, x: np.ndarray, y: np.ndarray) -> None:
         """Add points to the last block, or to a new one when it is full."""
@@ -260,12 +282,24 @@ class TrialScatterItem(ScatterItem):
 
     def clear_points(self) -> None:
         self._queue_x = self._queue_y = np.empty(0)
+        self._filling = False
         _pump.drop(self)
-        self.setVisible(True)
         self._drop_blocks()
         self.setData([], [])
         self._numbers = np.empty(0, dtype=np.int64)
         self._x = self._y = np.empty(0)
+
+
+def _extent(x: np.ndarray, y: np.ndarray, ax: int,
+            ortho: tuple[float, float] | None = None) -> tuple[float, float] | None:
+    """The finite range of the points' x (``ax`` 0) or y (1), those whose other coordinate
+    lies within ``ortho`` when given; None when there are none."""
+    d, other = (x, y) if ax == 0 else (y, x)
+    keep = np.isfinite(d)
+    if ortho is not None:
+        keep &= (other >= ortho[0]) & (other <= ortho[1])
+    d = d[keep]
+    return (float(d.min()), float(d.max())) if d.size else None
 
 
 class ScoreAxisItem(pg.AxisItem):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QToolTip
 
@@ -411,20 +411,29 @@ def test_big_scatters_of_several_states_are_all_drawn_in_full(qtbot, panel, feed
                     started_at=1000.0 + i, finished_at=1001.0 + i, worker=0) for i in range(n)]
     history = panel.show_plot("history")
     complete, failed = history.scatters[C], history.scatters[F]
-    # Each cloud appears whole, and both at once: the plot is not re-ranged and redrawn
-    # for one cloud and then again for the other.
-    shown_while_filling = []
-
-    def shown(scatter) -> None:
-        if scatter.isVisible() and scatter.total > 2 * CHUNK_POINTS:
-            shown_while_filling.append(bool(complete.pending or failed.pending))
-
-    for scatter in (complete, failed):
-        scatter.visibleChanged.connect(lambda s=scatter: shown(s))
+    # Each cloud appears whole, and both at once: the plot is not redrawn for one cloud and
+    # then again for the other. The view ranges over both from the start, so the axes do
+    # not move when they appear.
+    turns = []  # per event-loop turn: is each cloud drawn, how many points it holds
+    sampler = QTimer()
+    ranges = []  # the view's range while any cloud fills
+    sampler.timeout.connect(lambda: turns.append(
+        [(not s.filling, s.total) for s in (complete, failed)]))
+    sampler.timeout.connect(lambda: any(s.filling for s in (complete, failed))
+                            and ranges.append(history.plot.vb.viewRange()))
+    sampler.start(0)
     feed.set_study(Study(make_spec(n), trials=trials))
-    qtbot.waitUntil(lambda: all(s.pending == 0 and s.isVisible() for s in (complete, failed))
+    qtbot.waitUntil(lambda: not any(s.pending or s.filling for s in (complete, failed))
                     and history.shown.size == n, timeout=20_000)
-    assert shown_while_filling and not any(shown_while_filling)
+    sampler.stop()
+    partly = [t for t in turns if any(drawn and total > 2 * CHUNK_POINTS for drawn, total in t)
+              and not all(drawn for drawn, _ in t)]
+    assert any(t[0][1] > 2 * CHUNK_POINTS and not t[0][0] for t in turns)  # filled hidden
+    assert not partly
+    history.graphics.grab()
+    assert history.plot.vb.viewRange() == ranges[-1]
+    (x_low, x_high), (y_low, y_high) = ranges[-1]
+    assert x_low <= 0 and x_high >= n - 1 and y_low <= 0 and y_high >= 49
     assert sorted(complete.getData()[0].tolist()) == list(range(0, n, 2))
     assert sorted(failed.getData()[0].tolist()) == list(range(1, n, 2))
 

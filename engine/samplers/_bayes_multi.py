@@ -21,8 +21,11 @@ spread out as with one objective. Failed trials score the worst scalarisation se
 left out of the constraint models; a pruned trial's main score is the full-length estimate
 of samplers/_pruned.py, and an objective it never reported counts as the worst seen.
 Cost per ask: one GP for the objectives plus one per constraint, each refitted on the
-same schedule as for one objective (past 200 trials a refit only refines the last fit). The
-models hold every trial: unlike one objective, no subset past 400 trials yet.
+same schedule as for one objective (past 200 trials a refit only refines the last fit).
+Past 400 observations every model is conditioned on the same subset of trials, as for one
+objective: the best 120 by this ask's scalarisation plus a random draw of the rest
+(``_bayes_rules.model_subset``), so an ask stays a fraction of a second however long the
+study grows.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from engine.goals import Goal, Limit, MissingMetric, metric_value
+from engine.samplers._bayes_rules import model_subset
 from engine.trial import Trial, TrialState
 
 RHO = 0.05  # weight of the sum in the augmented Chebyshev scalarisation (ParEGO's value)
@@ -79,11 +83,13 @@ class MultiGoal:
         self._n_fitted: dict[int, int] = {}
 
     def _model(self, key: int, sampler: Any, x: np.ndarray, y: np.ndarray, n_trials: int,
-               warped: bool):
+               warped: bool, n: int):
+        """The GP of rows ``x``, ``y``, a subset of ``n`` observations; refitted on the
+        schedule of the number of observations, not of the subset's size."""
         from engine._gp import gp as gp_mod
         from engine.samplers.bayes import _ALWAYS_REFIT, _CHEAP_REFIT, _REFIT_GROWTH
 
-        n, theta, last = len(y), self._theta.get(key), self._n_fitted.get(key, 0)
+        theta, last = self._theta.get(key), self._n_fitted.get(key, 0)
         n_num = sampler._get_encoding().n_num
         if theta is None or (n != last and (n < _ALWAYS_REFIT or n >= last * _REFIT_GROWTH)):
             fit_rng = np.random.default_rng([sampler._entropy, n_trials, 2, key])
@@ -107,22 +113,26 @@ class MultiGoal:
         weights = rng.dirichlet(np.ones(len(self.goals)))
         scores = chebyshev(objective_matrix(done, self.goals), weights)
         y = np.concatenate([scores, np.full(len(failed), scores.max())])
-        x = sampler._feature_rows([*done, *failed])
-        model = self._model(0, sampler, x, y, len(trials), warped=True)
+        keep = model_subset(y, np.random.default_rng([sampler._entropy, len(trials), 3]))
+        observed = [*done, *failed]
+        x = sampler._feature_rows([observed[i] for i in keep])
+        model = self._model(0, sampler, x, y[keep], len(trials), warped=True, n=len(y))
         fp = sampler._feature_rows(pending) if pending else None
         if fp is not None:
             model = model.with_points(fp, model.predict(fp)[0])
 
+        kept_done = keep[keep < len(done)]  # the model's first rows, in this order
         feasible = np.ones(len(done), dtype=bool)
         limits = []
         for k, c in enumerate(self.limits):
-            fitted = self._limit_model(k, c, sampler, done, trials, fp)
-            if fitted is None:
-                continue
-            limits.append(fitted)
-            feasible &= fitted[3]
-        best = (float(np.min(model.train_mean[: len(done)][feasible])) if feasible.any()
-                else None)
+            feasible &= meets(c, done)
+            fitted = self._limit_model(k, c, sampler, [done[i] for i in kept_done],
+                                       len(done), trials, fp)
+            if fitted is not None:
+                limits.append(fitted)
+        modelled_feasible = feasible[kept_done]
+        best = (float(np.min(model.train_mean[: len(kept_done)][modelled_feasible]))
+                if modelled_feasible.any() else None)
 
         def acq(f: np.ndarray, with_grad: bool):
             if with_grad:
@@ -134,7 +144,7 @@ class MultiGoal:
             else:
                 value, gm, gs = np.zeros_like(mean), np.zeros_like(mean), np.zeros_like(std)
             grad = (gm[:, None] * dmean + gs[:, None] * dstd) if with_grad else None
-            for cmodel, lo, hi, _ in limits:
+            for cmodel, lo, hi in limits:
                 if with_grad:
                     cm, cs, dcm, dcs = cmodel.predict_with_grad(f)
                 else:
@@ -156,12 +166,12 @@ class MultiGoal:
                              n_refine=_REFINE, extra=extra)
         return ranked
 
-    def _limit_model(self, k: int, c: Limit, sampler: Any, done: Sequence[Trial],
+    def _limit_model(self, k: int, c: Limit, sampler: Any, done: Sequence[Trial], n: int,
                      trials: Sequence[Trial], fp: np.ndarray | None):
-        """A GP of one constraint's metric with its bounds in the model's standardised
-        units, and which complete trials meet it; ``None`` with under two observations."""
+        """A GP of one constraint's metric over ``done`` (a subset of ``n`` complete
+        trials) with its bounds in the model's standardised units; ``None`` with under two
+        observations."""
         raw = np.array([_metric(t, c.metric) for t in done])
-        meets = np.array([np.isfinite(v) and c.violation(v) <= 0 for v in raw], dtype=bool)
         seen = np.isfinite(raw)
         if seen.sum() < 2:
             return None
@@ -173,8 +183,14 @@ class MultiGoal:
             vals = np.log(vals)
             bounds = [None if b is None else float(np.log(b)) for b in bounds]
         x = sampler._feature_rows([t for t, s in zip(done, seen) if s])
-        model = self._model(k + 1, sampler, x, vals, len(trials), warped=False)
+        model = self._model(k + 1, sampler, x, vals, len(trials), warped=False, n=n)
         if fp is not None:
             model = model.with_points(fp, model.predict(fp)[0])
         lo, hi = ((None if b is None else (b - model.shift) / model.scale) for b in bounds)
-        return model, lo, hi, meets
+        return model, lo, hi
+
+
+def meets(c: Limit, trials: Sequence[Trial]) -> np.ndarray:
+    """Which trials report the constraint's metric within its limit."""
+    values = (_metric(t, c.metric) for t in trials)
+    return np.array([np.isfinite(v) and c.violation(v) <= 0 for v in values], dtype=bool)

@@ -119,3 +119,30 @@ def test_other_samplers_suggest_what_they_did_with_one_objective(name):
     a = Study(one.evolve(trials=6))
     b = Study(several.evolve(trials=6))
     assert [a.ask().params for _ in range(6)] == [b.ask().params for _ in range(6)]
+
+
+def test_a_long_study_keeps_its_models_to_a_subset_and_still_improves_the_front():
+    from engine.samplers._bayes_rules import MODEL_POINTS
+
+    limits = [{"metric": "load", "max": 0.5}]
+
+    def f(p):
+        value, metrics = zdt1(p)
+        return value, {**metrics, "load": p["x0"] + p["x1"]}
+
+    study = run(Study(spec("random", seed=6, dims=2, constraints=limits)), f,
+                MODEL_POINTS + 150)
+    random_hv = front_hv(study)
+    bayes = Study(spec("bayes", seed=6, dims=2, constraints=limits), trials=study.trials)
+    sizes = []
+    fit = bayes.sampler._multi._model
+
+    def recording(key, sampler, x, y, *args, **kwargs):
+        sizes.append(len(y))
+        return fit(key, sampler, x, y, *args, **kwargs)
+
+    bayes.sampler._multi._model = recording
+    run(bayes, f, 6)
+    assert bayes.fallbacks == 0
+    assert sizes and max(sizes) <= MODEL_POINTS  # objectives and constraint alike
+    assert front_hv(bayes) > random_hv  # the new trials still extend the front

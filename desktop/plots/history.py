@@ -7,8 +7,9 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from desktop.plots import _style as style
-from desktop.plots._base import NoValueStrip, ScatterItem, TrialPlotWidget, TrialScatterItem
+from desktop.plots._base import NoValueStrip, TrialPlotWidget
 from desktop.plots._live_range import LiveExtent
+from desktop.plots._scatter import ScatterItem, TrialScatterItem
 from desktop.plots.history_goals import HistoryGoals, chosen_entry
 from desktop.trial_feed import TrialFeed
 from engine.analysis import goal_history, optimization_history

@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.plots import _style as style
-from desktop.plots._base import ScatterItem
+from desktop.plots._scatter import ScatterItem
 from desktop.plots.pareto import goal_title
 from engine.goals import Goal
 from engine.hypervolume_trace import HypervolumeTrace

@@ -18,7 +18,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from desktop.plots import _style as style
-from desktop.plots._base import ScatterItem, TrialPlotWidget
+from desktop.plots._base import TrialPlotWidget
+from desktop.plots._scatter import ScatterItem
 from desktop.plots.pareto_choice import ChooseControls
 from desktop.trial_feed import TrialFeed
 from engine.analysis import format_number

@@ -6,7 +6,8 @@ import numpy as np
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QWidget
 
 from desktop.plots import _style as style
-from desktop.plots._base import NoValueStrip, ScatterItem, TrialPlotWidget, TrialScatterItem
+from desktop.plots._base import NoValueStrip, TrialPlotWidget
+from desktop.plots._scatter import ScatterItem, TrialScatterItem
 from desktop.plots.surrogate_curve import ModelCurve
 from desktop.trial_feed import TrialFeed
 from engine.analysis import log_ticks, slice_data

@@ -16,7 +16,8 @@ from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from desktop.plots import _style as style
-from desktop.plots._base import ScatterItem, TrialPlotWidget
+from desktop.plots._base import TrialPlotWidget
+from desktop.plots._scatter import ScatterItem
 from desktop.plots._surrogate_fit import Request, SurrogateFitter
 from desktop.trial_feed import TrialFeed
 from engine.analysis import COMPLETE, RUNNING, ParamAxis, format_number

@@ -382,7 +382,7 @@ def test_a_long_timeline_draws_few_rectangles_and_still_picks_each_trial(qtbot, 
 
 def test_a_scatter_of_many_trials_draws_every_one_and_the_view_holds_them_all(qtbot, panel,
                                                                                feed):
-    from desktop.plots._base import BLOCK_POINTS
+    from desktop.plots._scatter import BLOCK_POINTS
 
     n = 2 * BLOCK_POINTS + 500  # more points than one block holds: kept in several
     trials = [Trial(number=i, params={"lr": 0.01, "layers": 1 + i % 4, "solver": "adam"},
@@ -402,7 +402,7 @@ def test_a_scatter_of_many_trials_draws_every_one_and_the_view_holds_them_all(qt
 
 
 def test_big_scatters_of_several_states_are_all_drawn_in_full(qtbot, panel, feed):
-    from desktop.plots._base import CHUNK_POINTS
+    from desktop.plots._scatter import CHUNK_POINTS
 
     # Both clouds are too big for one event-loop turn: their chunks take turns.
     n = 8 * CHUNK_POINTS

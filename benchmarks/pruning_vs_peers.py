@@ -285,7 +285,11 @@ def _set_pruned_rule(rule: str) -> None:
     """Bayes' rule for pruned trials: Knobs' (see RULES), or one it is compared with."""
     from engine.samplers import _pruned, bayes
 
+    # "fidelity" is a model of its own (samplers/_bayes_fidelity.py), not a view of the
+    # trials: bayes then sees the trials as they are.
+    bayes.BayesSampler.pruned_rule = "fidelity" if rule == "fidelity" else "bohb"
     bayes.pruned_as_complete = {
+        "fidelity": _pruned.deepest_rung,  # multi-objective studies and best_predicted
         "bohb": _pruned.deepest_rung,
         "stacked": _pruned.stacked_ranks,
         "deepest": lambda trials, direction: _pruned.deepest_rung(trials, direction,
@@ -484,7 +488,7 @@ def best_was_pruned(log: RunLog, budget: int) -> float:
 # leaving out those pruned before it (BOHB); every trial at the normal score of its rank,
 # stacked by the step it reached (a censored ordinal model); the deepest rung with those
 # pruned before it at the worst value; the earlier rank rule; and the two baselines.
-RULES = ("bohb", "stacked", "deepest", "rank", "worst", "ignore")
+RULES = ("bohb", "stacked", "deepest", "rank", "worst", "ignore", "fidelity")
 COMPARED_RULES = ("bohb", "stacked", "worst", "ignore")  # what a full run compares
 PRUNERS = ("none", "median", "asha", "hyperband")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.samplers import _bayes_fidelity as fid
 from engine.samplers._bayes_rules import (
     MIN_SEPARATION,
     RUNNING_SEPARATION,
@@ -80,12 +81,13 @@ class BayesSampler(Sampler):
     parameter is modelled where it is active (see :mod:`engine._gp.encoding`).
 
     Running trials are fantasised at the model's mean (the "kriging believer"): the model
-    becomes sure about them, so workers asking in parallel are sent elsewhere. Failed and
-    pruned trials count as the worst value seen so far, so that the sampler steers away
-    from configurations that crash without letting them stretch the scale of the values.
-    Pruned trials follow the rule of :mod:`engine.samplers._pruned` (BOHB's: model the
-    deepest rung enough trials reached, leaving out those pruned before it). Interrupted
-    trials are ignored.
+    becomes sure about them, so workers asking in parallel are sent elsewhere. Failed
+    trials count as the worst value seen so far, so that the sampler steers away from
+    configurations that crash without letting them stretch the scale of the values.
+    Pruned trials follow :attr:`pruned_rule`: ``"bohb"``, the rule of
+    :mod:`engine.samplers._pruned` (model the deepest rung enough trials reached, leaving
+    out those pruned before it), or ``"fidelity"``, one GP with the step as an input
+    (:mod:`engine.samplers._bayes_fidelity`). Interrupted trials are ignored.
 
     Around the model (engine/samplers/_bayes_rules.py): no suggestion repeats a finished
     or running trial (closer than 1e-4, or 1e-3 to a running one, in the continuous unit
@@ -101,6 +103,7 @@ class BayesSampler(Sampler):
     """
 
     name = "bayes"
+    pruned_rule = "bohb"  # or "fidelity": what the model learns from pruned trials
 
     def __init__(
         self,
@@ -145,6 +148,8 @@ class BayesSampler(Sampler):
         self._theta: np.ndarray | None = None
         self._n_fitted = 0
         self._warp_lambda: float | None = None
+        # The fidelity model's own fit (theta, observations, warp): it has one more column.
+        self._fidelity_fit: tuple[np.ndarray | None, int, float | None] = (None, 0, None)
         self._multi: Any = None  # several objectives or constraints: samplers/_bayes_multi.py
 
     @property
@@ -170,8 +175,11 @@ class BayesSampler(Sampler):
         # The model sees pruned trials by the rule of samplers/_pruned.py, and starts once
         # it holds n_startup of them; what was tried (no repeats) is read from the trials
         # as they are.
-        modelled = pruned_as_complete(trials, self.direction)
-        n_complete = sum(1 for t in modelled if _usable(t))
+        fidelity = (self.pruned_rule == "fidelity" and self._multi is None
+                    and fid.has_pruned(trials))
+        modelled = list(trials) if fidelity else pruned_as_complete(trials, self.direction)
+        n_complete = sum(1 for t in modelled if _usable(t)
+                         or (fidelity and t.state is TrialState.PRUNED and t.intermediate))
         started = sum(1 for t in modelled if t.state is not TrialState.INTERRUPTED)
         if self.space.dimension == 0 or started < self.n_startup or n_complete < 2:
             return self._startup.ask(trials)
@@ -180,18 +188,24 @@ class BayesSampler(Sampler):
             if self._multi is not None:
                 ranked = self._multi.ranked(self, modelled, rng)
             else:
-                ranked = self._ranked(modelled, rng)
+                ranked = self._ranked(modelled, rng, fidelity)
             ranked = self._apart(ranked, trials, rng)
         candidates = (self.space.decode(u) for u in ranked)
         if self._no_repeat is None:
             return next(candidates)
         return self._no_repeat.choose(candidates, rng)
 
-    def _model(self, trials: Sequence[Trial]
-               ) -> tuple[Any, list[Trial], np.ndarray, np.ndarray]:
+    def _model(self, trials: Sequence[Trial], fidelity: bool = False
+               ) -> tuple[Any, list[Trial], np.ndarray, np.ndarray, list[Trial]]:
         """The GP of the finished trials (hyperparameters refitted on the schedule above),
-        the complete trials, their values to minimise, and which observations (complete
-        trials first, then failed ones) the GP holds, in order.
+        the complete trials, their values to minimise, which observations (complete
+        trials first, then pruned ones with ``fidelity``, then failed ones) the GP holds,
+        in order, and the trials whose configurations it holds a value of (complete, and
+        pruned with ``fidelity``).
+
+        With ``fidelity`` the GP has one more numeric column, the step each value was
+        reported at (see engine/samplers/_bayes_fidelity.py); rows for it go through
+        :func:`_bayes_fidelity.lift`.
 
         Past _bayes_rules.MODEL_POINTS observations it is conditioned on a subset of them
         (subset of data: the best plus a random draw of the rest) and refits only refine
@@ -201,23 +215,40 @@ class BayesSampler(Sampler):
         from engine._gp import gp as gp_mod
 
         enc = self._get_encoding()
-        done, x, y = self._data(trials, self._feature_rows)
+        if fidelity:
+            done, pruned, z, y = fid.observations(trials, self.direction, _usable)
+            seen = {t.number for t in pruned}
+            failed = [t for t in trials if t.state is TrialState.FAILED
+                      or (t.state is TrialState.PRUNED and t.number not in seen)]
+            observed = [*done, *pruned]
+            x = fid.lift(self._feature_rows([*observed, *failed]), enc.n_num,
+                         np.concatenate([z, np.ones(len(failed))]))
+            y = np.concatenate([y, np.full(len(failed), y.max())])
+            n_num, (theta, n_fitted, warp) = enc.n_num + 1, self._fidelity_fit
+        else:
+            done, x, y = self._data(trials, self._feature_rows)
+            observed = done
+            n_num, theta, n_fitted, warp = (enc.n_num, self._theta, self._n_fitted,
+                                            self._warp_lambda)
         n = len(y)
         keep = model_subset(y, np.random.default_rng([self._entropy, len(trials), 3]))
         mx, my = x[keep], y[keep]
-        if self._theta is None or (n != self._n_fitted and (
-                n < _ALWAYS_REFIT or n >= self._n_fitted * _REFIT_GROWTH)):
+        if theta is None or (n != n_fitted and (
+                n < _ALWAYS_REFIT or n >= n_fitted * _REFIT_GROWTH)):
             # Its own stream, so that whether this ask refits does not change the search.
             fit_rng = np.random.default_rng([self._entropy, len(trials), 2])
-            model = gp_mod.fit(mx, my, enc.n_num, warm=self._theta, rng=fit_rng,
+            model = gp_mod.fit(mx, my, n_num, warm=theta, rng=fit_rng,
                                n_random_starts=1 if n < 100 else 0, warped=True,
                                quantized=True, cheap=n > _CHEAP_REFIT)
-            self._theta, self._n_fitted = model.theta, n
-            self._warp_lambda = model.warp_lambda
+            if fidelity:
+                self._fidelity_fit = (model.theta, n, model.warp_lambda)
+            else:
+                self._theta, self._n_fitted = model.theta, n
+                self._warp_lambda = model.warp_lambda
         else:
-            model = gp_mod.build(mx, my, enc.n_num, self._theta, warped=True, quantized=True,
-                                 warp_lambda=self._warp_lambda)
-        return model, done, y[: len(done)], keep
+            model = gp_mod.build(mx, my, n_num, theta, warped=True, quantized=True,
+                                 warp_lambda=warp)
+        return model, done, y[: len(done)], keep, observed
 
     def best_predicted(self, trials: Sequence[Trial]) -> Trial | None:
         """The complete trial the model expects to be best: on a noisy objective, a
@@ -229,7 +260,7 @@ class BayesSampler(Sampler):
         if len(done) < 2 or self.space.dimension == 0:
             return min(done, key=self._loss, default=None)
         with _one_blas_thread():
-            model, done, _, keep = self._model(modelled)
+            model, done, _, keep, _ = self._model(modelled)
         complete = keep < len(done)
         best = int(np.argmin(model.train_mean[complete]))
         return done[int(keep[complete][best])]
@@ -237,14 +268,26 @@ class BayesSampler(Sampler):
     def _loss(self, t: Trial) -> float:
         return -float(t.value) if self.direction == "maximize" else float(t.value)
 
-    def _ranked(self, trials: Sequence[Trial], rng: np.random.Generator) -> np.ndarray:
-        """Unit-cube points, best acquisition first."""
+    def _ranked(self, trials: Sequence[Trial], rng: np.random.Generator,
+                fidelity: bool = False) -> np.ndarray:
+        """Unit-cube points, best acquisition first; with ``fidelity``, by the model of
+        every trial at the step it reached, asked about the full length."""
         from engine._gp import acquisition as acq_mod
         from engine._gp.optimize import maximize
 
         enc = self._get_encoding()
-        model, done, y_done, keep = self._model(trials)
-        best = float(np.min(model.train_mean[keep < len(done)]))
+        model, done, y_done, keep, observed = self._model(trials, fidelity)
+
+        def full(f: np.ndarray) -> np.ndarray:  # rows of the model: at the full length
+            return fid.lift(f, enc.n_num) if fidelity else f
+
+        if fidelity:
+            # From the best full-length value predicted for a configuration tried; the
+            # candidates near the best are near those, pruned ones included.
+            y_done = model.predict(full(self._feature_rows(observed)))[0]
+            best, done = float(np.min(y_done)), observed
+        else:
+            best = float(np.min(model.train_mean[keep < len(done)]))
         # Quantized values: an improvement smaller than half a step is rounding, not real
         # (see engine._gp.gp.quantum); expected improvement counts only what passes it.
         xi = self.xi
@@ -254,17 +297,19 @@ class BayesSampler(Sampler):
         if pending:
             # Kriging believer: the running trials are taken to score what the model expects,
             # and count as seen, so nothing near them promises an improvement any more.
-            fp = self._feature_rows(pending)
+            fp = full(self._feature_rows(pending))
             believed = model.predict(fp)[0]
             model = model.with_points(fp, believed)
             best = min(best, float(believed.min()))
 
         def acq(f: np.ndarray, with_grad: bool):
             if not with_grad:
-                return self._acq(acq_mod, *model.predict(f), best, xi)[0]
-            mean, std, dmean, dstd = model.predict_with_grad(f)
+                return self._acq(acq_mod, *model.predict(full(f)), best, xi)[0]
+            mean, std, dmean, dstd = model.predict_with_grad(full(f))
             v, gm, gs = self._acq(acq_mod, mean, std, best, xi)
-            return v, gm[:, None] * dmean + gs[:, None] * dstd
+            grad = gm[:, None] * dmean + gs[:, None] * dstd
+            # The fidelity column is fixed at the full length: no gradient along it.
+            return v, (np.delete(grad, enc.n_num, axis=1) if fidelity else grad)
 
         extra = self._perturbed_best(done, y_done, rng)
         starved = self._starved(trials)

@@ -53,7 +53,7 @@ def _sampler_proposing(point):
     """A sampler whose acquisition search proposes only ``point`` (a unit-cube point), to
     check the rule that keeps suggestions apart on its own."""
     sampler = BayesSampler(SQUARE, seed=0, n_startup=5)
-    sampler._ranked = lambda trials, rng: np.array([point])
+    sampler._ranked = lambda trials, rng, fidelity=False: np.array([point])
     return sampler
 
 
@@ -90,7 +90,8 @@ def test_the_same_continuous_point_with_another_category_is_not_a_repeat():
     sampler = BayesSampler(space, seed=0, n_startup=5)
     trials = _optimise(RandomSampler(space, seed=2), lambda p: p["x"], 6)
     trials.append(Trial(len(trials), {"x": 0.25, "c": "a"}, COMPLETE, 0.25))
-    sampler._ranked = lambda trials, rng: np.array([space.encode({"x": 0.25, "c": "b"})])
+    point = space.encode({"x": 0.25, "c": "b"})
+    sampler._ranked = lambda trials, rng, fidelity=False: np.array([point])
     assert sampler.ask(trials) == {"x": 0.25, "c": "b"}
 
 

@@ -1,0 +1,83 @@
+"""bayes' model of pruned trials by fidelity (engine/samplers/_bayes_fidelity.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.samplers import BayesSampler
+from engine.samplers._bayes_fidelity import fidelity, full_step, observations
+from engine.space import FloatParam, SearchSpace
+from engine.trial import Trial, TrialState
+
+SPACE = SearchSpace((FloatParam("x", 0.0, 1.0),))
+FULL = 27
+
+
+def sampler(seed: int = 0) -> BayesSampler:
+    s = BayesSampler(SPACE, seed=seed, n_startup=3)
+    s.pruned_rule = "fidelity"
+    return s
+
+
+def curve(x: float, crossing: bool) -> list[tuple[int, float]]:
+    """Loss per step; with ``crossing``, configurations below 0.5 start best and end worst."""
+    end = (x - 0.8) ** 2
+    start = (x - 0.2) ** 2 if crossing else end
+    return [(s, end + (start - end + 0.5) / s) for s in (1, 3, 9, FULL)]
+
+
+def trial(n: int, x: float, last: int, crossing: bool = True) -> Trial:
+    steps = tuple((s, v) for s, v in curve(x, crossing) if s <= last)
+    if last == FULL:
+        return Trial(n, {"x": x}, TrialState.COMPLETE, value=steps[-1][1], intermediate=steps)
+    return Trial(n, {"x": x}, TrialState.PRUNED, value=steps[-1][1], intermediate=steps)
+
+
+def test_a_step_maps_to_its_fidelity_on_a_log_scale():
+    assert fidelity(FULL, FULL) == 1.0 and fidelity(0, FULL) == 0.0
+    assert fidelity(100, FULL) == 1.0  # a longer curve than the complete trials' counts as full
+    zs = [fidelity(s, FULL) for s in (1, 3, 9, FULL)]
+    assert zs == sorted(zs) and 0 < zs[0]
+
+
+def test_the_full_length_is_the_deepest_step_a_complete_trial_reached():
+    trials = [trial(0, 0.5, FULL), trial(1, 0.1, 3)]
+    assert full_step(trials) == FULL
+    assert full_step([trial(1, 0.1, 3), trial(2, 0.3, 9)]) == 9  # none complete yet
+
+
+def test_every_pruned_trial_is_an_observation_at_the_step_it_reached():
+    trials = [trial(0, 0.5, FULL), trial(1, 0.1, 3), trial(2, 0.3, 1),
+              Trial(3, {"x": 0.4}, TrialState.FAILED, error="boom")]
+    done, pruned, z, y = observations(trials, "minimize", lambda t: t.state.name == "COMPLETE")
+    assert [t.number for t in done] == [0] and [t.number for t in pruned] == [1, 2]
+    assert z[0] == 1.0 and 0 < z[1] < 1 and z[2] == fidelity(1, FULL)
+    assert y[1] == pytest.approx(trials[1].intermediate[-1][1])
+    _, _, _, y_max = observations(trials, "maximize", lambda t: t.state.name == "COMPLETE")
+    assert np.allclose(y_max, -y)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_when_curves_cross_the_search_follows_full_length_values_not_early_ones(seed):
+    # Complete trials show that x near 0.8 ends best although it starts worst; most of the
+    # history is trials pruned at the first step, where x near 0.2 looked best.
+    trials = [trial(i, x, FULL) for i, x in enumerate((0.1, 0.35, 0.6, 0.95))]
+    rng = np.random.default_rng(seed)
+    trials += [trial(len(trials) + i, float(x), 1) for i, x in enumerate(rng.random(20))]
+    asked = sampler(seed).ask(trials)["x"]
+    assert 0.6 < asked < 0.95
+
+
+def test_with_no_complete_trial_yet_pruned_ones_already_guide_the_search():
+    # Curves that keep their order: trials that went deeper are the better ones.
+    trials = [trial(i, x, last, crossing=False) for i, (x, last) in enumerate(
+        [(0.05, 1), (0.15, 1), (0.3, 1), (0.45, 1), (0.6, 3), (0.7, 9), (0.95, 3)])]
+    assert sampler().ask(trials)["x"] > 0.55
+
+
+def test_same_seed_same_suggestion_and_the_history_is_not_changed():
+    trials = [trial(0, 0.1, FULL), trial(1, 0.9, FULL), trial(2, 0.4, 1), trial(3, 0.6, 3)]
+    before = [t.intermediate for t in trials]
+    assert sampler(5).ask(trials) == sampler(5).ask(trials)
+    assert [t.intermediate for t in trials] == before

@@ -52,8 +52,9 @@ def trial_rows(
 ) -> tuple[list[str], list[list]]:
     """Column names and rows; a parameter inactive in a trial is an empty cell. With
     ``judged``: a column per objective (``objective_<metric>``), ``feasible`` and
-    ``pareto_rank`` (0 for the front) and ``chosen`` (true for the trial the user chose),
-    empty for trials that did not complete."""
+    ``pareto_rank`` (1 for the front, 2 for the front once it is set aside, ...; counted
+    from 1 for spreadsheets and people, unlike :meth:`Study.ranks`) and ``chosen`` (true for
+    the trial the user chose), empty for trials that did not complete."""
     metrics = scalar_metric_names(trials)
     taken = {*BASE_COLUMNS, *param_names, *TAIL_COLUMNS}
     # A metric named like a parameter (both "epochs") must not make two equal headers.
@@ -78,7 +79,7 @@ def _goal_cells(t: Trial, judged: Judged) -> list:
     rank = judged.ranks.get(t.number)
     if rank is None or not t.values:
         return [""] * (len(judged.metrics) + 3)
-    return [*t.values, _blank(t.feasible), rank, _blank(t.number == judged.chosen)]
+    return [*t.values, _blank(t.feasible), rank + 1, _blank(t.number == judged.chosen)]
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -153,7 +154,7 @@ def write_json(
             if t.number in judged.ranks and t.values:
                 row.update(objectives=dict(zip(judged.metrics, t.values)),
                            violation=t.violation, feasible=t.feasible,
-                           pareto_rank=judged.ranks[t.number],
+                           pareto_rank=judged.ranks[t.number] + 1,
                            chosen=t.number == judged.chosen)
     payload: dict[str, Any] = {"study": study or {}}
     if study_note:

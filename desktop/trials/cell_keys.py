@@ -47,7 +47,9 @@ class CellKeys:
             column = next(c for c in self._columns if c.key == key)
             if column is RANK_COLUMN:
                 keys = np.full(self._store.n, np.nan)
-                keys[: len(self._ranks)] = self._ranks[: self._store.n]
+                # Counted from 1, the front, as people count places (the engine's ranks,
+                # like most libraries', count from 0).
+                keys[: len(self._ranks)] = self._ranks[: self._store.n] + 1
             else:
                 keys = column_keys(column, self._store, self._params.get(column.name))
             self._key_cache[key] = keys

@@ -51,8 +51,8 @@ HEAD_COLUMNS = (
 # A study of several objectives or constraints: the Pareto rank, kept by the model.
 RANK_COLUMN = TrialColumn(
     "rank", "rank", "Rank",
-    help="Pareto rank: 0 = on the front (no other trial that meets the limits is better in "
-         "every objective); 1 = on the front once those are set aside, and so on. Trials "
+    help="Pareto rank: 1 = on the front (no other trial that meets the limits is better in "
+         "every objective); 2 = on the front once those are set aside, and so on. Trials "
          "outside the limits come last.")
 TAIL_COLUMNS = (
     TrialColumn("steps", "steps", "Steps",

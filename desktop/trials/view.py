@@ -226,7 +226,7 @@ class TrialsTableWidget(RowActions, QWidget):
         states = [s for s, b in self.state_buttons.items() if b.isChecked()] or None
         text = self.filter_edit.text()
         if self.front_button.isChecked() and self.model.column_of("rank") >= 0:
-            text += " rank=0"
+            text += " rank=1"
         trial_filter, problems = self.model.parse_filter(text, states)
         self.filter_edit.setStyleSheet(_PROBLEM_STYLE if problems else "")
         self.problem_label.setText("\n".join(problems))

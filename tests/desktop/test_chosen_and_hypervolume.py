@@ -170,8 +170,8 @@ def test_a_new_trial_changes_only_the_ranks_it_moves_in_the_table(views, feed, q
     model.dataChanged.connect(lambda a, b: touched.extend(
         model.data(model.index(r, 0), Qt.ItemDataRole.UserRole + 1)
         for r in range(a.row(), b.row() + 1)))
-    # 0.93 in 0.9 s beats trial 0 (0.90 in 1 s): trial 0 falls to rank 1, and trial 4,
-    # which trial 0 beats, to rank 2.
+    # 0.93 in 0.9 s beats trial 0 (0.90 in 1 s): trial 0 falls to rank 2, and trial 4,
+    # which trial 0 beats, to rank 3 (the front is rank 1).
     t = study.ask()
     feed.flush()
     touched.clear()
@@ -179,7 +179,7 @@ def test_a_new_trial_changes_only_the_ranks_it_moves_in_the_table(views, feed, q
     feed.flush()
     cells = {model.index(model.row_of(n), 0).data(): model.index(model.row_of(n), rank).data()
              for n in range(6)}
-    assert cells == {"0": "1", "1": "0", "2": "0", "3": "3", "4": "2", "5": "0"}
+    assert cells == {"0": "2", "1": "1", "2": "1", "3": "4", "4": "3", "5": "1"}
     # Repainted: the new trial and the trials whose rank moved (0, 4, and 3 outside the
     # limit, which ranks after one more front); not trials 1 and 2.
     assert sorted(set(touched)) == [0, 3, 4, 5]

@@ -117,7 +117,7 @@ def test_the_table_ranks_trials_and_filters_to_the_front(views, feed, qtbot):
     assert rank >= 0 and table.front_button.isVisible()
     shown = {table.proxy.index(r, 0).data(): table.proxy.index(r, rank).data()
              for r in range(table.proxy.rowCount())}
-    assert shown == {"0": "0", "1": "0", "2": "0", "4": "1", "3": "2"}
+    assert shown == {"0": "1", "1": "1", "2": "1", "4": "2", "3": "3"}  # the front is 1
     table.front_button.click()
     assert sorted(table.proxy.index(r, 0).data() for r in range(table.proxy.rowCount())) \
         == ["0", "1", "2"]
@@ -137,8 +137,8 @@ def test_the_table_exports_objectives_feasibility_and_rank(views, feed, tmp_path
     assert table.export(tmp_path / "t.csv", "csv") == 5
     rows = {r["number"]: r for r in csv.DictReader(open(tmp_path / "t.csv"))}
     assert (rows["3"]["objective_fit_time"], rows["3"]["feasible"], rows["3"]["pareto_rank"]) \
-        == ("6.0", "false", "2")
-    assert rows["1"]["pareto_rank"] == "0" and rows["4"]["pareto_rank"] == "1"
+        == ("6.0", "false", "3")
+    assert rows["1"]["pareto_rank"] == "1" and rows["4"]["pareto_rank"] == "2"
 
 
 def test_best_so_far_counts_the_front(qtbot):

@@ -272,7 +272,7 @@ def test_several_objectives_run_headless_show_prints_the_front_and_export_ranks(
     for row in table:
         meets = float(row["objective_cost"]) <= 0.64
         assert row["feasible"] == ("true" if meets else "false")
-        assert (row["pareto_rank"] == "0") == meets
+        assert (row["pareto_rank"] == "1") == meets  # the front, counted from 1
 
     assert knobs("export", out, "-o", tmp_path / "t.json").returncode == 0
     data = json.loads((tmp_path / "t.json").read_text())

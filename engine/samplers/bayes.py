@@ -255,12 +255,13 @@ class BayesSampler(Sampler):
         better estimate of the best configuration than the luckiest single score, and the
         incumbent that expected improvement is measured from. ``None`` before the model
         starts (under two complete trials); then the best complete trial by value."""
-        modelled = pruned_as_complete(trials, self.direction)
+        fidelity = self.pruned_rule == "fidelity" and fid.has_pruned(trials)
+        modelled = list(trials) if fidelity else pruned_as_complete(trials, self.direction)
         done = [t for t in modelled if _usable(t)]
         if len(done) < 2 or self.space.dimension == 0:
             return min(done, key=self._loss, default=None)
         with _one_blas_thread():
-            model, done, _, keep, _ = self._model(modelled)
+            model, done, _, keep, _ = self._model(modelled, fidelity)
         complete = keep < len(done)
         best = int(np.argmin(model.train_mean[complete]))
         return done[int(keep[complete][best])]

@@ -81,3 +81,10 @@ def test_same_seed_same_suggestion_and_the_history_is_not_changed():
     before = [t.intermediate for t in trials]
     assert sampler(5).ask(trials) == sampler(5).ask(trials)
     assert [t.intermediate for t in trials] == before
+
+
+def test_the_best_predicted_trial_is_a_complete_one_judged_at_the_full_length():
+    trials = [trial(i, x, FULL) for i, x in enumerate((0.1, 0.5, 0.78, 0.95))]
+    trials += [trial(4 + i, x, 1) for i, x in enumerate((0.15, 0.2, 0.25, 0.3))]
+    best = sampler().best_predicted(trials)
+    assert best.state is TrialState.COMPLETE and best.params["x"] == 0.78

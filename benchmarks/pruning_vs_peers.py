@@ -249,7 +249,7 @@ class RunLog:
 
 
 def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
-              rule: str = "bohb") -> RunLog:
+              rule: str = "fidelity") -> RunLog:
     rungs = {"min_steps": task.min_steps, "eta": 3, "max_steps": task.max_steps}
     options = {"none": {}, "median": {}, "asha": rungs, "hyperband": rungs}[pruner]
     spec = StudySpec(name=task.name, params=task.params, seed=seed, sampler=sampler,
@@ -289,7 +289,7 @@ def _set_pruned_rule(rule: str) -> None:
     # trials: bayes then sees the trials as they are.
     bayes.BayesSampler.pruned_rule = "fidelity" if rule == "fidelity" else "bohb"
     bayes.pruned_as_complete = {
-        "fidelity": _pruned.deepest_rung,  # multi-objective studies and best_predicted
+        "fidelity": _pruned.deepest_rung,  # what several objectives use
         "bohb": _pruned.deepest_rung,
         "stacked": _pruned.stacked_ranks,
         "deepest": lambda trials, direction: _pruned.deepest_rung(trials, direction,
@@ -484,12 +484,13 @@ def best_was_pruned(log: RunLog, budget: int) -> float:
 # ------------------------------------------------------------------------------ main
 
 
-# Bayes' rules for pruned trials (first: Knobs'): the deepest rung enough trials reached,
-# leaving out those pruned before it (BOHB); every trial at the normal score of its rank,
+# Bayes' rules for pruned trials (first: Knobs'): every trial at the step it reached in one
+# GP with the step as an input; the deepest rung enough trials reached, leaving out those
+# pruned before it (BOHB); every trial at the normal score of its rank,
 # stacked by the step it reached (a censored ordinal model); the deepest rung with those
 # pruned before it at the worst value; the earlier rank rule; and the two baselines.
-RULES = ("bohb", "stacked", "deepest", "rank", "worst", "ignore", "fidelity")
-COMPARED_RULES = ("bohb", "stacked", "worst", "ignore")  # what a full run compares
+RULES = ("fidelity", "bohb", "stacked", "deepest", "rank", "worst", "ignore")
+COMPARED_RULES = ("fidelity", "bohb", "stacked", "worst", "ignore")  # a full run's
 PRUNERS = ("none", "median", "asha", "hyperband")
 
 
@@ -594,8 +595,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.load:
         for row in _saved(args.load):
             log = RunLog(row["steps"], row["finals"], row["truths"], row.get("budget"))
-            results.setdefault((row["task"], tuple(row["method"])), []).append(
-                (row["seed"], log, row["seconds"]))
+            runs = results.setdefault((row["task"], tuple(row["method"])), [])
+            if all(seed != row["seed"] for seed, _, _ in runs):  # files may share runs
+                runs.append((row["seed"], log, row["seconds"]))
     else:
         jobs = jobs_for(tasks, 2 if args.quick else args.seeds, multiples, with_optuna,
                         args.focus, rules)
@@ -615,7 +617,10 @@ def main(argv: list[str] | None = None) -> None:
                         f.write(json.dumps({"task": task, "method": method, "seed": seed,
                                             "seconds": secs, **log.__dict__}) + "\n")
     for task in tasks:
-        _table(task, results, methods(task, with_optuna, args.focus, rules), multiples)
+        wanted = methods(task, with_optuna, args.focus, rules)
+        # Saved runs of methods this version would not run (another default rule) too.
+        wanted += [m for t, m in results if t == task and m not in wanted]
+        _table(task, results, wanted, multiples)
     if not args.load:
         print(f"\nTotal time {time.perf_counter() - started:.0f} s with {args.jobs} jobs.")
 

@@ -84,10 +84,12 @@ class BayesSampler(Sampler):
     becomes sure about them, so workers asking in parallel are sent elsewhere. Failed
     trials count as the worst value seen so far, so that the sampler steers away from
     configurations that crash without letting them stretch the scale of the values.
-    Pruned trials follow :attr:`pruned_rule`: ``"bohb"``, the rule of
+    Pruned trials follow :attr:`pruned_rule`: ``"fidelity"`` (the default), one GP of
+    every trial at the step it reached, with the step as an input, asked about the full
+    length (:mod:`engine.samplers._bayes_fidelity`); or ``"bohb"``, BOHB's rule of
     :mod:`engine.samplers._pruned` (model the deepest rung enough trials reached, leaving
-    out those pruned before it), or ``"fidelity"``, one GP with the step as an input
-    (:mod:`engine.samplers._bayes_fidelity`). Interrupted trials are ignored.
+    out those pruned before it), which several objectives use. Interrupted trials are
+    ignored.
 
     Around the model (engine/samplers/_bayes_rules.py): no suggestion repeats a finished
     or running trial (closer than 1e-4, or 1e-3 to a running one, in the continuous unit
@@ -103,7 +105,9 @@ class BayesSampler(Sampler):
     """
 
     name = "bayes"
-    pruned_rule = "bohb"  # or "fidelity": what the model learns from pruned trials
+    # What the model learns from pruned trials: "fidelity" ranked first of the rules
+    # compared in benchmarks/pruning_vs_peers.py (docs/benchmarks.md), "bohb" is BOHB's.
+    pruned_rule = "fidelity"
 
     def __init__(
         self,

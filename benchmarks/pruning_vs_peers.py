@@ -621,6 +621,7 @@ def main(argv: list[str] | None = None) -> None:
         # Saved runs of methods this version would not run (another default rule) too.
         wanted += [m for t, m in results if t == task and m not in wanted]
         _table(task, results, wanted, multiples)
+    _rules_summary(tasks, results, rules, multiples)
     if not args.load:
         print(f"\nTotal time {time.perf_counter() - started:.0f} s with {args.jobs} jobs.")
 
@@ -659,6 +660,40 @@ def _table(task: str, results: dict, wanted: list[tuple], multiples: tuple[int, 
               + f" | {'n/a' if math.isnan(pruned) else f'{pruned:.0%}'} | {n_trials:.0f}"
               f" | {secs:.0f} |")
     _anytime_target(task, results, listed, top)
+
+
+def _rules_summary(tasks: list[str], results: dict, rules: tuple[str, ...],
+                   multiples: tuple[int, ...]) -> None:
+    """Bayes + asha under each rule for pruned trials: per task and budget, each rule's
+    rank among the rules on each seed they all ran (1 = the best full-length loss; ties
+    share), averaged over seeds; then over every task and budget."""
+    from scipy.stats import rankdata
+
+    keys = [("knobs", "bayes", "asha", r) for r in rules]
+    overall: dict[str, list[float]] = {r: [] for r in rules}
+    lines = []
+    for task in tasks:
+        if not all((task, k) in results for k in keys):
+            continue
+        logs = [{seed: log for seed, log, _ in results[(task, k)]} for k in keys]
+        seeds = sorted(set.intersection(*(set(by_seed) for by_seed in logs)))
+        if not seeds:
+            continue
+        full = TASKS[task].max_steps
+        cells = []
+        for m in multiples:
+            best = np.array([[best_at(by_seed[s], m * full) for s in seeds] for by_seed in logs])
+            ranks = rankdata(np.where(np.isnan(best), np.inf, best), axis=0).mean(axis=1)
+            for r, rank in zip(rules, ranks):
+                overall[r].append(float(rank))
+            cells.append(f"{m}×: " + ", ".join(f"{r} {k:.2f}" for r, k in zip(rules, ranks)))
+        lines.append(f"  {task} (seeds {seeds[0]}–{seeds[-1]}, {len(seeds)}): " + "; ".join(cells))
+    if not lines:
+        return
+    print("\n## Rules for pruned trials (bayes + asha): mean rank per seed (1 = best)\n")
+    print("\n".join(lines))
+    print("  over tasks × budgets: " + ", ".join(
+        f"{r} {np.mean(v):.2f}" for r, v in sorted(overall.items(), key=lambda kv: np.mean(kv[1]))))
 
 
 def _saved(files: str) -> list[dict]:

@@ -8,7 +8,8 @@ is the deepest step a complete trial reached. The GP learns from the trials how 
 early steps relate to full-length ones (a length scale of its own for ``z``: long when
 curves keep their order, short when they cross), and the acquisition asks about the full
 length only: candidates are scored at ``z = 1``, and improvement is measured from the best
-full-length value *predicted* among the trials tried, pruned ones included. This is the
+full-length value predicted for a complete trial (before any trial completes, for any
+configuration tried). This is the
 "model values at their last step with a fidelity input" rule, as in multi-fidelity
 Bayesian optimisation (Kandasamy et al. 2017; Swersky et al. 2014 freeze-thaw), with one
 observation per trial so the cost stays that of one GP.

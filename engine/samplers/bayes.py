@@ -105,8 +105,9 @@ class BayesSampler(Sampler):
     """
 
     name = "bayes"
-    # What the model learns from pruned trials: "fidelity" ranked first of the rules
-    # compared in benchmarks/pruning_vs_peers.py (docs/benchmarks.md), "bohb" is BOHB's.
+    # What the model learns from pruned trials: "fidelity" ranked ahead of BOHB's rule
+    # ("bohb") and "pruned = worst" in benchmarks/pruning_vs_peers.py, level with leaving
+    # pruned trials out, which learns nothing from them (docs/benchmarks.md).
     pruned_rule = "fidelity"
 
     def __init__(
@@ -176,9 +177,9 @@ class BayesSampler(Sampler):
     # --- ask --------------------------------------------------------------------------
 
     def ask(self, trials: Sequence[Trial]) -> dict[str, Any] | None:
-        # The model sees pruned trials by the rule of samplers/_pruned.py, and starts once
-        # it holds n_startup of them; what was tried (no repeats) is read from the trials
-        # as they are.
+        # The model sees pruned trials by pruned_rule (samplers/_bayes_fidelity.py, or the
+        # view of samplers/_pruned.py), and starts once it holds n_startup of them; what was
+        # tried (no repeats) is read from the trials as they are.
         fidelity = (self.pruned_rule == "fidelity" and self._multi is None
                     and fid.has_pruned(trials))
         modelled = list(trials) if fidelity else pruned_as_complete(trials, self.direction)

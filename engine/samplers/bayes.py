@@ -287,9 +287,10 @@ class BayesSampler(Sampler):
         def full(f: np.ndarray) -> np.ndarray:  # rows of the model: at the full length
             return fid.lift(f, enc.n_num) if fidelity else f
 
-        if fidelity and not len(done):
-            # No trial ran to the end yet: from the best full-length value predicted for a
-            # configuration tried, and candidates near those.
+        if fidelity and not (keep < len(done)).any():
+            # No trial ran to the end yet (or none is among the observations modelled):
+            # from the best full-length value predicted for a configuration tried, and
+            # candidates near those.
             y_done = model.predict(full(self._feature_rows(observed)))[0]
             best, done = float(np.min(y_done)), observed
         else:

@@ -249,7 +249,7 @@ class RunLog:
 
 
 def run_knobs(task: Task, sampler: str, pruner: str, seed: int, budget: int,
-              rule: str = "fidelity") -> RunLog:
+              rule: str = "ignore") -> RunLog:
     rungs = {"min_steps": task.min_steps, "eta": 3, "max_steps": task.max_steps}
     options = {"none": {}, "median": {}, "asha": rungs, "hyperband": rungs}[pruner]
     spec = StudySpec(name=task.name, params=task.params, seed=seed, sampler=sampler,
@@ -285,19 +285,18 @@ def _set_pruned_rule(rule: str) -> None:
     """Bayes' rule for pruned trials: Knobs' (see RULES), or one it is compared with."""
     from engine.samplers import _pruned, bayes
 
-    # "fidelity" is a model of its own (samplers/_bayes_fidelity.py), not a view of the
-    # trials: bayes then sees the trials as they are.
-    bayes.BayesSampler.pruned_rule = "fidelity" if rule == "fidelity" else "bohb"
+    # "ignore" and "fidelity" are bayes' own rules (BayesSampler.pruned_rule); the others
+    # are views of the trials (samplers/_pruned.py) that bayes models as complete ones.
+    bayes.BayesSampler.pruned_rule = rule if rule in ("ignore", "fidelity") else "bohb"
     bayes.pruned_as_complete = {
-        "fidelity": _pruned.deepest_rung,  # what several objectives use
+        "ignore": _pruned.deepest_rung,  # what several objectives use
+        "fidelity": _pruned.deepest_rung,
         "bohb": _pruned.deepest_rung,
         "stacked": _pruned.stacked_ranks,
         "deepest": lambda trials, direction: _pruned.deepest_rung(trials, direction,
                                                                   below="worst"),
         "rank": _pruned.rank_rule,
         "worst": lambda trials, direction: list(trials),  # bayes' fallback: worst value
-        "ignore": lambda trials, direction: [t for t in trials
-                                             if t.state is not TrialState.PRUNED],
     }[rule]
 
 
@@ -484,13 +483,14 @@ def best_was_pruned(log: RunLog, budget: int) -> float:
 # ------------------------------------------------------------------------------ main
 
 
-# Bayes' rules for pruned trials (first: Knobs'): every trial at the step it reached in one
-# GP with the step as an input; the deepest rung enough trials reached, leaving out those
-# pruned before it (BOHB); every trial at the normal score of its rank,
-# stacked by the step it reached (a censored ordinal model); the deepest rung with those
-# pruned before it at the worst value; the earlier rank rule; and the two baselines.
-RULES = ("fidelity", "bohb", "stacked", "deepest", "rank", "worst", "ignore")
-COMPARED_RULES = ("fidelity", "bohb", "stacked", "worst", "ignore")  # a full run's
+# Bayes' rules for pruned trials (first: Knobs' default): leave them out of the model; every
+# trial at the step it reached in one GP with the step as an input; the deepest rung enough
+# trials reached, leaving out those pruned before it (BOHB); every trial at the normal
+# score of its rank, stacked by the step it reached (a censored ordinal model); the deepest
+# rung with those pruned before it at the worst value; the earlier rank rule; and "pruned =
+# worst", the baseline the issue named with "ignore".
+RULES = ("ignore", "fidelity", "bohb", "stacked", "deepest", "rank", "worst")
+COMPARED_RULES = ("ignore", "fidelity", "bohb", "stacked", "worst")  # a full run's
 PRUNERS = ("none", "median", "asha", "hyperband")
 
 

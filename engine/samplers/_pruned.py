@@ -2,10 +2,10 @@
 
 A pruned trial was stopped because, at its last step, it looked worse than others at that
 step; not because it failed, and its full-length value is unknown. Bayes with one
-objective models every trial at its last step instead (samplers/_bayes_fidelity.py, the
-rule that did best); this view is for several objectives, and for a single objective
-under ``BayesSampler.pruned_rule = "bohb"``. The view in force (:func:`deepest_rung`) is
-BOHB's:
+objective leaves pruned trials out of its model by default (the rule that did best in
+benchmarks/pruning_vs_peers.py) or models them by fidelity (samplers/_bayes_fidelity.py);
+this view is for several objectives, and for one under ``BayesSampler.pruned_rule =
+"bohb"``. The view (:func:`deepest_rung`) is BOHB's:
 
     Model the deepest step that enough trials reached (the number of parameters + 2):
     the full length once that many trials completed, else the deepest rung with that many

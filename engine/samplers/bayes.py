@@ -84,12 +84,13 @@ class BayesSampler(Sampler):
     becomes sure about them, so workers asking in parallel are sent elsewhere. Failed
     trials count as the worst value seen so far, so that the sampler steers away from
     configurations that crash without letting them stretch the scale of the values.
-    Pruned trials follow :attr:`pruned_rule`: ``"fidelity"`` (the default), one GP of
-    every trial at the step it reached, with the step as an input, asked about the full
-    length (:mod:`engine.samplers._bayes_fidelity`); or ``"bohb"``, BOHB's rule of
-    :mod:`engine.samplers._pruned` (model the deepest rung enough trials reached, leaving
-    out those pruned before it), which several objectives use. Interrupted trials are
-    ignored.
+    Pruned trials follow :attr:`pruned_rule`: ``"ignore"`` (the default) leaves them out
+    of the model, which learns from complete trials only, while no suggestion repeats a
+    pruned configuration; ``"fidelity"`` models every trial at the step it reached in one
+    GP with the step as an input, asked about the full length
+    (:mod:`engine.samplers._bayes_fidelity`); ``"bohb"`` models the deepest rung enough
+    trials reached (:mod:`engine.samplers._pruned`), as several objectives always do.
+    Interrupted trials are ignored.
 
     Around the model (engine/samplers/_bayes_rules.py): no suggestion repeats a finished
     or running trial (closer than 1e-4, or 1e-3 to a running one, in the continuous unit
@@ -105,10 +106,10 @@ class BayesSampler(Sampler):
     """
 
     name = "bayes"
-    # What the model learns from pruned trials: "fidelity" ranked ahead of BOHB's rule
-    # ("bohb") and "pruned = worst" in benchmarks/pruning_vs_peers.py, level with leaving
-    # pruned trials out, which learns nothing from them (docs/benchmarks.md).
-    pruned_rule = "fidelity"
+    # What the model learns from pruned trials. Over 10 seeds of the five tasks of
+    # benchmarks/pruning_vs_peers.py, leaving them out ("ignore") ranked first, ahead of
+    # "fidelity", "bohb" and counting them as the worst value (docs/benchmarks.md).
+    pruned_rule = "ignore"
 
     def __init__(
         self,
@@ -182,7 +183,7 @@ class BayesSampler(Sampler):
         # tried (no repeats) is read from the trials as they are.
         fidelity = (self.pruned_rule == "fidelity" and self._multi is None
                     and fid.has_pruned(trials))
-        modelled = list(trials) if fidelity else pruned_as_complete(trials, self.direction)
+        modelled = self._modelled(trials, fidelity)
         n_complete = sum(1 for t in modelled if _usable(t)
                          or (fidelity and t.state is TrialState.PRUNED and t.intermediate))
         started = sum(1 for t in modelled if t.state is not TrialState.INTERRUPTED)
@@ -199,6 +200,14 @@ class BayesSampler(Sampler):
         if self._no_repeat is None:
             return next(candidates)
         return self._no_repeat.choose(candidates, rng)
+
+    def _modelled(self, trials: Sequence[Trial], fidelity: bool) -> list[Trial]:
+        """The trials as the model sees them, by :attr:`pruned_rule`."""
+        if fidelity:
+            return list(trials)
+        if self.pruned_rule == "ignore" and self._multi is None:
+            return [t for t in trials if t.state is not TrialState.PRUNED]
+        return pruned_as_complete(trials, self.direction)
 
     def _model(self, trials: Sequence[Trial], fidelity: bool = False
                ) -> tuple[Any, list[Trial], np.ndarray, np.ndarray, list[Trial]]:
@@ -260,8 +269,9 @@ class BayesSampler(Sampler):
         better estimate of the best configuration than the luckiest single score, and the
         incumbent that expected improvement is measured from. ``None`` before the model
         starts (under two complete trials); then the best complete trial by value."""
-        fidelity = self.pruned_rule == "fidelity" and fid.has_pruned(trials)
-        modelled = list(trials) if fidelity else pruned_as_complete(trials, self.direction)
+        fidelity = (self.pruned_rule == "fidelity" and self._multi is None
+                    and fid.has_pruned(trials))
+        modelled = self._modelled(trials, fidelity)
         done = [t for t in modelled if _usable(t)]
         if len(done) < 2 or self.space.dimension == 0:
             return min(done, key=self._loss, default=None)

@@ -144,3 +144,21 @@ def test_bayes_never_suggests_a_pruned_configuration_again_in_a_discrete_space()
     for t in [*done, *gone]:
         sampler.after_trial(t)  # as the study tells it of every trial
     assert sampler.ask([*done, *gone]) == {"x": 0}
+
+
+def test_by_default_bayes_learns_nothing_from_a_pruned_trials_values():
+    # "ignore pruned" ranked first of the rules compared (docs/benchmarks.md): the model
+    # holds complete trials only, so what a pruned trial reported does not move the search.
+    space = SearchSpace((FloatParam("x", 0.0, 1.0),))
+    done = [Trial(i, {"x": x}, TrialState.COMPLETE, value=(x - 0.3) ** 2,
+                  intermediate=((1, 1.0), (3, (x - 0.3) ** 2)))
+            for i, x in enumerate((0.05, 0.5, 0.9, 0.7))]
+
+    def asked(reported: float) -> dict:
+        gone = Trial(4, {"x": 0.28}, TrialState.PRUNED, value=reported,
+                     intermediate=((1, reported),))
+        return BayesSampler(space, seed=0, n_startup=3).ask([*done, gone])
+
+    assert BayesSampler.pruned_rule == "ignore"
+    assert asked(0.0) == asked(100.0)
+    assert abs(asked(0.0)["x"] - 0.28) >= 1e-4  # the pruned configuration is not tried again

@@ -181,9 +181,7 @@ class BayesSampler(Sampler):
         # The model sees pruned trials by pruned_rule (samplers/_bayes_fidelity.py, or the
         # view of samplers/_pruned.py), and starts once it holds n_startup of them; what was
         # tried (no repeats) is read from the trials as they are.
-        fidelity = (self.pruned_rule == "fidelity" and self._multi is None
-                    and fid.has_pruned(trials))
-        modelled = self._modelled(trials, fidelity)
+        modelled, fidelity = self._modelled(trials)
         n_complete = sum(1 for t in modelled if _usable(t)
                          or (fidelity and t.state is TrialState.PRUNED and t.intermediate))
         started = sum(1 for t in modelled if t.state is not TrialState.INTERRUPTED)
@@ -201,13 +199,14 @@ class BayesSampler(Sampler):
             return next(candidates)
         return self._no_repeat.choose(candidates, rng)
 
-    def _modelled(self, trials: Sequence[Trial], fidelity: bool) -> list[Trial]:
-        """The trials as the model sees them, by :attr:`pruned_rule`."""
-        if fidelity:
-            return list(trials)
-        if self.pruned_rule == "ignore" and self._multi is None:
-            return [t for t in trials if t.state is not TrialState.PRUNED]
-        return pruned_as_complete(trials, self.direction)
+    def _modelled(self, trials: Sequence[Trial]) -> tuple[list[Trial], bool]:
+        """The trials as the model sees them, by :attr:`pruned_rule`, and whether it models
+        them by fidelity (one objective, some trial pruned)."""
+        if self._multi is None and self.pruned_rule == "fidelity" and fid.has_pruned(trials):
+            return list(trials), True
+        if self._multi is None and self.pruned_rule == "ignore":
+            return [t for t in trials if t.state is not TrialState.PRUNED], False
+        return pruned_as_complete(trials, self.direction), False
 
     def _model(self, trials: Sequence[Trial], fidelity: bool = False
                ) -> tuple[Any, list[Trial], np.ndarray, np.ndarray, list[Trial]]:
@@ -269,9 +268,7 @@ class BayesSampler(Sampler):
         better estimate of the best configuration than the luckiest single score, and the
         incumbent that expected improvement is measured from. ``None`` before the model
         starts (under two complete trials); then the best complete trial by value."""
-        fidelity = (self.pruned_rule == "fidelity" and self._multi is None
-                    and fid.has_pruned(trials))
-        modelled = self._modelled(trials, fidelity)
+        modelled, fidelity = self._modelled(trials)
         done = [t for t in modelled if _usable(t)]
         if len(done) < 2 or self.space.dimension == 0:
             return min(done, key=self._loss, default=None)

@@ -287,10 +287,12 @@ def _set_pruned_rule(rule: str) -> None:
 
     # "ignore" and "fidelity" are bayes' own rules (BayesSampler.pruned_rule); the others
     # are views of the trials (samplers/_pruned.py) that bayes models as complete ones.
-    bayes.BayesSampler.pruned_rule = rule if rule in ("ignore", "fidelity") else "bohb"
+    bayes.BayesSampler.pruned_rule = (rule if rule in ("ignore", "fidelity", "checked")
+                                         else "bohb")
     bayes.pruned_as_complete = {
         "ignore": _pruned.deepest_rung,  # what several objectives use
         "fidelity": _pruned.deepest_rung,
+        "checked": _pruned.deepest_rung,
         "bohb": _pruned.deepest_rung,
         "stacked": _pruned.stacked_ranks,
         "deepest": lambda trials, direction: _pruned.deepest_rung(trials, direction,
@@ -489,8 +491,8 @@ def best_was_pruned(log: RunLog, budget: int) -> float:
 # score of its rank, stacked by the step it reached (a censored ordinal model); the deepest
 # rung with those pruned before it at the worst value; the earlier rank rule; and "pruned =
 # worst", the baseline the issue named with "ignore".
-RULES = ("ignore", "fidelity", "bohb", "stacked", "deepest", "rank", "worst")
-COMPARED_RULES = ("ignore", "fidelity", "bohb", "stacked", "worst")  # a full run's
+RULES = ("ignore", "fidelity", "checked", "bohb", "stacked", "deepest", "rank", "worst")
+COMPARED_RULES = ("ignore", "fidelity", "checked", "bohb", "stacked", "worst")  # a full run's
 PRUNERS = ("none", "median", "asha", "hyperband")
 
 

@@ -202,6 +202,9 @@ class BayesSampler(Sampler):
     def _modelled(self, trials: Sequence[Trial]) -> tuple[list[Trial], bool]:
         """The trials as the model sees them, by :attr:`pruned_rule`, and whether it models
         them by fidelity (one objective, some trial pruned)."""
+        if self._multi is None and self.pruned_rule == "checked":
+            trials = fid.agreeing(trials, self.direction)
+            return trials, fid.has_pruned(trials)
         if self._multi is None and self.pruned_rule == "fidelity" and fid.has_pruned(trials):
             return list(trials), True
         if self._multi is None and self.pruned_rule == "ignore":

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from engine.samplers import BayesSampler
-from engine.samplers._bayes_fidelity import fidelity, full_step, observations
+from engine.samplers._bayes_fidelity import (MIN_AGREEING, agreeing, fidelity, full_step,
+                                             observations)
 from engine.space import FloatParam, SearchSpace
 from engine.trial import Trial, TrialState
 
@@ -14,9 +15,9 @@ SPACE = SearchSpace((FloatParam("x", 0.0, 1.0),))
 FULL = 27
 
 
-def sampler(seed: int = 0) -> BayesSampler:
+def sampler(seed: int = 0, rule: str = "fidelity") -> BayesSampler:
     s = BayesSampler(SPACE, seed=seed, n_startup=3)
-    s.pruned_rule = "fidelity"
+    s.pruned_rule = rule
     return s
 
 
@@ -88,3 +89,45 @@ def test_the_best_predicted_trial_is_a_complete_one_judged_at_the_full_length():
     trials += [trial(4 + i, x, 1) for i, x in enumerate((0.15, 0.2, 0.25, 0.3))]
     best = sampler().best_predicted(trials)
     assert best.state is TrialState.COMPLETE and best.params["x"] == 0.78
+
+
+# --- the rule "checked": pruned trials only from steps whose values rank like final ones
+
+
+def history(n_complete: int, crossing: bool, stops=(1, 1, 3, 9, 3)) -> list[Trial]:
+    xs = np.linspace(0.05, 0.95, n_complete)
+    trials = [trial(i, float(x), FULL, crossing) for i, x in enumerate(xs)]
+    return trials + [trial(n_complete + i, x, last, crossing) for i, (x, last) in
+                     enumerate(zip((0.12, 0.33, 0.48, 0.66, 0.9), stops))]
+
+
+def pruned(trials: list[Trial]) -> list[int]:
+    return [t.number for t in trials if t.state is TrialState.PRUNED]
+
+
+def test_pruned_trials_join_the_model_where_early_values_rank_like_final_ones():
+    trials = history(MIN_AGREEING, crossing=False)
+    assert pruned(agreeing(trials, "minimize")) == pruned(trials)
+    # Maximising the same numbers reverses both rankings: they still agree.
+    assert pruned(agreeing(trials, "maximize")) == pruned(trials)
+
+
+def test_pruned_trials_are_left_out_at_steps_where_curves_cross():
+    # At step 1 these curves rank the complete trials almost backwards (rho -0.86); by
+    # step 9 they have crossed over to the final order (rho 0.95).
+    trials = history(8, crossing=True, stops=(1, 1, 9, 9, 1))
+    stopped_at_9 = [t.number for t in trials[8:] if t.intermediate[-1][0] == 9]
+    assert pruned(agreeing(trials, "minimize")) == stopped_at_9
+
+
+def test_too_few_complete_trials_to_judge_a_step_leave_pruned_trials_out():
+    trials = history(MIN_AGREEING - 1, crossing=False)
+    assert pruned(agreeing(trials, "minimize")) == []
+
+
+@pytest.mark.parametrize("crossing, same_as", [(True, "ignore"), (False, "fidelity")])
+def test_checked_suggests_as_ignore_where_curves_cross_and_as_fidelity_where_they_agree(
+        crossing, same_as):
+    trials = history(6, crossing, stops=(1,) * 5)
+    assert sampler(3, "checked").ask(trials) == sampler(3, same_as).ask(trials)
+    assert sampler(3, "ignore").ask(trials) != sampler(3, "fidelity").ask(trials)

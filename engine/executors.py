@@ -42,6 +42,27 @@ PRUNE_GRACE_S = 5.0  # time a trial told to stop gets to return before it is end
 TERM_GRACE_S = 3.0  # then: SIGTERM to its process group, and SIGKILL after this long
 
 
+# CPython's Process.poll is not thread-safe (python/cpython#130895): with forkserver, the
+# thread that loses a race to read a dead child's exit code records 255 over the real one,
+# and every Process.start() polls all the children of this process. The slots' threads
+# therefore start and poll their processes under this lock, and wait for a child's end on
+# its sentinel outside it.
+_PROCESSES = threading.Lock()
+
+
+def _alive(proc: multiprocessing.process.BaseProcess) -> bool:
+    with _PROCESSES:
+        return proc.is_alive()
+
+
+def _exit_code(proc: multiprocessing.process.BaseProcess, timeout: float | None
+               ) -> int | None:
+    """``proc``'s exit code once it ended, waiting up to ``timeout``; None while it runs."""
+    wait([proc.sentinel], timeout)
+    with _PROCESSES:
+        return proc.exitcode
+
+
 def _context() -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
@@ -127,10 +148,10 @@ class ProcessSlot:
 
     def close(self) -> None:
         """End the worker process; safe to call more than once."""
-        if self._proc is not None and self._proc.is_alive():
+        if self._proc is not None and _alive(self._proc):
             try:
                 self._conn.send(("quit",))
-                self._proc.join(1.0)
+                _exit_code(self._proc, 1.0)
             except (OSError, EOFError, ValueError):
                 pass  # already gone; _kill below makes sure
         self._kill()
@@ -138,7 +159,7 @@ class ProcessSlot:
     # --- internals -------------------------------------------------------------------
 
     def _ensure_started(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
+        if self._proc is not None and _alive(self._proc):
             return
         self._kill()
         ex = self._executor
@@ -149,7 +170,8 @@ class ProcessSlot:
             name=f"knobs-worker-{self.index}",
             daemon=True,
         )
-        self._proc.start()
+        with _PROCESSES:
+            self._proc.start()
         child.close()
         self._conn = parent
 
@@ -175,8 +197,7 @@ class ProcessSlot:
         raise AssertionError(f"unknown message from worker: {tag!r}")
 
     def _died(self) -> Outcome:
-        self._proc.join(1.0)
-        code = self._proc.exitcode
+        code = _exit_code(self._proc, 1.0)
         self._kill()
         return Outcome(TrialState.FAILED, error=describe_exit(code))
 
@@ -187,17 +208,18 @@ class ProcessSlot:
             self._conn = None
         if proc is None:
             return
-        if graceful and proc.is_alive() and hasattr(os, "killpg"):
+        if graceful and _alive(proc) and hasattr(os, "killpg"):
             # A trial that was told to stop and kept going may still save a checkpoint.
             _kill_group(proc.pid, signal.SIGTERM)
-            proc.join(TERM_GRACE_S)
-        if proc.is_alive():
+            _exit_code(proc, TERM_GRACE_S)
+        if _alive(proc):
             _kill_group(proc.pid)
             # A child killed before it made its own process group is not reached by
             # killpg, so end it directly as well.
             proc.kill()
-            proc.join()
-        proc.close()
+            _exit_code(proc, None)
+        with _PROCESSES:
+            proc.close()
 
 
 def describe_exit(code: int | None) -> str:

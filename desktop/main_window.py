@@ -383,6 +383,7 @@ class MainWindow(WindowLayoutMixin, FileMenuMixin, RunStateMixin, QMainWindow):
 
     def _on_pool_finished(self, reason: str) -> None:
         self.feed.flush()
+        self.plots.settle()
         pool, self.pool = self.pool, None
         outcome = pool.outcome  # made on the worker side, as the CLI's summary is
         pool.deleteLater()  # its worker threads were joined before it said finished

@@ -129,6 +129,12 @@ class PlotsWidget(QWidget):
         self.tabs.setCurrentWidget(self.plots[key])
         return self.plots[key]
 
+    def settle(self) -> None:
+        """The run has ended: redraw now, the axes hugging the trials again (while it ran
+        they kept room for trials to come)."""
+        self._live_timer.stop()
+        self._push()
+
     def export_current(self, path: str | Path) -> Path:
         """Save the current tab's plot; the file's extension (.png or .svg) picks the format."""
         path = Path(path)

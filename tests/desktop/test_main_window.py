@@ -81,6 +81,23 @@ def test_run_fills_table_plots_progress_and_status(window, qtbot, toy):
     assert window.run_panel.eta_label.text().startswith("2 more: about ")
 
 
+def test_when_a_run_ends_the_history_axes_hug_its_trials(window, qtbot, toy):
+    # While it runs the axes keep room for trials to come (and move in round steps);
+    # once it ends there are none to come.
+    window.import_spec(toy)
+    window.run_panel.trials.setValue(6)
+    history = window.plots.show_plot("history")
+    window.run_study()
+    wait_until_idle(qtbot, window)
+    history.graphics.grab()
+    (_, x_end), (y_low, y_high) = history.plot.vb.viewRange()
+    values = [t.value for t in window.study.trials]
+    span = max(values) - min(values)
+    assert 5 < x_end < 5.5
+    assert min(values) - 0.1 * span < y_low < min(values)
+    assert max(values) < y_high < max(values) + 0.1 * span
+
+
 def test_continue_adds_to_the_same_study_file(window, qtbot, toy):
     window.import_spec(toy)
     window.run_panel.trials.setValue(3)

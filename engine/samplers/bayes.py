@@ -88,8 +88,10 @@ class BayesSampler(Sampler):
     of the model, which learns from complete trials only, while no suggestion repeats a
     pruned configuration; ``"fidelity"`` models every trial at the step it reached in one
     GP with the step as an input, asked about the full length
-    (:mod:`engine.samplers._bayes_fidelity`); ``"bohb"`` models the deepest rung enough
-    trials reached (:mod:`engine.samplers._pruned`), as several objectives always do.
+    (:mod:`engine.samplers._bayes_fidelity`); ``"checked"`` does so only with the pruned
+    trials from steps where the complete trials' values rank like their final ones;
+    ``"bohb"`` models the deepest rung enough trials reached
+    (:mod:`engine.samplers._pruned`), as several objectives always do.
     Interrupted trials are ignored.
 
     Around the model (engine/samplers/_bayes_rules.py): no suggestion repeats a finished
@@ -108,7 +110,8 @@ class BayesSampler(Sampler):
     name = "bayes"
     # What the model learns from pruned trials. Over 10 seeds of the five tasks of
     # benchmarks/pruning_vs_peers.py, leaving them out ("ignore") ranked first, ahead of
-    # "fidelity", "bohb" and counting them as the worst value (docs/benchmarks.md).
+    # "fidelity", "bohb" and counting them as the worst value, and level with "checked"
+    # (docs/benchmarks.md).
     pruned_rule = "ignore"
 
     def __init__(

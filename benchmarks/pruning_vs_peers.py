@@ -485,14 +485,10 @@ def _rules_summary(tasks: list[str], results: dict, rules: tuple[str, ...],
     """Bayes + asha under each rule for pruned trials: per task and budget, each rule's
     rank among the rules on each seed they all ran (1 = the best full-length loss; ties
     share), averaged over seeds; then over every task and budget."""
-    from scipy.stats import rankdata
+    from scipy.stats import binomtest, rankdata
 
     keys = [("knobs", "bayes", "asha", r) for r in rules]
     overall: dict[str, list[float]] = {r: [] for r in rules}
-    # Each rule against "ignore" and "worst", the two the issue asks a rule to beat: on
-    # how many (task, budget, seed) it found a better full-length loss, the same, a worse.
-    baselines = [b for b in ("ignore", "worst") if b in rules]
-    duels = {(r, b): np.zeros(3, dtype=int) for r in rules for b in baselines if r != b}
     lines = []
     for task in tasks:
         if not all((task, k) in results for k in keys):
@@ -505,11 +501,7 @@ def _rules_summary(tasks: list[str], results: dict, rules: tuple[str, ...],
         cells = []
         for m in multiples:
             best = np.array([[best_at(by_seed[s], m * full) for s in seeds] for by_seed in logs])
-            best = np.where(np.isnan(best), np.inf, best)
-            for (r, b), counts in duels.items():
-                mine, theirs = best[rules.index(r)], best[rules.index(b)]
-                counts += [np.sum(mine < theirs), np.sum(mine == theirs), np.sum(mine > theirs)]
-            ranks = rankdata(best, axis=0).mean(axis=1)
+            ranks = rankdata(np.where(np.isnan(best), np.inf, best), axis=0).mean(axis=1)
             for r, rank in zip(rules, ranks):
                 overall[r].append(float(rank))
             cells.append(f"{m}×: " + ", ".join(f"{r} {k:.2f}" for r, k in zip(rules, ranks)))
@@ -520,14 +512,37 @@ def _rules_summary(tasks: list[str], results: dict, rules: tuple[str, ...],
     print("\n".join(lines))
     print("  over tasks × budgets: " + ", ".join(
         f"{r} {np.mean(v):.2f}" for r, v in sorted(overall.items(), key=lambda kv: np.mean(kv[1]))))
-    if duels:
-        from scipy.stats import binomtest
-
-        print("  against a baseline, (task, budget, seed) better / same / worse, and the sign"
-              " test's two-sided p over the untied ones:")
-        for (r, b), (won, tied, lost) in duels.items():
+    # Each rule against "ignore" and "worst", the two the issue asks a rule to beat; and
+    # BOHB's rule against "ignore" under the other pruners, where both ran.
+    pairs = [(f"{r} vs {b}", ("asha", r), ("asha", b)) for r in rules
+             for b in ("ignore", "worst") if b in rules and r != b]
+    pairs += [(f"{p}: bohb vs ignore", (p, "bohb"), (p, "ignore")) for p in ("median", "hyperband")]
+    print("  against a baseline, (task, budget, seed) better / same / worse, and the sign"
+          " test's two-sided p over the untied ones:")
+    for name, mine, theirs in pairs:
+        won, tied, lost = _duel(tasks, results, ("knobs", "bayes", *mine),
+                                ("knobs", "bayes", *theirs), multiples)
+        if won + tied + lost:
             p = binomtest(int(won), int(won + lost)).pvalue if won + lost else 1.0
-            print(f"    {r} vs {b}: {won} / {tied} / {lost} (p = {p:.2g})")
+            print(f"    {name}: {won} / {tied} / {lost} (p = {p:.2g})")
+
+
+def _duel(tasks: list[str], results: dict, mine: tuple, theirs: tuple,
+          multiples: tuple[int, ...]) -> np.ndarray:
+    """On how many (task, budget, seed) that both ran method ``mine`` found a better full-
+    length loss than ``theirs``, the same, a worse (none found counts as the worst)."""
+    counts = np.zeros(3, dtype=int)
+    for task in tasks:
+        if (task, mine) not in results or (task, theirs) not in results:
+            continue
+        a, b = ({seed: log for seed, log, _ in results[(task, k)]} for k in (mine, theirs))
+        full = TASKS[task].max_steps
+        for seed in sorted(set(a) & set(b)):
+            for m in multiples:
+                x, y = (best_at(runs[seed], m * full) for runs in (a, b))
+                x, y = (math.inf if math.isnan(v) else v for v in (x, y))
+                counts += [x < y, x == y, x > y]
+    return counts
 
 
 def _print_agreement(tasks: list[str]) -> None:

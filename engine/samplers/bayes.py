@@ -88,7 +88,8 @@ class BayesSampler(Sampler):
     of the model, which learns from complete trials only, while no suggestion repeats a
     pruned configuration; ``"fidelity"`` models every trial at the step it reached in one
     GP with the step as an input, asked about the full length
-    (:mod:`engine.samplers._bayes_fidelity`); ``"checked"`` does so only with the pruned
+    (:mod:`engine.samplers._bayes_fidelity`); ``"late"`` does so too, but starts the
+    model only when ``"ignore"`` would; ``"checked"`` does so only with the pruned
     trials from steps where the complete trials' values rank like their final ones;
     ``"bohb"`` models the deepest rung enough trials reached
     (:mod:`engine.samplers._pruned`), as several objectives always do.
@@ -187,7 +188,12 @@ class BayesSampler(Sampler):
         modelled, fidelity = self._modelled(trials)
         n_complete = sum(1 for t in modelled if _usable(t)
                          or (fidelity and t.state is TrialState.PRUNED and t.intermediate))
-        started = sum(1 for t in modelled if t.state is not TrialState.INTERRUPTED)
+        # Under "late" the model starts as under "ignore", once n_startup trials ended
+        # unpruned: under ASHA that keeps the space-filling design for longer, and starting
+        # the model sooner on pruned trials did worse in benchmarks/pruning_vs_peers.py.
+        counted = ([t for t in trials if t.state is not TrialState.PRUNED]
+                   if self.pruned_rule == "late" else modelled)
+        started = sum(1 for t in counted if t.state is not TrialState.INTERRUPTED)
         if self.space.dimension == 0 or started < self.n_startup or n_complete < 2:
             return self._startup.ask(trials)
         rng = np.random.default_rng([self._entropy, len(trials)])
@@ -208,7 +214,8 @@ class BayesSampler(Sampler):
         if self._multi is None and self.pruned_rule == "checked":
             trials = fid.agreeing(trials, self.direction)
             return trials, fid.has_pruned(trials)
-        if self._multi is None and self.pruned_rule == "fidelity" and fid.has_pruned(trials):
+        if (self._multi is None and self.pruned_rule in ("fidelity", "late")
+                and fid.has_pruned(trials)):
             return list(trials), True
         if self._multi is None and self.pruned_rule == "ignore":
             return [t for t in trials if t.state is not TrialState.PRUNED], False

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from engine.samplers import BayesSampler
-from engine.samplers._bayes_fidelity import (MIN_AGREEING, agreeing, fidelity, full_step,
-                                             observations)
+from engine.samplers._bayes_fidelity import (
+    MIN_AGREEING,
+    agreeing,
+    fidelity,
+    full_step,
+    observations,
+)
 from engine.space import FloatParam, SearchSpace
 from engine.trial import Trial, TrialState
 
@@ -131,3 +136,20 @@ def test_checked_suggests_as_ignore_where_curves_cross_and_as_fidelity_where_the
     trials = history(6, crossing, stops=(1,) * 5)
     assert sampler(3, "checked").ask(trials) == sampler(3, same_as).ask(trials)
     assert sampler(3, "ignore").ask(trials) != sampler(3, "fidelity").ask(trials)
+
+
+# --- the rule "late": the fidelity model, started when "ignore" would start its own
+
+
+def test_late_keeps_the_start_up_design_until_enough_trials_ran_to_the_end():
+    # Three complete trials are the sampler's n_startup; two are not enough, however many
+    # pruned trials there are (fidelity would start its model on them).
+    trials = history(2, crossing=False)
+    assert sampler(4, "late").ask(trials) == sampler(4, "ignore").ask(trials)
+    assert sampler(4, "late").ask(trials) != sampler(4, "fidelity").ask(trials)
+
+
+def test_late_then_models_every_trial_by_fidelity():
+    trials = history(3, crossing=False)
+    assert sampler(4, "late").ask(trials) == sampler(4, "fidelity").ask(trials)
+    assert sampler(4, "late").ask(trials) != sampler(4, "ignore").ask(trials)

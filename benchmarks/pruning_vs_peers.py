@@ -297,17 +297,18 @@ def best_was_pruned(log: RunLog, budget: int) -> float:
 # ------------------------------------------------------------------------------ main
 
 
-# Bayes' rules for pruned trials (first: Knobs' default): leave them out of the model; every
-# trial at the step it reached in one GP with the step as an input; the same, with the model
-# started when "ignore" starts its own; the same, with pruned trials only from steps whose
+# Bayes' rules for pruned trials (first: Knobs' default): every trial at the step it reached
+# in one GP with the step as an input, the model started when "ignore" starts its own; leave
+# them out of the model ("ignore"); the same GP started as soon as it holds enough trials;
+# the same, with pruned trials only from steps whose
 # values rank like final ones among the complete trials; the deepest rung enough
 # trials reached, leaving out those pruned before it (BOHB); every trial at the normal
 # score of its rank, stacked by the step it reached (a censored ordinal model); the deepest
 # rung with those pruned before it at the worst value; the earlier rank rule; and "pruned =
 # worst", the baseline the issue named with "ignore".
-RULES = ("ignore", "fidelity", "late", "checked", "bohb", "stacked", "deepest", "rank", "worst")
+RULES = ("late", "ignore", "fidelity", "checked", "bohb", "stacked", "deepest", "rank", "worst")
 # A full run's:
-COMPARED_RULES = ("ignore", "fidelity", "late", "checked", "bohb", "stacked", "worst")
+COMPARED_RULES = ("late", "ignore", "fidelity", "checked", "bohb", "stacked", "worst")
 PRUNERS = ("none", "median", "asha", "hyperband")
 
 

@@ -2,8 +2,8 @@
 
 A pruned trial was stopped because, at its last step, it looked worse than others at that
 step; not because it failed, and its full-length value is unknown. Bayes with one
-objective leaves pruned trials out of its model by default (the rule that did best in
-benchmarks/pruning_vs_peers.py) or models them by fidelity (samplers/_bayes_fidelity.py);
+objective models them by fidelity once enough trials ran to the end (the rule that did best
+in benchmarks/pruning_vs_peers.py, samplers/_bayes_fidelity.py) or leaves them out;
 this view is for several objectives, and for one under ``BayesSampler.pruned_rule =
 "bohb"``. The view (:func:`deepest_rung`) is BOHB's:
 

@@ -146,19 +146,21 @@ def test_bayes_never_suggests_a_pruned_configuration_again_in_a_discrete_space()
     assert sampler.ask([*done, *gone]) == {"x": 0}
 
 
-def test_by_default_bayes_learns_nothing_from_a_pruned_trials_values():
-    # "ignore pruned" ranked first of the rules compared (docs/benchmarks.md): the model
-    # holds complete trials only, so what a pruned trial reported does not move the search.
+def test_by_default_bayes_models_pruned_trials_once_enough_ran_to_the_end():
+    # "late" ranked first of the rules compared (docs/benchmarks.md): the start-up design
+    # runs until n_startup trials ended unpruned, then every trial is modelled at the step
+    # it reached, so what a pruned trial reported moves the search.
     space = SearchSpace((FloatParam("x", 0.0, 1.0),))
     done = [Trial(i, {"x": x}, TrialState.COMPLETE, value=(x - 0.3) ** 2,
                   intermediate=((1, 1.0), (3, (x - 0.3) ** 2)))
             for i, x in enumerate((0.05, 0.5, 0.9, 0.7))]
 
-    def asked(reported: float) -> dict:
-        gone = Trial(4, {"x": 0.28}, TrialState.PRUNED, value=reported,
-                     intermediate=((1, reported),))
-        return BayesSampler(space, seed=0, n_startup=3).ask([*done, gone])
+    def asked(reported: float, complete: int = 4) -> dict:
+        gone = [Trial(4 + k, {"x": x}, TrialState.PRUNED, value=reported,
+                      intermediate=((1, reported),)) for k, x in enumerate((0.28, 0.62))]
+        return BayesSampler(space, seed=0, n_startup=3).ask([*done[:complete], *gone])
 
-    assert BayesSampler.pruned_rule == "ignore"
-    assert asked(0.0) == asked(100.0)
+    assert BayesSampler.pruned_rule == "late"
+    assert asked(0.0, complete=2) == asked(100.0, complete=2)  # still the start-up design
+    assert asked(0.0) != asked(100.0)
     assert abs(asked(0.0)["x"] - 0.28) >= 1e-4  # the pruned configuration is not tried again

@@ -109,13 +109,10 @@ def _set_pruned_rule(rule: str) -> None:
 
     # "ignore" and "fidelity" are bayes' own rules (BayesSampler.pruned_rule); the others
     # are views of the trials (samplers/_pruned.py) that bayes models as complete ones.
-    bayes.BayesSampler.pruned_rule = (rule if rule in ("ignore", "fidelity", "late", "checked")
-                                         else "bohb")
-    bayes.pruned_as_complete = {
-        "ignore": _pruned.deepest_rung,  # what several objectives use
-        "fidelity": _pruned.deepest_rung,
-        "checked": _pruned.deepest_rung,
-        "late": _pruned.deepest_rung,
+    own = ("late", "ignore", "fidelity", "checked")
+    bayes.BayesSampler.pruned_rule = rule if rule in own else "bohb"
+    bayes.pruned_as_complete = {  # under bayes' own rules, what several objectives use
+        **{r: _pruned.deepest_rung for r in own},
         "bohb": _pruned.deepest_rung,
         "stacked": _pruned.stacked_ranks,
         "deepest": lambda trials, direction: _pruned.deepest_rung(trials, direction,
@@ -300,9 +297,9 @@ def best_was_pruned(log: RunLog, budget: int) -> float:
 # Bayes' rules for pruned trials (first: Knobs' default): every trial at the step it reached
 # in one GP with the step as an input, the model started when "ignore" starts its own; leave
 # them out of the model ("ignore"); the same GP started as soon as it holds enough trials;
-# the same, with pruned trials only from steps whose
-# values rank like final ones among the complete trials; the deepest rung enough
-# trials reached, leaving out those pruned before it (BOHB); every trial at the normal
+# the same, with pruned trials only from steps whose values rank like final ones among the
+# complete trials; the deepest rung enough trials reached, leaving out those pruned before
+# it (BOHB); every trial at the normal
 # score of its rank, stacked by the step it reached (a censored ordinal model); the deepest
 # rung with those pruned before it at the worst value; the earlier rank rule; and "pruned =
 # worst", the baseline the issue named with "ignore".

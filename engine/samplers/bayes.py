@@ -192,8 +192,8 @@ class BayesSampler(Sampler):
         # Under "late" the model starts as under "ignore", once n_startup trials ended
         # unpruned: under ASHA that keeps the space-filling design for longer, and starting
         # the model sooner on pruned trials did worse in benchmarks/pruning_vs_peers.py.
-        counted = ([t for t in trials if t.state is not TrialState.PRUNED]
-                   if self.pruned_rule == "late" else modelled)
+        late = self._multi is None and self.pruned_rule == "late"
+        counted = _unpruned(trials) if late else modelled
         started = sum(1 for t in counted if t.state is not TrialState.INTERRUPTED)
         if self.space.dimension == 0 or started < self.n_startup or n_complete < 2:
             return self._startup.ask(trials)
@@ -212,14 +212,14 @@ class BayesSampler(Sampler):
     def _modelled(self, trials: Sequence[Trial]) -> tuple[list[Trial], bool]:
         """The trials as the model sees them, by :attr:`pruned_rule`, and whether it models
         them by fidelity (one objective, some trial pruned)."""
-        if self._multi is None and self.pruned_rule == "checked":
+        rule = None if self._multi is not None else self.pruned_rule
+        if rule == "checked":
             trials = fid.agreeing(trials, self.direction)
             return trials, fid.has_pruned(trials)
-        if (self._multi is None and self.pruned_rule in ("fidelity", "late")
-                and fid.has_pruned(trials)):
+        if rule in ("fidelity", "late") and fid.has_pruned(trials):
             return list(trials), True
-        if self._multi is None and self.pruned_rule == "ignore":
-            return [t for t in trials if t.state is not TrialState.PRUNED], False
+        if rule == "ignore":
+            return _unpruned(trials), False
         return pruned_as_complete(trials, self.direction), False
 
     def _model(self, trials: Sequence[Trial], fidelity: bool = False
@@ -471,3 +471,7 @@ class BayesSampler(Sampler):
 def _usable(t: Trial) -> bool:
     return (t.state is TrialState.COMPLETE and t.value is not None
             and math.isfinite(float(t.value)))
+
+
+def _unpruned(trials: Sequence[Trial]) -> list[Trial]:
+    return [t for t in trials if t.state is not TrialState.PRUNED]
